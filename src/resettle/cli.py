@@ -1,0 +1,248 @@
+"""`resettle` on the command line: parse, call one library function, print. Errors a user can cause
+become a message and an exit status (1 invalid data, 2 usage or unreadable file), never a traceback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import db, importing, metrics, sample
+from .errors import ResettleError, ValidationFailed
+from .records import KINDS
+
+ERROR_CAP = 50
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Database file (default: $RESETTLE_DB, else data/resettle.db).",
+)
+
+
+def _db(db_path: Path | None) -> Path:
+    return db_path if db_path is not None else db.default_path()
+
+
+class _Group(click.Group):
+    """Turns our errors into a message and an exit status, for the console script and CliRunner alike."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ResettleError as exc:
+            raise _Exit(f"error: {exc}", exc.exit_code) from None
+        except (OSError, UnicodeError) as exc:
+            raise _Exit(f"error: {exc}", 2) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="resettle")
+def cli() -> None:
+    """Track a camp's resettlement: population, transfers, medical evacuations, incidents, pledges."""
+
+
+@cli.command()
+@db_option
+def init(db_path: Path | None) -> None:
+    """Create the database (or upgrade an older one in place)."""
+    path = db.init(_db(db_path))
+    click.echo(f"database ready: {path} (schema version {db.SCHEMA_VERSION})")
+
+
+@cli.command()
+@db_option
+def demo(db_path: Path | None) -> None:
+    """Load the bundled illustrative sample data (Camp Liberty, 2013-2016)."""
+    path = _db(db_path)
+    for report in sample.load(path):
+        click.echo("\n".join(report.lines()))
+    click.echo(f"sample data loaded into {path} (illustrative, not an official record)")
+
+
+class _Progress:
+    """A progress line on stderr when it is a terminal: rows, rows per second, time left."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.start = time.perf_counter()
+        self.active = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        if not self.active:
+            return
+        now = time.perf_counter()
+        if now - self.last < 0.2 and total is None:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-6)
+        rate = rows / elapsed
+        total = self.total or total
+        if total and rows < total:
+            left = (total - rows) / rate if rate else 0
+            pct = min(100, 100 * rows / total)
+            bar = "#" * int(pct / 4)
+            click.echo(f"\r[{bar:<25}] {pct:3.0f}% {rows:,} rows, {rate:,.0f} rows/s, {left:.0f} s left ", nl=False, err=True)
+        else:
+            click.echo(f"\rread {rows:,} rows, {rate:,.0f} rows/s" + " " * 20, nl=False, err=True)
+        if total and rows >= total:
+            click.echo("", err=True)
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        if "=" not in v:
+            raise click.UsageError(f"{option} takes FIELD=VALUE, not {v!r}")
+        k, _, rest = v.partition("=")
+        out[k.strip()] = rest.strip()
+    return out
+
+
+def _write_errors(out: Path, errors) -> None:
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "line", "column", "message"])
+        for e in errors:
+            w.writerow([e.path, e.line, e.column, e.message])
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@click.option("--source", help="Who reported these figures (for rows without a source column).")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--errors", "errors_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every error (file, line, column, message) to this CSV.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="The column that holds FIELD.")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="One value of FIELD for every row.")
+@click.option("--dayfirst", "order", flag_value="dayfirst", default=None, help="Read 1/9/2014 as 1 September.")
+@click.option("--monthfirst", "order", flag_value="monthfirst", help="Read 1/9/2014 as 9 January.")
+@click.option("--sheet", help="Excel sheet to read (default: the first).")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows; write rejected rows to --errors.")
+def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid) -> None:
+    """Import FILE (CSV or XLSX) as records of KIND, all rows or none."""
+    options = importing.ImportOptions(
+        source=source, column_map=_pairs(maps, "--map"), set_values=_pairs(sets, "--set"), date_order=order,
+        sheet=sheet, skip_invalid=skip_invalid, dry_run=dry_run, editor=os.environ.get("RESETTLE_EDITOR"),
+    )
+    options.progress = _Progress(None)
+    try:
+        report = importing.import_file(_db(db_path), kind, file, options)
+    except ValidationFailed as exc:
+        if errors_out:
+            _write_errors(errors_out, exc.errors)
+        shown = [str(e) for e in exc.errors[:ERROR_CAP]]
+        if exc.total > ERROR_CAP:
+            shown.append(f"... {exc.total - ERROR_CAP} more errors ({exc.total} in all)"
+                         + (f"; every one is in {errors_out}" if errors_out else "; --errors OUT.csv lists every one"))
+        shown.append("Nothing was imported: the database is unchanged.")
+        raise _Exit("\n".join(shown), 1) from None
+    if errors_out and report.errors:
+        _write_errors(errors_out, report.errors)
+    click.echo("\n".join(report.lines()))
+
+
+@cli.command()
+@db_option
+def batches(db_path: Path | None) -> None:
+    """List import batches, newest first."""
+    conn = db.connect(_db(db_path))
+    try:
+        rows = importing.list_batches(conn)
+    finally:
+        conn.close()
+    if not rows:
+        click.echo("no import batches yet")
+        return
+    click.echo(f"{'batch':>5}  {'kind':<10} {'rows':>8} {'added':>8} {'updated':>7}  {'imported (UTC)':<20}  file / source")
+    for b in rows:
+        src = f" / {b['source']}" if b["source"] else ""
+        click.echo(f"{b['id']:>5}  {b['kind']:<10} {b['rows_read']:>8} {b['rows_added']:>8} {b['rows_updated']:>7}  "
+                   f"{b['imported_at']:<20}  {b['file_name']}{src}")
+
+
+@cli.command()
+@click.argument("batch_id", type=int)
+@db_option
+def undo(batch_id: int, db_path: Path | None) -> None:
+    """Remove exactly what import batch BATCH_ID added."""
+    conn = db.connect(_db(db_path))
+    try:
+        removed = importing.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
+    finally:
+        conn.close()
+    parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
+    click.echo(f"batch {batch_id} undone: removed {parts}")
+
+
+@cli.command()
+@db_option
+@click.option("--site", help="One site (default: all sites together).")
+@click.option("--as-of", "as_of", help="Figures as of this date, YYYY-MM-DD (default: the latest data).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
+    """The headline figures, as DOMAIN.md defines them."""
+    conn = db.connect(_db(db_path))
+    try:
+        figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False))
+        return
+    click.echo(f"{figures['site'] or 'All sites'}, as of {figures['as_of'] or 'no data yet'}")
+    labels = [
+        ("baseline_population", "Baseline population"), ("residents", "Residents (estimate)"),
+        ("relocated_total", "Relocated (departed)"), ("percent_relocated", "Relocated, % of baseline"),
+        ("departures_last_90_days", "Departures, last 90 days"), ("projected_completion", "Projected completion"),
+        ("deaths_recorded", "Deaths recorded"), ("unexplained_change", "Unexplained change"),
+    ]
+    for key, label in labels:
+        value = figures[key]
+        click.echo(f"  {label:<28} {'-' if value is None else value}")
+    for country, people in figures["relocated_by_country"].items():
+        click.echo(f"    to {country:<24} {people}")
+
+
+@cli.command()
+@db_option
+@click.option("--port", type=int, default=8501, show_default=True)
+def serve(db_path: Path | None, port: int) -> None:
+    """Start the dashboard (builds the database from the sample data if it is missing)."""
+    path = _db(db_path).resolve()
+    if not path.exists():
+        click.echo(f"{path} does not exist: loading the sample data first")
+        sample.load(path)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "RESETTLE_DB": str(path)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, cwd=root, env=env))
+
+
+class _Exit(click.ClickException):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: nothing escapes as a traceback (RESETTLE_DEBUG=1 shows one for a bug)."""
+    try:
+        cli.main(args=argv, prog_name="resettle")
+    except Exception as exc:  # a bug, not the user's doing: say so plainly
+        if os.environ.get("RESETTLE_DEBUG"):
+            raise
+        click.echo(f"internal error ({type(exc).__name__}: {exc}); set RESETTLE_DEBUG=1 for details", err=True)
+        sys.exit(3)

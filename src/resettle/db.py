@@ -1,0 +1,224 @@
+"""The SQLite database: schema (generated from the record definitions), migrations, connections.
+
+Tables are created through sqlite-utils from DDL that this module writes out of `records.KINDS`, so the
+declared types, NOT NULL and CHECK constraints follow the same definitions the importer validates with.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import UsageError
+from .records import KINDS, Field, Kind
+
+SCHEMA_VERSION = 2
+DEFAULT_DB = Path("data") / "resettle.db"
+BUSY_TIMEOUT_MS = 30_000
+
+_SQL_TYPE = {"text": "TEXT", "date": "TEXT", "count": "INTEGER", "country": "TEXT", "enum": "TEXT", "real": "REAL"}
+_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]"
+
+
+def default_path() -> Path:
+    """`$RESETTLE_DB`, else `data/resettle.db`."""
+    return Path(os.environ.get("RESETTLE_DB") or DEFAULT_DB)
+
+
+def _column_ddl(f: Field, kind: Kind) -> str:
+    name = "site_id" if f.name == "site" else f.name
+    if f.name == "site":
+        return "site_id INTEGER NOT NULL REFERENCES sites(id)"
+    parts = [name, _SQL_TYPE[f.type]]
+    if f.name == "name" and kind.name == "sites":
+        parts.append("NOT NULL UNIQUE COLLATE NOCASE")
+    elif f.required or f.default is not None:
+        parts.append("NOT NULL")
+    if f.default is not None:
+        parts.append(f"DEFAULT '{f.default}'")
+    if f.type == "count":
+        parts.append(f"CHECK ({name} >= 0)")
+    elif f.type == "enum":
+        choices = ", ".join(f"'{c}'" for c in f.choices)
+        parts.append(f"CHECK ({name} IN ({choices}))")
+    elif f.type == "date":
+        parts.append(f"CHECK ({name} GLOB '{_DATE_GLOB}')")
+    elif f.type == "country":
+        parts.append(f"CHECK (length({name}) = 3 AND {name} = upper({name}))")
+    elif f.name == "lat":
+        parts.append("CHECK (lat BETWEEN -90 AND 90)")
+    elif f.name == "lon":
+        parts.append("CHECK (lon BETWEEN -180 AND 180)")
+    return " ".join(parts)
+
+
+def table_ddl(kind: Kind) -> str:
+    """CREATE TABLE for one record kind."""
+    columns = ["id INTEGER PRIMARY KEY"]
+    for f in kind.fields:
+        if f.name == "source":
+            # A row imported without a source takes the file's name (DOMAIN.md), so it is never empty.
+            columns.append("source TEXT NOT NULL")
+        else:
+            columns.append(_column_ddl(f, kind))
+    if kind.name == "sites":
+        columns.append("batch_id INTEGER REFERENCES import_batches(id)")
+    else:
+        columns.append("batch_id INTEGER NOT NULL REFERENCES import_batches(id)")
+    checks = []
+    if kind.name == "medevacs":
+        checks.append("CHECK (date IS NOT NULL OR request_date IS NOT NULL)")
+    body = ",\n  ".join(columns + checks)
+    return f"CREATE TABLE IF NOT EXISTS {kind.table} (\n  {body}\n)"
+
+
+BATCHES_DDL = """
+CREATE TABLE IF NOT EXISTS import_batches (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('sites','population','transfers','medevacs','incidents','pledges')),
+  file_name TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  source TEXT,
+  rows_read INTEGER NOT NULL DEFAULT 0 CHECK (rows_read >= 0),
+  rows_added INTEGER NOT NULL DEFAULT 0 CHECK (rows_added >= 0),
+  rows_updated INTEGER NOT NULL DEFAULT 0 CHECK (rows_updated >= 0),
+  rows_present INTEGER NOT NULL DEFAULT 0 CHECK (rows_present >= 0),
+  rows_rejected INTEGER NOT NULL DEFAULT 0 CHECK (rows_rejected >= 0),
+  imported_at TEXT NOT NULL
+)"""
+
+# What a batch changed in rows it did not add (a case_id row updating an existing case): the old
+# values, so that `undo` can put them back.
+CHANGES_DDL = """
+CREATE TABLE IF NOT EXISTS batch_changes (
+  batch_id INTEGER NOT NULL REFERENCES import_batches(id) ON DELETE CASCADE,
+  table_name TEXT NOT NULL,
+  row_id INTEGER NOT NULL,
+  old_values TEXT NOT NULL
+)"""
+
+# Added in schema version 2.
+V2_DDL = [
+    "ALTER TABLE import_batches ADD COLUMN editor TEXT",
+    "ALTER TABLE import_batches ADD COLUMN mapping TEXT",
+    "ALTER TABLE import_batches ADD COLUMN notes TEXT",
+    """CREATE TABLE IF NOT EXISTS mappings (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  created_at TEXT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  editor TEXT,
+  action TEXT NOT NULL,
+  batch_id INTEGER,
+  detail TEXT
+)""",
+]
+
+
+def _indexes(db: sqlite_utils.Database) -> None:
+    for kind in KINDS.values():
+        table = db[kind.table]
+        if kind.has_site:
+            table.create_index(["site_id", "date"], if_not_exists=True)
+        table.create_index(["batch_id"], if_not_exists=True)
+    db["transfers"].create_index(["stage", "date"], if_not_exists=True)
+    db["transfers"].create_index(["case_id"], if_not_exists=True)
+    db["pledges"].create_index(["host_country", "date"], if_not_exists=True)
+    db["import_batches"].create_index(["sha256"], if_not_exists=True)
+    db["batch_changes"].create_index(["batch_id"], if_not_exists=True)
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db.execute(BATCHES_DDL)
+    db.execute(CHANGES_DDL)
+    for kind in (KINDS["sites"], *[k for k in KINDS.values() if k.name != "sites"]):
+        db.execute(table_ddl(kind))
+    _indexes(db)
+
+
+def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
+    for statement in V2_DDL:
+        db.execute(statement)
+
+
+# version reached -> step from the version before it
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1, 2: _migrate_1_to_2}
+
+
+def connect(path: str | os.PathLike | None = None, *, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """Open the database (creating and migrating it when `create`), WAL mode, busy timeout, foreign keys.
+
+    Each caller opens its own connection: a sqlite3 connection belongs to the thread that made it.
+    """
+    path = Path(path) if path is not None else default_path()
+    if not path.exists() and not create:
+        raise UsageError(f"{path}: no database here; run `resettle init` or `resettle demo` first")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a database file")
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    # Autocommit: every write in this package opens its own BEGIN IMMEDIATE ... COMMIT.
+    conn.isolation_level = None
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UsageError(f"{path} is not a resettle database ({exc})") from None
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to SCHEMA_VERSION in place, one step per version, each in its own transaction."""
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise UsageError(
+            f"this database has schema version {version}, newer than this resettle ({SCHEMA_VERSION}); upgrade resettle"
+        )
+    db = sqlite_utils.Database(conn)
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS[version + 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(conn) == version:  # another process may have migrated meanwhile
+                step(db)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        version = schema_version(conn)
+    return version
+
+
+def init(path: str | os.PathLike | None = None) -> Path:
+    """Create (or upgrade) the database file and return its path."""
+    path = Path(path) if path is not None else default_path()
+    connect(path).close()
+    return path
+
+
+def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
+    """A key that changes whenever an import or an undo changes the data (for caches): every import and
+    every undo writes one audit_log row, so its last id and the number of batches say it."""
+    row = conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM audit_log), (SELECT count(*) FROM import_batches)")
+    return tuple(row.fetchone())

@@ -1,0 +1,626 @@
+"""Import a file of records: validate every row, then write all of it or nothing, with its batch.
+
+How it stays fast on a million rows: rows stream into a TEMP staging table (raw text, one executemany),
+each column's DISTINCT values are parsed once in Python into a small map table, and validation, dedup
+and the final insert are SQL joins over those maps. The main database is locked only for the last
+step, one BEGIN IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import operator
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import countries, db, reading
+from .errors import FileProblem, RowError, UsageError, ValidationFailed
+from .mapping import header_score, resolve_columns
+from .records import KINDS, Field, Kind
+from .values import (
+    MISSING,
+    ValueProblem,
+    clean_text,
+    has_ambiguous_slash_dates,
+    parse_count,
+    parse_date,
+    parse_enum,
+    parse_real,
+    slash_order,
+)
+
+CHUNK_ROWS = 50_000
+# Free text: too many distinct values to parse one by one, and nothing to parse; cleaned in SQL.
+_FREE_TEXT = {"case_id", "description", "destination", "source"}
+_MISSING_SQL = ", ".join(f"'{m}'" for m in sorted(MISSING) if "'" not in m)
+
+Progress = Callable[[int, int | None], None]  # rows read so far, rows in all (None while unknown)
+
+
+@dataclass
+class ImportOptions:
+    source: str | None = None
+    column_map: dict[str, str] = field(default_factory=dict)  # field -> column (--map)
+    set_values: dict[str, str] = field(default_factory=dict)  # field -> value for every row (--set)
+    date_order: str | None = None  # 'dayfirst' | 'monthfirst' | None (decide per column)
+    sheet: str | None = None
+    skip_invalid: bool = False
+    dry_run: bool = False
+    editor: str | None = None
+    progress: Progress | None = None
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    batch_id: int | None = None
+    identical_to: int | None = None
+    dry_run: bool = False
+    rows_read: int = 0
+    added: int = 0
+    updated: int = 0
+    present: int = 0
+    rejected: int = 0
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    sites_created: int = 0
+    mapping: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """The closing report, one line per fact."""
+        if self.identical_to is not None:
+            return [f"{self.file}: identical to batch {self.identical_to}, already imported; nothing added."]
+        verb = "would add" if self.dry_run else "added"
+        out = [
+            f"{self.file}: {self.rows_read} rows read; {verb} {self.added}, updated {self.updated}, "
+            f"already present {self.present}, rejected {self.rejected} ({self.seconds:.1f} s)"
+            + ("" if self.dry_run or self.batch_id is None else f"; batch {self.batch_id}")
+        ]
+        for reason, n in self.rejected_by_reason.most_common():
+            out.append(f"  rejected {n}: {reason}")
+        if self.sites_created:
+            out.append(f"  new sites: {self.sites_created}")
+        renamed = {f: c for f, c in self.mapping.items() if c != f}
+        if renamed:
+            out.append("  columns: " + ", ".join(f"{f} <- {c}" for f, c in renamed.items()))
+        out.extend(f"  {n}" for n in self.notes)
+        if self.dry_run:
+            out.append("  dry run: nothing was written.")
+        return out
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parser(f: Field, kind: Kind, order: str | None, today: dt.date) -> Callable[[str], object]:
+    """The function that turns one raw value of field `f` into its stored value (or raises)."""
+    if f.type == "count":
+        return parse_count
+    if f.type == "real":
+        bound = 90 if f.name == "lat" else 180
+        return lambda raw: parse_real(raw, -bound, bound)
+    if f.type == "enum":
+        return lambda raw: parse_enum(raw, f.choices)
+    if f.type == "country":
+        def country(raw: str) -> str | None:
+            try:
+                return countries.to_iso3(raw)
+            except countries.UnknownCountry as exc:
+                raise ValueProblem(str(exc)) from None
+        return country
+    if f.type == "date":
+        period_end = kind.name == "population" or f.name == "closed"
+
+        def date(raw: str) -> str | None:
+            value = parse_date(raw, order=order, period_end=period_end)
+            if value is None:
+                return None
+            if value > today and not f.future_ok:
+                raise ValueProblem(f"{value.isoformat()} is in the future")
+            return value.isoformat()
+        return date
+    return clean_text
+
+
+def _row_stream(table: reading.Table, indexes: list[int], width: int, shape_errors: list[RowError],
+                progress: Progress | None, total_hint: int | None) -> Iterator[tuple]:
+    """(line, cell, cell, ...) for the mapped columns; rows too wide become errors, short rows are padded."""
+    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else None
+    single = indexes[0] if len(indexes) == 1 else None
+    n = 0
+    for line, cells in table.rows:
+        n += 1
+        if progress is not None and n % CHUNK_ROWS == 0:
+            progress(n, total_hint)
+        if len(cells) != width:
+            if len(cells) > width:
+                extra = [c for c in cells[width:] if c.strip()]
+                if extra:
+                    shape_errors.append(RowError(table.name, line, "(row)",
+                        f"{len(cells)} fields but the header has {width} (an unquoted comma or delimiter?)"))
+                    continue
+                cells = cells[:width]
+            else:
+                cells = cells + [""] * (width - len(cells))
+        if pick is not None:
+            yield (line, *pick(cells))
+        else:
+            yield (line, cells[single])
+    if progress is not None:
+        progress(n, n)
+
+
+def import_file(
+    db_path: str | os.PathLike | None,
+    kind_name: str,
+    path: str | os.PathLike,
+    options: ImportOptions | None = None,
+    *,
+    conn: sqlite3.Connection | None = None,
+) -> ImportReport:
+    """Validate `path` as records of `kind_name` and import it in one transaction.
+
+    Raises FileProblem (the file cannot be read as a table), ValidationFailed (invalid rows; nothing
+    written) or UsageError. Returns the report; with dry_run nothing is written.
+    """
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    if kind_name not in KINDS:
+        raise UsageError(f"unknown record kind {kind_name!r}; one of {', '.join(KINDS)}")
+    kind = KINDS[kind_name]
+    path = Path(path)
+    own = conn is None
+    conn = conn or db.connect(db_path)
+    try:
+        report = _import(conn, kind, path, options)
+    finally:
+        if own:
+            conn.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOptions) -> ImportReport:
+    report = ImportReport(kind=kind.name, file=path.name, dry_run=options.dry_run)
+    table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
+    sha = file_sha256(path)
+    earlier = conn.execute(
+        "SELECT id FROM import_batches WHERE sha256 = ? AND kind = ? ORDER BY id LIMIT 1", (sha, kind.name)
+    ).fetchone()
+    if earlier:
+        report.identical_to = earlier[0]
+        return report
+
+    columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
+                              path=table.name, header_line=table.header_line)
+    report.mapping = {f: table.columns[i] for f, i in columns.items()}
+    report.mapping.update({f: f"= {v!r}" for f, v in options.set_values.items()})
+    unused = [c for i, c in enumerate(table.columns) if i not in columns.values() and c and not c.startswith("column_")]
+    if unused and len(unused) <= 12:
+        report.notes.append("columns not used: " + ", ".join(unused))
+    elif unused:
+        report.notes.append(f"{len(unused)} columns not used")
+
+    staged = [f for f in kind.fields if f.name in columns]
+    today = dt.date.today()
+    try:
+        _stage(conn, table, columns, staged, options, report)
+        errors = _validate(conn, kind, table, staged, options, today, report)
+        if errors:
+            if not options.skip_invalid:
+                raise ValidationFailed(errors)
+            report.errors = errors
+            bad = sorted({e.line for e in errors})
+            report.rejected = len(bad)
+            for e in errors:
+                report.rejected_by_reason[f"{e.column}: {_reason(e.message)}"] += 1
+            conn.executemany("DELETE FROM temp.stage_norm WHERE line = ?", ((n,) for n in bad))
+        report.notes.extend(table.notes)
+        _write(conn, kind, path, sha, options, report)
+    finally:
+        for name in ("stage_raw", "stage_norm"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        for f in kind.fields:
+            conn.execute(f"DROP TABLE IF EXISTS temp.map_{f.name}")
+    return report
+
+
+def _reason(message: str) -> str:
+    """A message without its value, to count rejections by kind of problem."""
+    if " is not one of " in message:
+        return "not an allowed value"
+    for marker in ("is negative", "is not a whole number", "is not a number", "is in the future",
+                   "is not a date", "is not a country", "missing", "fields but the header"):
+        if marker in message:
+            return marker.replace("is ", "")
+    return message
+
+
+def _stage(conn, table: reading.Table, columns: dict[str, int], staged: list[Field],
+           options: ImportOptions, report: ImportReport) -> None:
+    """Stream the mapped columns of every row into temp.stage_raw."""
+    names = [f.name for f in staged]
+    conn.execute("DROP TABLE IF EXISTS temp.stage_raw")
+    conn.execute(f"CREATE TEMP TABLE stage_raw (line INTEGER PRIMARY KEY, {', '.join(f'{n} TEXT' for n in names)})")
+    shape_errors: list[RowError] = []
+    report._shape_errors = shape_errors  # type: ignore[attr-defined]
+    if not names:
+        return
+    placeholders = ", ".join("?" * (len(names) + 1))
+    width = len(table.columns)
+    rows = _row_stream(table, [columns[n] for n in names], width, shape_errors, options.progress, None)
+    conn.execute("BEGIN")  # temp tables only: no lock on the main database
+    try:
+        conn.executemany(f"INSERT INTO temp.stage_raw VALUES ({placeholders})", rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _validate(conn, kind: Kind, table: reading.Table, staged: list[Field], options: ImportOptions,
+              today: dt.date, report: ImportReport) -> list[RowError]:
+    """Parse each column's distinct values, build temp.stage_norm, return every row error in line order."""
+    errors: list[RowError] = list(getattr(report, "_shape_errors", []))
+    report.rows_read = conn.execute("SELECT count(*) FROM temp.stage_raw").fetchone()[0] + len(errors)
+    name = table.name
+    select = ["s.line AS line"]
+    joins = []
+    constants: dict[str, object] = {}
+
+    for f, raw in options.set_values.items():
+        fld = kind.field(f)
+        try:
+            constants[f] = _parser(fld, kind, options.date_order, today)(raw)
+        except ValueProblem as exc:
+            raise UsageError(f"--set {f}={raw}: {exc}") from None
+
+    for f in staged:
+        column = report.mapping[f.name]
+        if f.name in _FREE_TEXT:
+            select.append(
+                f"CASE WHEN lower(trim(s.{f.name})) IN ({_MISSING_SQL}) THEN NULL ELSE trim(s.{f.name}) END AS {f.name}"
+            )
+            continue
+        distinct = [r[0] for r in conn.execute(f"SELECT DISTINCT {f.name} FROM temp.stage_raw")]
+        order = options.date_order
+        column_problem = None
+        if f.type == "date" and order is None:
+            try:
+                order = slash_order(distinct)
+            except ValueProblem as exc:
+                column_problem = f"{exc}; say which with --dayfirst or --monthfirst"
+        parse = _parser(f, kind, order, today)
+        mapped = []
+        for raw in distinct:
+            try:
+                if column_problem and has_ambiguous_slash_dates([raw]):
+                    raise ValueProblem(column_problem)
+                value = parse(raw)
+                problem = None
+                if value is None and f.required and f.default is None:
+                    problem = "missing value (required)"
+                elif value is None and f.default is not None:
+                    value = f.default
+            except ValueProblem as exc:
+                value, problem = None, str(exc)
+            mapped.append((raw, value, problem))
+        conn.execute(f"DROP TABLE IF EXISTS temp.map_{f.name}")
+        conn.execute(f"CREATE TEMP TABLE map_{f.name} (raw TEXT PRIMARY KEY, val, err TEXT)")
+        conn.executemany(f"INSERT INTO temp.map_{f.name} VALUES (?, ?, ?)", mapped)
+        if any(p for _, _, p in mapped):
+            for line, err in conn.execute(
+                f"SELECT s.line, m.err FROM temp.stage_raw s JOIN temp.map_{f.name} m ON m.raw = s.{f.name} "
+                "WHERE m.err IS NOT NULL"
+            ):
+                errors.append(RowError(name, line, column, err))
+        joins.append(f"JOIN temp.map_{f.name} m_{f.name} ON m_{f.name}.raw = s.{f.name}")
+        select.append(f"m_{f.name}.val AS {f.name}")
+
+    for f in kind.fields:
+        if f.name in options.set_values:
+            select.append(f"? AS {f.name}")
+        elif f.name not in report.mapping:
+            default = f"'{f.default}'" if f.default is not None else "NULL"
+            select.append(f"{default} AS {f.name}")
+    params = [constants[f] for f in kind.fields if f.name in options.set_values]
+    for f in kind.fields:
+        if f.required and f.name not in report.mapping and f.name in constants and constants[f.name] is None:
+            raise UsageError(f"--set {f.name}: a required field needs a value")
+
+    conn.execute("DROP TABLE IF EXISTS temp.stage_norm")
+    conn.execute(
+        f"CREATE TEMP TABLE stage_norm AS SELECT {', '.join(select)} FROM temp.stage_raw s {' '.join(joins)}",
+        params,
+    )
+    errors.extend(_row_rules(conn, kind, name, report, today))
+    errors.sort(key=lambda e: (e.line, _column_order(kind, report, e.column)))
+    return errors
+
+
+def _column_order(kind: Kind, report: ImportReport, column: str) -> int:
+    columns = list(report.mapping.values())
+    return columns.index(column) if column in columns else -1
+
+
+def _row_rules(conn, kind: Kind, name: str, report: ImportReport, today: dt.date) -> list[RowError]:
+    """Rules across fields of one row."""
+    col = report.mapping.get
+    out = []
+    if kind.name == "transfers":
+        for line, date in conn.execute(
+            "SELECT line, date FROM temp.stage_norm WHERE date > ? AND stage = 'departed'", (today.isoformat(),)
+        ):
+            out.append(RowError(name, line, col("date", "date"),
+                                f"{date} is in the future (only a transfer not yet departed may be)"))
+    if kind.name == "medevacs":
+        for (line,) in conn.execute("SELECT line FROM temp.stage_norm WHERE date IS NULL AND request_date IS NULL"):
+            out.append(RowError(name, line, col("date", "date"), "needs an evacuation date or a request date"))
+        for line, date, req in conn.execute(
+            "SELECT line, date, request_date FROM temp.stage_norm WHERE date < request_date"
+        ):
+            out.append(RowError(name, line, col("date", "date"), f"evacuated {date}, before it was requested ({req})"))
+    if kind.name == "sites":
+        for line, opened, closed in conn.execute("SELECT line, opened, closed FROM temp.stage_norm WHERE closed < opened"):
+            out.append(RowError(name, line, col("closed", "closed"), f"closed {closed}, before it opened ({opened})"))
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _data_fields(kind: Kind) -> list[str]:
+    """Stored columns other than id, source and batch (site as site_id)."""
+    return ["site_id" if f.name == "site" else f.name for f in kind.fields if f.name != "source"]
+
+
+def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, report: ImportReport) -> None:
+    default_source = options.source or path.name
+    conn.execute("UPDATE temp.stage_norm SET source = ? WHERE source IS NULL", (default_source,))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        batch_id = conn.execute(
+            "INSERT INTO import_batches (kind, file_name, sha256, source, imported_at, editor, mapping, notes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind.name, path.name, sha, options.source, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             options.editor, json.dumps(report.mapping), "\n".join(report.notes) or None),
+        ).lastrowid
+        if kind.name == "sites":
+            _write_sites(conn, batch_id, report)
+        else:
+            if kind.has_site:
+                report.sites_created = _create_sites(conn, batch_id, path.name)
+            _write_records(conn, kind, batch_id, report)
+        conn.execute(
+            "UPDATE import_batches SET rows_read = ?, rows_added = ?, rows_updated = ?, rows_present = ?, "
+            "rows_rejected = ? WHERE id = ?",
+            (report.rows_read, report.added, report.updated, report.present, report.rejected, batch_id),
+        )
+        conn.execute(
+            "INSERT INTO audit_log (at, editor, action, batch_id, detail) VALUES (?, ?, 'import', ?, ?)",
+            (dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), options.editor, batch_id,
+             f"{kind.name} from {path.name}: {report.added} added, {report.updated} updated"),
+        )
+        if options.dry_run:
+            conn.execute("ROLLBACK")
+        else:
+            conn.execute("COMMIT")
+            report.batch_id = batch_id
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _create_sites(conn, batch_id: int, file_name: str) -> int:
+    """A record naming an unknown site creates that site."""
+    before = conn.total_changes
+    conn.execute(
+        "INSERT OR IGNORE INTO sites (name, source, batch_id) "
+        "SELECT DISTINCT site, ?, ? FROM temp.stage_norm WHERE site IS NOT NULL",
+        (f"created by the import of {file_name}", batch_id),
+    )
+    return conn.total_changes - before
+
+
+def _write_sites(conn, batch_id: int, report: ImportReport) -> None:
+    kind = KINDS["sites"]
+    cols = [f.name for f in kind.fields]
+    rows = conn.execute(f"SELECT {', '.join(cols)} FROM temp.stage_norm ORDER BY line").fetchall()
+    for row in rows:
+        values = dict(zip(cols, row, strict=True))
+        old = conn.execute(f"SELECT id, {', '.join(cols)} FROM sites WHERE name = ?", (values["name"],)).fetchone()
+        if old is None:
+            conn.execute(
+                f"INSERT INTO sites ({', '.join(cols)}, batch_id) VALUES ({', '.join('?' * len(cols))}, ?)",
+                (*row, batch_id),
+            )
+            report.added += 1
+            continue
+        current = dict(zip(cols, old[1:], strict=True))
+        changes = {k: v for k, v in values.items() if v is not None and k != "name" and current[k] != v}
+        if not changes:
+            report.present += 1
+            continue
+        conn.execute(
+            "INSERT INTO batch_changes (batch_id, table_name, row_id, old_values) VALUES (?, 'sites', ?, ?)",
+            (batch_id, old[0], json.dumps({k: current[k] for k in changes})),
+        )
+        conn.execute(f"UPDATE sites SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?", (*changes.values(), old[0]))
+        report.updated += 1
+
+
+def _write_records(conn, kind: Kind, batch_id: int, report: ImportReport) -> None:
+    fields = _data_fields(kind)
+    select_cols = ", ".join(("st.id AS site_id" if f == "site_id" else f"n.{f}") for f in fields)
+    site_join = "JOIN sites st ON st.name = n.site" if kind.has_site else ""
+    target = kind.table
+    cols = ", ".join(fields)
+    conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
+    conn.execute(f"CREATE TEMP TABLE stage_rows AS SELECT n.line AS line, {select_cols}, n.source AS source "
+                 f"FROM temp.stage_norm n {site_join}")
+    try:
+        if "case_id" in fields:
+            _write_cases(conn, kind, batch_id, report, fields)
+            where = "WHERE case_id IS NULL"
+        else:
+            where = ""
+        # Identity of a row for "already present": every data field; for a population count also its
+        # source, because two sources' counts of one date are both kept (DOMAIN.md: figures are contested).
+        key = fields + (["source"] if kind.name == "population" else [])
+        existing = conn.execute(f"SELECT 1 FROM {target} LIMIT 1").fetchone()
+        before = conn.total_changes
+        if existing is None:
+            conn.execute(
+                f"INSERT INTO {target} ({cols}, source, batch_id) SELECT {cols}, source, ? FROM temp.stage_rows {where} "
+                "ORDER BY line",
+                (batch_id,),
+            )
+        else:
+            on = " AND ".join(f"o.{k} IS n.{k}" for k in key)
+            partition = ", ".join(key)
+            conn.execute(
+                f"""INSERT INTO {target} ({cols}, source, batch_id)
+                SELECT {', '.join('n.' + c for c in fields)}, n.source, ? FROM (
+                    SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY line) AS occ
+                    FROM temp.stage_rows {where}
+                ) n
+                LEFT JOIN (SELECT {partition}, count(*) AS have FROM {target} GROUP BY {partition}) o ON {on}
+                WHERE n.occ > coalesce(o.have, 0)
+                ORDER BY n.line""",
+                (batch_id,),
+            )
+        added = conn.total_changes - before
+        considered = conn.execute(f"SELECT count(*) FROM temp.stage_rows {where}").fetchone()[0]
+        report.added += added
+        report.present += considered - added
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
+
+
+def _write_cases(conn, kind: Kind, batch_id: int, report: ImportReport, fields: list[str]) -> None:
+    """Rows with a case_id: the last row of each case in the file adds the case or updates it."""
+    target = kind.table
+    rows = conn.execute(
+        f"SELECT {', '.join(fields)}, source FROM temp.stage_rows r WHERE case_id IS NOT NULL "
+        "AND line = (SELECT max(line) FROM temp.stage_rows WHERE case_id = r.case_id) ORDER BY line"
+    ).fetchall()
+    dupes = conn.execute("SELECT count(*) FROM temp.stage_rows WHERE case_id IS NOT NULL").fetchone()[0] - len(rows)
+    if dupes:
+        report.notes.append(f"{dupes} earlier rows of cases listed again in the file: the last row of each case counts")
+        report.present += dupes
+    cols = [*fields, "source"]
+    for row in rows:
+        values = dict(zip(cols, row, strict=True))
+        old = conn.execute(f"SELECT id, {', '.join(cols)} FROM {target} WHERE case_id = ?", (values["case_id"],)).fetchone()
+        if old is None:
+            conn.execute(f"INSERT INTO {target} ({', '.join(cols)}, batch_id) VALUES ({', '.join('?' * len(cols))}, ?)",
+                         (*row, batch_id))
+            report.added += 1
+            continue
+        current = dict(zip(cols, old[1:], strict=True))
+        changes = {k: v for k, v in values.items() if k != "source" and current[k] != v}
+        if not changes:
+            report.present += 1
+            continue
+        changes["source"] = values["source"]
+        conn.execute(
+            "INSERT INTO batch_changes (batch_id, table_name, row_id, old_values) VALUES (?, ?, ?, ?)",
+            (batch_id, target, old[0], json.dumps({k: current[k] for k in changes})),
+        )
+        conn.execute(f"UPDATE {target} SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                     (*changes.values(), old[0]))
+        report.updated += 1
+
+
+# ---------------------------------------------------------------- batches and undo
+
+
+def list_batches(conn: sqlite3.Connection) -> list[dict]:
+    """Every import batch, newest first."""
+    cur = conn.execute(
+        "SELECT id, kind, file_name, source, rows_read, rows_added, rows_updated, rows_present, rows_rejected, "
+        "imported_at, editor, sha256 FROM import_batches ORDER BY id DESC"
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) -> dict[str, int]:
+    """Remove exactly what batch `batch_id` added and put back what it updated. Returns rows removed per
+    table. Refuses while a later batch changed rows this batch wrote (undo that one first)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        batch = conn.execute("SELECT id, kind, file_name FROM import_batches WHERE id = ?", (batch_id,)).fetchone()
+        if batch is None:
+            raise UsageError(f"there is no import batch {batch_id}; `resettle batches` lists them")
+        tables = [k.table for k in KINDS.values()]
+        for t in tables:
+            later = conn.execute(
+                f"SELECT DISTINCT c.batch_id FROM batch_changes c JOIN {t} r ON r.id = c.row_id "
+                "WHERE c.table_name = ? AND c.batch_id > ? AND (r.batch_id = ? OR c.row_id IN "
+                "(SELECT row_id FROM batch_changes WHERE batch_id = ? AND table_name = ?))",
+                (t, batch_id, batch_id, batch_id, t),
+            ).fetchall()
+            if later:
+                raise UsageError(
+                    f"batch {later[0][0]} changed rows that batch {batch_id} wrote; undo batch {later[0][0]} first"
+                )
+        removed: dict[str, int] = {}
+        for t in tables:
+            if t == "sites":
+                continue
+            before = conn.total_changes
+            conn.execute(f"DELETE FROM {t} WHERE batch_id = ?", (batch_id,))
+            removed[t] = conn.total_changes - before
+        for table_name, row_id, old in conn.execute(
+            "SELECT table_name, row_id, old_values FROM batch_changes WHERE batch_id = ? ORDER BY rowid DESC", (batch_id,)
+        ).fetchall():
+            values = json.loads(old)
+            conn.execute(f"UPDATE {table_name} SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                         (*values.values(), row_id))
+        in_use = " AND ".join(
+            f"id NOT IN (SELECT site_id FROM {k.table})" for k in KINDS.values() if k.has_site
+        )
+        before = conn.total_changes
+        conn.execute(f"DELETE FROM sites WHERE batch_id = ? AND {in_use}", (batch_id,))
+        removed["sites"] = conn.total_changes - before
+        conn.execute("UPDATE sites SET batch_id = NULL WHERE batch_id = ?", (batch_id,))
+        conn.execute("DELETE FROM batch_changes WHERE batch_id = ?", (batch_id,))
+        conn.execute("DELETE FROM import_batches WHERE id = ?", (batch_id,))
+        conn.execute(
+            "INSERT INTO audit_log (at, editor, action, batch_id, detail) VALUES (?, ?, 'undo', ?, ?)",
+            (dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), editor, batch_id,
+             f"undid {batch[1]} from {batch[2]}: " + ", ".join(f"{t} {n}" for t, n in removed.items() if n)),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return removed
+
+
+def check_kind(kind_name: str) -> Kind:
+    if kind_name not in KINDS:
+        raise UsageError(f"unknown record kind {kind_name!r}; one of {', '.join(KINDS)}")
+    return KINDS[kind_name]
+
+
+__all__ = ["ImportOptions", "ImportReport", "import_file", "list_batches", "undo", "file_sha256", "FileProblem",
+           "Mapping"]

@@ -1,0 +1,725 @@
+"""Turn a file a user has (CSV in any common encoding and delimiter, or an .xlsx workbook) into a
+stream of rows with their physical line numbers.
+
+Real exports are messy: metadata lines above the header, an HXL hashtag row under it, a second
+section ("Summary by country") after the data, repeated headers from concatenated files. This module
+finds the table in all that; mapping columns to fields and validating values is the importer's job.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from pathlib import Path
+
+from resettle.errors import FileProblem
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_LINES = 50  # header, delimiter and column kinds are decided from this many non-blank lines
+_CHUNK = 1 << 20
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003, or an encrypted .xlsx
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_BINARY_MAGIC = (
+    b"%PDF", b"\x89PNG", b"\x1f\x8b", b"\x7fELF", b"\xff\xd8\xff", b"GIF8", b"SQLite format 3\x00",
+    b"7z\xbc\xaf\x27\x1c", b"Rar!", b"PAR1", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ\x00", b"OggS",
+)
+_XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+_BINARY = "this is not a text CSV file (it looks binary)"
+_XLS = "Excel 97-2003 .xls is not supported: save it as .xlsx or CSV"
+
+# Values that mean "no value": a numeric column holding one of them is not a second header.
+_MISSING = frozenset({"na", "n/a", "n.a.", "n.a", "nan", "none", "null", "nil", "tbd", "tba", "unknown", "unk", "missing", "x", "xx"})
+_NUMBER = re.compile(r"[-+(]?\s*[$€£]?\s*(?:\d[\d,.\s']*|[.,]\d+)(?:[eE][-+]?\d+)?\s*%?\)?")
+_PUNCTUATION = re.compile(r"[^\w\s#+]|_")
+_APOSTROPHES = re.compile(r"['’`]")
+
+
+@dataclass
+class Table:
+    """A table found in a file. `rows` is lazy: notes and `end_line` are complete only once it is consumed."""
+
+    path: str
+    name: str
+    columns: list[str]
+    hxl: list[str] | None
+    rows: Iterator[tuple[int, list[str]]]
+    header_line: int
+    encoding: str
+    delimiter: str
+    notes: list[str] = field(default_factory=list)
+    end_line: int | None = None
+
+
+def normalise_header(name: str) -> str:
+    """A column name reduced for matching: "Country of asylum (ISO)" -> "country of asylum iso"."""
+    text = _APOSTROPHES.sub("", name.casefold())  # "UNHCR's" -> "unhcrs", not "unhcr s"
+    return " ".join(_PUNCTUATION.sub(" ", text).split())
+
+
+def open_table(
+    path,
+    *,
+    sheet: str | None = None,
+    header_hint: Callable[[list[str]], int] | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Table:
+    """Open a CSV or .xlsx file as a Table: header found, HXL row set aside, rows streamed lazily.
+
+    Raises FileProblem for a file that cannot be read as a table. A malformed quote beyond the first
+    lines is found only when `rows` reaches it, so iterating `rows` can raise FileProblem too.
+    """
+    path_text = str(path)
+    file = Path(path)
+    _check_file(file, path_text, max_bytes)
+    with open(file, "rb") as handle:
+        head = handle.read(8192)
+    notes: list[str] = []
+    if _is_workbook(file, path_text, head):
+        source: _Source = _SheetSource(file, path_text, sheet, notes)
+        encoding, delimiter = "xlsx", ""
+    else:
+        encoding, mangled_bom = _detect_encoding(file, path_text, head)
+        if encoding == "cp1252":
+            notes.append("the file is not valid UTF-8: read it as Windows-1252 (cp1252)")
+        if file.suffix.lower() in (".xls", *_XLSX_SUFFIXES):
+            notes.append(f"the file is named {file.suffix} but holds delimited text: read it as CSV")
+        delimiter = _detect_delimiter(file, encoding)
+        source = _CsvSource(file, path_text, encoding, delimiter, mangled_bom)
+
+    sample = source.sample()
+    if not sample:
+        raise FileProblem(path_text, source.empty_message)
+    shape = _find_shape(path_text, sample, header_hint)
+    header_line = shape.header_line
+    if header_line > 1:
+        skipped = header_line - 1
+        where = "line 1" if skipped == 1 else f"lines 1-{skipped}"
+        notes.append(f"skipped {skipped} line{'s' if skipped > 1 else ''} above the header ({where})")
+    if shape.hxl is not None:
+        notes.append(f"HXL hashtag row on line {shape.hxl_line}")
+    table = Table(
+        path=path_text,
+        name=file.name,
+        columns=shape.columns,
+        hxl=shape.hxl,
+        rows=iter(()),
+        header_line=header_line,
+        encoding=encoding,
+        delimiter=delimiter,
+        notes=notes,
+    )
+    table.rows = _data_rows(table, shape, source)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# File checks and encoding
+
+
+def _check_file(file: Path, path_text: str, max_bytes: int) -> None:
+    try:
+        stat = file.stat()
+    except FileNotFoundError:
+        raise FileProblem(path_text, "no such file") from None
+    except OSError as exc:
+        raise FileProblem(path_text, f"cannot read the file: {exc.strerror or exc}") from None
+    if file.is_dir():
+        raise FileProblem(path_text, "this is a directory, not a file")
+    if stat.st_size > max_bytes:
+        raise FileProblem(path_text, f"file is too big: {_size(stat.st_size)}; the limit is {_size(max_bytes)}")
+    try:
+        with open(file, "rb"):
+            pass
+    except OSError as exc:
+        raise FileProblem(path_text, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def _size(n: int) -> str:
+    megabytes = n / (1024 * 1024)
+    if megabytes >= 10:
+        return f"{megabytes:.0f} MB"
+    if megabytes >= 0.1:
+        return f"{megabytes:.1f} MB"
+    return f"{n:,} bytes"  # only seen with a small max_bytes (tests)
+
+
+def _is_workbook(file: Path, path_text: str, head: bytes) -> bool:
+    """True for an .xlsx workbook; raises FileProblem for binary files and other spreadsheet formats."""
+    suffix = file.suffix.lower()
+    if head.startswith(_ZIP):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = archive.namelist()
+                mimetype = archive.read("mimetype")[:60] if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError):
+            raise FileProblem(path_text, _BINARY) from None
+        if any(name.startswith("xl/") for name in names):
+            return True
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            raise FileProblem(path_text, "OpenDocument .ods is not supported: save it as .xlsx or CSV")
+        raise FileProblem(path_text, _BINARY)
+    if head.startswith(_OLE2):
+        if suffix in _XLSX_SUFFIXES:
+            raise FileProblem(path_text, "this workbook is encrypted or password-protected: save it without a password")
+        raise FileProblem(path_text, _XLS)
+    start = head.lstrip(_UTF8_BOM).lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table")):
+        raise FileProblem(path_text, "this is an HTML page, not a CSV file: open it in a spreadsheet and save it as .xlsx or CSV")
+    if start.startswith(b"<?xml"):
+        raise FileProblem(path_text, "this is an XML file, not a CSV file: open it in a spreadsheet and save it as .xlsx or CSV")
+    if head.startswith(_BINARY_MAGIC) or _mostly_control(head):
+        raise FileProblem(path_text, _XLS if suffix == ".xls" else _BINARY)
+    return False
+
+
+def _mostly_control(head: bytes) -> bool:
+    if head.startswith(_UTF16_BOMS):
+        return False
+    control = sum(1 for byte in head[:4096] if byte < 9 or 13 < byte < 32 and byte != 27)
+    return control * 20 > min(len(head), 4096)
+
+
+def _detect_encoding(file: Path, path_text: str, head: bytes) -> tuple[str, bool]:
+    """Decide the encoding on the whole file, so that a stray Latin-1 byte on line 900,000 cannot
+    break the stream halfway. Returns the encoding and whether a UTF-8 BOM precedes non-UTF-8 text."""
+    if head.startswith(_UTF16_BOMS):
+        _check_utf16(file, path_text)
+        return "utf-16", False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    valid = True
+    with open(file, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            if b"\x00" in chunk:
+                raise FileProblem(path_text, _BINARY)
+            if valid and not (chunk.isascii() and not decoder.getstate()[0]):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid = False
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    bom = head.startswith(_UTF8_BOM)
+    if valid:
+        return ("utf-8-sig" if bom else "utf-8"), False
+    return "cp1252", bom
+
+
+def _check_utf16(file: Path, path_text: str) -> None:
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    content = False
+    try:
+        with open(file, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                text = decoder.decode(chunk)
+                if "\x00" in text:
+                    raise FileProblem(path_text, _BINARY)
+                content = content or bool(text.strip())
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FileProblem(path_text, _BINARY) from None
+    if not content:
+        raise FileProblem(path_text, "the file is empty")
+
+
+def _detect_delimiter(file: Path, encoding: str) -> str:
+    """The delimiter that splits the most sample lines into the same number (>1) of fields."""
+    lines: list[str] = []
+    filled = 0
+    size = 0
+    with open(file, encoding=encoding, errors="replace", newline="") as handle:
+        for line in handle:
+            lines.append(line)
+            size += len(line)
+            filled += bool(line.strip())
+            if filled >= SAMPLE_LINES or size > _CHUNK:
+                break
+        complete = not handle.readline()
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        records = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        if not complete and len(records) > 1:
+            records.pop()  # may be cut in the middle of a quoted field
+        counts = Counter(len(r) for r in records if len(r) > 1)
+        if counts:
+            fields, lines_with = max(counts.items(), key=lambda item: (item[1], item[0]))
+            if (lines_with, fields) > best_score:
+                best, best_score = delimiter, (lines_with, fields)
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources: a CSV file or a worksheet, read as records of raw cells with line numbers
+
+
+@dataclass
+class _Record:
+    line: int  # first physical line
+    last: int  # last physical line (later than `line` when a quoted field holds line breaks)
+    cells: list[str]  # stripped
+    width: int  # number of fields as read, before dropping trailing empty cells
+
+
+class _Source:
+    empty_message = "the file is empty"
+
+    def records(self, skip: int):  # context manager: (reader, offset, count_rest)
+        raise NotImplementedError
+
+    def sample(self) -> list[_Record]:
+        """The first SAMPLE_LINES non-blank records."""
+        found: list[_Record] = []
+        strip = str.strip
+        with self.records(0) as (reader, offset, _):
+            start = offset + 1
+            try:
+                for raw in reader:
+                    cells = list(map(strip, raw))
+                    last = reader.line_num + offset
+                    if any(cells):
+                        found.append(_Record(start, last, cells, len(raw)))
+                        if len(found) >= SAMPLE_LINES:
+                            break
+                    start = last + 1
+            except csv.Error as exc:
+                raise self.problem(exc, start) from None
+        return found
+
+    def problem(self, exc: csv.Error, line: int) -> FileProblem:
+        raise NotImplementedError
+
+
+class _CsvSource(_Source):
+    def __init__(self, file: Path, path_text: str, encoding: str, delimiter: str, mangled_bom: bool):
+        self.file, self.path, self.encoding, self.delimiter = file, path_text, encoding, delimiter
+        self.mangled_bom = mangled_bom
+
+    @contextmanager
+    def records(self, skip: int):
+        # cp1252 leaves five bytes undefined; they become U+FFFD rather than stopping the import.
+        errors = "replace" if self.encoding == "cp1252" else "strict"
+        with open(self.file, encoding=self.encoding, errors=errors, newline="") as handle:
+            if skip:
+                for _ in islice(handle, skip):
+                    pass
+            reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
+            yield reader, skip, lambda: sum(1 for _ in handle)
+
+    def sample(self) -> list[_Record]:
+        found = super().sample()
+        if self.mangled_bom and found and found[0].line == 1:
+            found[0].cells[0] = found[0].cells[0].removeprefix("ï»¿").strip()  # UTF-8 BOM read as cp1252
+        return found
+
+    def problem(self, exc: csv.Error, line: int) -> FileProblem:
+        text = str(exc)
+        if "expected after" in text:
+            quote = "a closing quote is followed by other text (write \"\" for a quote inside a quoted field)"
+            return FileProblem(self.path, f"line {line}: {quote}", line=line)
+        return FileProblem(self.path, f"line {line}: a quoted field is never closed", line=line)
+
+
+class _SheetRows:
+    """Worksheet rows as text cells, with `line_num` like csv.reader (the sheet row number)."""
+
+    def __init__(self, rows: Iterator[tuple], line_num: int):
+        self._rows = rows
+        self.line_num = line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        values = next(self._rows)
+        self.line_num += 1
+        return [_cell_text(value) for value in values]
+
+
+class _SheetSource(_Source):
+    def __init__(self, file: Path, path_text: str, sheet: str | None, notes: list[str]):
+        self.file, self.path = file, path_text
+        # Kept open for the sample only; the rows open the workbook again, so that a Table whose
+        # rows are never read holds no open file.
+        self._book = self._load()
+        names = self._book.sheetnames
+        if not names:
+            raise FileProblem(path_text, "the workbook has no sheets")
+        if sheet is None:
+            self.sheet = names[0]
+        else:
+            matches = [n for n in names if n == sheet] or [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+            if not matches:
+                listed = ", ".join(f"'{n}'" for n in names)
+                raise FileProblem(path_text, f"no sheet named '{sheet}': the sheets are {listed}")
+            self.sheet = matches[0]
+        if len(names) > 1:
+            listed = ", ".join(f"'{n}'" for n in names)
+            notes.append(f"read sheet '{self.sheet}' (the workbook has {len(names)} sheets: {listed})")
+        self.empty_message = f"the sheet '{self.sheet}' is empty"
+
+    def _load(self):
+        import openpyxl  # imported here: CSV-only use should not pay for it
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it drops
+            try:
+                return openpyxl.load_workbook(self.file, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many kinds for a damaged file
+                raise FileProblem(self.path, f"this Excel workbook cannot be read ({exc})") from None
+
+    @contextmanager
+    def records(self, skip: int):
+        workbook, self._book = self._book or self._load(), None
+        try:
+            worksheet = workbook[self.sheet]
+            if not hasattr(worksheet, "iter_rows"):
+                raise FileProblem(self.path, f"the sheet '{self.sheet}' is a chart, not a table")
+            # The stored dimensions can be wrong (files from other tools); read every row there is.
+            worksheet.reset_dimensions()
+            rows = worksheet.iter_rows(min_row=skip + 1, values_only=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield _SheetRows(rows, skip), 0, lambda: sum(1 for _ in rows)
+        finally:
+            workbook.close()
+
+    def sample(self) -> list[_Record]:
+        found = super().sample()
+        # Rows of a sheet end at their last stored cell; treat them all as the widest one, as a CSV
+        # export from Excel would.
+        widest = max((r.width for r in found), default=0)
+        for record in found:
+            record.width = widest
+        return found
+
+    def problem(self, exc: csv.Error, line: int) -> FileProblem:
+        return FileProblem(self.path, f"line {line}: {exc}", line=line)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is int:
+        return str(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The shape of the table: header, HXL row, column kinds
+
+
+@dataclass
+class _Shape:
+    header_line: int
+    header_cells: list[str]  # stripped, padded to width
+    columns: list[str]
+    names: list[str]  # normalised
+    header_names: list[str]  # normalised header cells, "" where the header cell is empty
+    first_named: int
+    width: int
+    hxl: list[str] | None
+    hxl_line: int | None
+    skip: int  # physical lines before the first data line (header and HXL row included)
+    numeric: list[int]  # columns holding numbers in the sample
+    filled: int  # non-empty header cells
+    probe: int  # column looked at for every row (see _data_rows)
+    low: str
+    high: str
+    probe_name: str
+
+
+def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
+    at = _find_header(sample, header_hint)
+    header = sample[at]
+    cells = [c.strip("\ufeff").strip() for c in header.cells]
+    following = sample[at + 1 :]
+    hxl_record = None
+    if following and following[0].line == header.last + 1 and _is_hxl(following[0].cells):
+        hxl_record = following.pop(0)
+
+    named = _trimmed_len(cells)
+    used = max((_trimmed_len(r.cells) for r in following), default=0)
+    width = max(named, min(used, header.width))
+    cells = (cells + [""] * width)[:width]
+    columns = [cell or f"column_{i + 1}" for i, cell in enumerate(cells)]
+    names = [normalise_header(c) for c in columns]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name and name in seen:
+            first = seen[name]
+            message = f"column '{columns[first]}' appears twice (columns {first + 1} and {i + 1})"
+            raise FileProblem(path_text, message, line=header.line)
+        seen.setdefault(name, i)
+
+    hxl = None
+    if hxl_record is not None:
+        hxl = (hxl_record.cells + [""] * width)[:width]
+    numeric, fill = _column_kinds(following, width)
+    # Rows go through a fast path when one cell ("the probe", in a named column) shows they are
+    # ordinary data. Empty, it rules out a header; in a column of numbers whose name is a word, a
+    # cell starting with a digit rules out a header too. Without such a column, a cell that differs
+    # from the header's is enough, since a second header is then recognised only after a blank line.
+    labelled = [i for i in numeric if cells[i][:1].isalpha()]
+    if labelled:
+        probe = max(labelled, key=lambda i: (fill[i], -i))
+        low, high = "0", ":"
+    else:
+        probe = max((i for i in range(width) if cells[i]), key=lambda i: (fill[i], -i))
+        low, high = "", chr(0x10FFFF) * 8
+    probe_name = cells[probe]
+    return _Shape(
+        header_line=header.line,
+        header_cells=cells,
+        columns=columns,
+        names=names,
+        header_names=[normalise_header(c) for c in cells],
+        first_named=next(i for i, c in enumerate(cells) if c),
+        width=width,
+        hxl=hxl,
+        hxl_line=hxl_record.line if hxl_record else None,
+        skip=(hxl_record or header).last,
+        numeric=numeric,
+        filled=sum(1 for c in cells if c),
+        probe=probe,
+        low=low,
+        high=high,
+        probe_name=probe_name,
+    )
+
+
+def _find_header(sample: list[_Record], header_hint) -> int:
+    if header_hint is not None:
+        scores = [header_hint(r.cells) for r in sample]
+        best = max(scores)
+        if best > 0:
+            return scores.index(best)
+    widths = Counter(r.width for r in sample if r.width > 1) or Counter(r.width for r in sample)
+    dominant = max(widths.items(), key=lambda item: (item[1], item[0]))[0]
+    for i, record in enumerate(sample):
+        if record.width == dominant and _looks_like_header(record.cells, dominant):
+            return i
+    for i, record in enumerate(sample):
+        if record.width == dominant and 2 * sum(1 for c in record.cells if c) >= dominant:
+            return i
+    return 0
+
+
+def _looks_like_header(cells: list[str], dominant: int) -> bool:
+    """Mostly non-empty, and mostly text that is not a number."""
+    filled = [c for c in cells if c]
+    text = [c for c in filled if not _is_number(c)]
+    return 2 * len(filled) >= dominant and 2 * len(text) > len(filled) and (len(filled) >= 2 or dominant == 1)
+
+
+def _is_hxl(cells: list[str]) -> bool:
+    filled = [c for c in cells if c]
+    return bool(filled) and all(c.startswith("#") for c in filled)
+
+
+def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[int]]:
+    """Columns whose sample values are (nearly) all numbers, and how often each column is filled."""
+    numbers = [0] * width
+    others = [0] * width
+    fill = [0] * width
+    for record in records:
+        for i, cell in enumerate(record.cells[:width]):
+            if not cell:
+                continue
+            fill[i] += 1
+            if _is_number(cell):
+                numbers[i] += 1
+            elif cell.casefold() not in _MISSING:
+                others[i] += 1
+    numeric = [i for i in range(width) if numbers[i] and numbers[i] >= 4 * others[i]]
+    return numeric, fill
+
+
+def _trimmed_len(cells: list[str]) -> int:
+    n = len(cells)
+    while n and not cells[n - 1]:
+        n -= 1
+    return n
+
+
+def _is_number(cell: str) -> bool:
+    return _NUMBER.fullmatch(cell) is not None
+
+
+def _is_label(cell: str) -> bool:
+    """A word such as a column name: starts with a letter and is not a missing-value marker."""
+    return cell[:1].isalpha() and cell.casefold() not in _MISSING
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows
+
+
+def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line, cells) for each data row; stop where a second section begins.
+
+    This loop runs a million times for a big file: it strips the cells, looks at one cell and
+    yields. Everything else (blank lines, repeated headers, a second section) is _Rest's business.
+    """
+    strip = str.strip
+    width, probe, low, high, probe_name = shape.width, shape.probe, shape.low, shape.high, shape.probe_name
+    rest = _Rest(table, shape, source)
+    try:
+        with source.records(shape.skip) as (reader, offset, count_rest):
+            rest.reader, rest.offset, rest.count_rest = reader, offset, count_rest
+            step = offset + 1
+            start = reader.line_num + step
+            try:
+                for raw in reader:
+                    line = start
+                    start = reader.line_num + step
+                    row = list(map(strip, raw))
+                    try:
+                        probe_cell = row[probe]
+                    except IndexError:
+                        probe_cell = ""
+                    if (low <= probe_cell < high and probe_cell != probe_name) if probe_cell else any(row):
+                        if len(row) > width and not row[-1]:
+                            del row[_trimmed_len(row[width:]) + width :]
+                        yield line, row
+                        continue
+                    if (yield from rest.unusual(line, row)):
+                        return
+                    start = reader.line_num + step
+            except csv.Error as exc:
+                raise source.problem(exc, start) from None
+    finally:
+        rest.add_notes()
+
+
+class _Rest:
+    """The rows the fast path does not vouch for: blank lines, repeated headers, a second section."""
+
+    def __init__(self, table: Table, shape: _Shape, source: _Source):
+        self.table, self.shape, self.source = table, shape, source
+        self.repeats: list[int] = []
+        self.reader = None
+        self.offset = 0
+        self.count_rest: Callable[[], int] = lambda: 0
+
+    def pull(self) -> tuple[int, list[str]] | None:
+        line = self.reader.line_num + self.offset + 1
+        try:
+            raw = next(self.reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            raise self.source.problem(exc, line) from None
+        return line, [c.strip() for c in raw]
+
+    def unusual(self, line: int, row: list[str]):
+        """Yield the row if it is data, skip it if not; return True where the table ends."""
+        shape, width = self.shape, self.shape.width
+        after_blank = False
+        while True:
+            if not any(row):
+                while True:
+                    got = self.pull()
+                    if got is None:
+                        return False
+                    line, row = got
+                    if any(row):
+                        break
+                after_blank = True
+            if len(row) > width and not row[-1]:
+                del row[_trimmed_len(row[width:]) + width :]
+            if after_blank and _starts_section(row, shape, after_blank=True):
+                self.end_at(line)
+                return True
+            after_blank = False
+            if _is_repeated_header(row, shape):
+                self.repeats.append(line)
+                got = self.pull()
+                if got is not None and shape.hxl is not None and got[1][:width] == shape.hxl and not any(got[1][width:]):
+                    got = self.pull()  # the HXL row of the repeated header
+                if got is None:
+                    return False
+                line, row = got
+                continue
+            if _starts_section(row, shape, after_blank=False):
+                self.end_at(line)
+                return True
+            yield line, row
+            return False
+
+    def end_at(self, line: int) -> None:
+        last = self.reader.line_num + self.offset + self.count_rest()
+        self.table.end_line = line
+        self.table.notes.append(f"table ends at line {line}: a second section begins (lines {line}-{last} not read)")
+
+    def add_notes(self) -> None:
+        repeats = self.repeats
+        if not repeats:
+            return
+        shown = ", ".join(str(n) for n in repeats[:10]) + (f" and {len(repeats) - 10} more" if len(repeats) > 10 else "")
+        if len(repeats) == 1:
+            self.table.notes.append(f"skipped a repeated header line (line {shown})")
+        else:
+            self.table.notes.append(f"skipped {len(repeats)} repeated header lines (lines {shown})")
+
+
+def _is_repeated_header(row: list[str], shape: _Shape) -> bool:
+    if len(row) > shape.width or len(row) - row.count("") != shape.filled:
+        return False
+    cells = row + [""] * (shape.width - len(row))
+    if cells == shape.header_cells:
+        return True
+    first = shape.first_named  # one cell first: most rows differ there
+    if normalise_header(cells[first]) != shape.header_names[first]:
+        return False
+    return [normalise_header(c) for c in cells] == shape.header_names
+
+
+def _starts_section(row: list[str], shape: _Shape, *, after_blank: bool) -> bool:
+    """Does this row begin another table rather than continue this one?
+
+    After a blank line: a title line ("Summary by country") or a line of words where this table has
+    numbers. Without a blank line, only a full header: as many words as this header has names, and
+    words in every column that holds numbers.
+    """
+    filled = len(row) - row.count("")
+    if after_blank:
+        if filled == 1 and shape.width >= 2:
+            return _is_label(next(c for c in row if c))
+        labels = sum(1 for c in row if c and _is_label(c))
+        in_numeric = any(_is_label(row[i]) for i in shape.numeric if i < len(row))
+        return filled >= 2 and 2 * labels > filled and in_numeric
+    if filled != shape.filled or not shape.numeric:
+        return False
+    if not all(i < len(row) and _is_label(row[i]) for i in shape.numeric):
+        return False
+    return not any(_is_number(c) for c in row if c)

@@ -1,0 +1,196 @@
+"""Values as people write them: counts, dates, enum words and text, parsed one distinct value at a time.
+
+Each parser returns the stored value (or None for missing) and raises `ValueProblem` with a message
+a person can act on. The importer calls them once per distinct value in a column, not once per row.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+
+MISSING = frozenset({"", "na", "n/a", "n.a.", "nan", "-", "--", "—", "tbd", "null", "none", "unknown", "?", "..", "..."})
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be stored; str() is the message shown after FILE:LINE: COLUMN:."""
+
+
+def is_missing(raw: str | None) -> bool:
+    return raw is None or raw.strip().casefold() in MISSING
+
+
+# ---------------------------------------------------------------- numbers
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,\u00a0\u202f ' ]\d{3})+(\.0+)?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_count(raw: str | None) -> int | None:
+    """A whole number of people (>= 0): `1009`, `"1,009"`, `1 009`, `476.0`; missing tokens give None."""
+    if is_missing(raw):
+        return None
+    text = raw.strip()
+    if _THOUSANDS.match(text):
+        text = re.sub(r"[,\u00a0\u202f ']", "", text)
+    if not _PLAIN.match(text):
+        raise ValueProblem(f"{raw.strip()!r} is not a number")
+    if re.match(r"^[+-]?\d+$", text):
+        value = int(text)
+    else:
+        number = float(text)
+        if not number.is_integer():
+            raise ValueProblem(f"{raw.strip()} is not a whole number (counts of people are whole)")
+        value = int(number)
+    if value < 0:
+        raise ValueProblem(f"{raw.strip()} is negative")
+    return value
+
+
+def parse_real(raw: str | None, low: float | None = None, high: float | None = None) -> float | None:
+    """A decimal number such as a latitude; None when missing."""
+    if is_missing(raw):
+        return None
+    text = raw.strip().replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueProblem(f"{raw.strip()!r} is not a number") from None
+    if low is not None and high is not None and not (low <= value <= high):
+        raise ValueProblem(f"{raw.strip()} is outside {low:g} to {high:g}")
+    return value
+
+
+# ---------------------------------------------------------------- enums and text
+
+
+def clean_text(raw: str | None) -> str | None:
+    """Text with surrounding and repeated spaces removed; None when missing or empty."""
+    if raw is None:
+        return None
+    text = " ".join(raw.split())
+    return text or None
+
+
+def parse_enum(raw: str | None, choices: Iterable[str]) -> str | None:
+    """One of `choices`, matched ignoring case, spaces, hyphens: `Family reunification` ->
+    `family_reunification`."""
+    if is_missing(raw):
+        return None
+    choices = tuple(choices)
+    key = re.sub(r"[\s\-/]+", "_", raw.strip().casefold())
+    if key in choices:
+        return key
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueProblem(f"{raw.strip()!r} is not one of {', '.join(choices)}{hint}")
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTHS = {name.casefold(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.casefold(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_SLASH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[T ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*[AaPp][Mm])?)?$")
+_YEAR = re.compile(r"^(?:(?:CY|FY|Year)\s*)?(\d{4})$", re.IGNORECASE)
+_YEAR_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
+_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?[\s\-,]+(\d{4})$")
+_DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4})$")
+_MON_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+
+
+def _make(year: int, month: int, day: int, raw: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueProblem(f"{raw.strip()!r} is not a date that exists") from None
+
+
+def _month(name: str, raw: str) -> int:
+    month = _MONTHS.get(name.casefold())
+    if month is None:
+        raise ValueProblem(f"{raw.strip()!r} is not a date I can read (unknown month {name!r})")
+    return month
+
+
+def _period(year: int, month: int | None, period_end: bool, raw: str) -> dt.date:
+    if month is None:
+        return dt.date(year, 12, 31) if period_end else dt.date(year, 1, 1)
+    if not 1 <= month <= 12:
+        raise ValueProblem(f"{raw.strip()!r} is not a month that exists")
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, last if period_end else 1)
+
+
+def slash_order(values: Iterable[str]) -> str | None:
+    """Decide how a column writes slash dates: 'dayfirst', 'monthfirst', None when no value settles it
+    (or the column has no slash dates). Raises ValueProblem when values contradict each other."""
+    day_first = month_first = False
+    for raw in values:
+        if raw is None:
+            continue
+        m = _SLASH.match(raw.strip())
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        day_first |= a > 12
+        month_first |= b > 12
+    if day_first and month_first:
+        raise ValueProblem("dates are written both day-first and month-first")
+    return "dayfirst" if day_first else "monthfirst" if month_first else None
+
+
+def has_ambiguous_slash_dates(values: Iterable[str]) -> bool:
+    """True when some slash date could be read either way (both parts <= 12 and different)."""
+    for raw in values:
+        if raw is None:
+            continue
+        m = _SLASH.match(raw.strip())
+        if m and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and m.group(1).lstrip("0") != m.group(2).lstrip("0"):
+            return True
+    return False
+
+
+def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = True) -> dt.date | None:
+    """A date as people write it. `order` ('dayfirst'/'monthfirst') reads slash dates; a year or a month
+    alone gives the period's last day when `period_end` (stocks) and its first day otherwise (flows)."""
+    if is_missing(raw):
+        return None
+    text = raw.strip()
+    if m := _ISO.match(text):
+        return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    if m := _YMD_SLASH.match(text):
+        return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    if m := _SLASH.match(text):
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if a == b:
+            return _make(year, a, b, raw)
+        if order is None:
+            if a > 12:
+                order = "dayfirst"
+            elif b > 12:
+                order = "monthfirst"
+            else:
+                raise ValueProblem(
+                    f"{text!r} could be day-first or month-first and no date in this column settles it; "
+                    "say which with --dayfirst or --monthfirst"
+                )
+        day, month = (a, b) if order == "dayfirst" else (b, a)
+        return _make(year, month, day, raw)
+    if m := _YEAR.match(text):
+        return _period(int(m.group(1)), None, period_end, raw)
+    if m := _YEAR_MONTH.match(text):
+        return _period(int(m.group(1)), int(m.group(2)), period_end, raw)
+    if m := _MONTH_YEAR.match(text):
+        return _period(int(m.group(2)), _month(m.group(1), raw), period_end, raw)
+    if m := _DAY_MON_YEAR.match(text):
+        return _make(int(m.group(3)), _month(m.group(2), raw), int(m.group(1)), raw)
+    if m := _MON_DAY_YEAR.match(text):
+        return _make(int(m.group(3)), _month(m.group(1), raw), int(m.group(2)), raw)
+    raise ValueProblem(f"{text!r} is not a date I can read (write it as YYYY-MM-DD)")

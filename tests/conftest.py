@@ -1,0 +1,99 @@
+"""Fixtures: real SQLite files in a temp dir, built through the real importer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from resettle import db, importing
+
+FILES = Path(__file__).parent / "files"
+TINY = FILES / "tiny"
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+TINY_ORDER = ("sites", "population", "transfers", "medevacs", "incidents", "pledges")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "test.db"
+    db.init(path)
+    return path
+
+
+@pytest.fixture
+def conn(db_path: Path):
+    c = db.connect(db_path)
+    yield c
+    c.close()
+
+
+def load_tiny(path: Path) -> None:
+    for kind in TINY_ORDER:
+        importing.import_file(path, kind, TINY / f"{kind}.csv")
+
+
+@pytest.fixture
+def tiny_db(tmp_path: Path) -> Path:
+    """The small hand-computed fixture of tests/files/tiny/ (figures worked out in test_metrics.py)."""
+    path = tmp_path / "tiny.db"
+    load_tiny(path)
+    return path
+
+
+@pytest.fixture
+def tiny_conn(tiny_db: Path):
+    c = db.connect(tiny_db)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample data, loaded once per session (tests copy it before writing)."""
+    from resettle import sample
+
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    sample.load(path)
+    return path
+
+
+@pytest.fixture
+def sample_copy(sample_db: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "sample.db"
+    src = db.connect(sample_db)
+    dst = db.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table_digest(path: Path) -> dict[str, list]:
+    """Every row of every table, to compare a database before and after a failed import."""
+    c = db.connect(path)
+    try:
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {n: c.execute(f"SELECT * FROM {n} ORDER BY rowid").fetchall() for n in names}
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def copy_file(tmp_path: Path):
+    def _copy(src: Path, name: str | None = None) -> Path:
+        dst = tmp_path / (name or src.name)
+        shutil.copy(src, dst)
+        return dst
+
+    return _copy
