@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import countries, db, reading
+from . import countries, db, fastpath, reading
 from .errors import FileProblem, RowError, UsageError, ValidationFailed
 from .mapping import header_score, resolve_columns
 from .records import KINDS, Field, Kind
@@ -218,6 +218,12 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
 
     staged = [f for f in kind.fields if f.name in columns]
     today = dt.date.today()
+    if fastpath.eligible(kind, path, table, options):
+        fast = fastpath.read_columns(kind, path, table, columns, options, today)
+        if fast is not None:
+            report.notes.extend(table.notes)
+            _write(conn, kind, path, sha, options, report, fast=fast)
+            return report
     try:
         _stage(conn, table, columns, staged, options, report)
         errors = _validate(conn, kind, table, staged, options, today, report)
@@ -273,6 +279,49 @@ def _stage(conn, table: reading.Table, columns: dict[str, int], staged: list[Fie
         raise
 
 
+def set_constants(kind: Kind, options: ImportOptions, today: dt.date) -> dict[str, object]:
+    """The parsed values of --set FIELD=VALUE; a bad one is a usage error."""
+    constants: dict[str, object] = {}
+    for f, raw in options.set_values.items():
+        try:
+            constants[f] = _parser(kind.field(f), kind, options.date_order, today)(raw)
+        except ValueProblem as exc:
+            raise UsageError(f"--set {f}={raw}: {exc}") from None
+        if constants[f] is None and kind.field(f).required:
+            raise UsageError(f"--set {f}: a required field needs a value")
+    return constants
+
+
+def parse_distinct(f: Field, kind: Kind, distinct: list[str], date_order: str | None,
+                   today: dt.date) -> list[tuple[str, object, str | None]]:
+    """(raw, stored value, problem or None) for each distinct raw value of one column.
+
+    A date column decides day-first or month-first from all its values together."""
+    order = date_order
+    column_problem = None
+    if f.type == "date" and order is None:
+        try:
+            order = slash_order(distinct)
+        except ValueProblem as exc:
+            column_problem = f"{exc}; say which with --dayfirst or --monthfirst"
+    parse = _parser(f, kind, order, today)
+    mapped = []
+    for raw in distinct:
+        try:
+            if column_problem and has_ambiguous_slash_dates([raw]):
+                raise ValueProblem(column_problem)
+            value = parse(raw)
+            problem = None
+            if value is None and f.required and f.default is None:
+                problem = "missing value (required)"
+            elif value is None and f.default is not None:
+                value = f.default
+        except ValueProblem as exc:
+            value, problem = None, str(exc)
+        mapped.append((raw, value, problem))
+    return mapped
+
+
 def _validate(conn, kind: Kind, table: reading.Table, staged: list[Field], options: ImportOptions,
               today: dt.date, report: ImportReport) -> list[RowError]:
     """Parse each column's distinct values, build temp.stage_norm, return every row error in line order."""
@@ -281,14 +330,8 @@ def _validate(conn, kind: Kind, table: reading.Table, staged: list[Field], optio
     name = table.name
     select = ["s.line AS line"]
     joins = []
-    constants: dict[str, object] = {}
 
-    for f, raw in options.set_values.items():
-        fld = kind.field(f)
-        try:
-            constants[f] = _parser(fld, kind, options.date_order, today)(raw)
-        except ValueProblem as exc:
-            raise UsageError(f"--set {f}={raw}: {exc}") from None
+    constants = set_constants(kind, options, today)
 
     for f in staged:
         column = report.mapping[f.name]
@@ -298,28 +341,7 @@ def _validate(conn, kind: Kind, table: reading.Table, staged: list[Field], optio
             )
             continue
         distinct = [r[0] for r in conn.execute(f"SELECT DISTINCT {f.name} FROM temp.stage_raw")]
-        order = options.date_order
-        column_problem = None
-        if f.type == "date" and order is None:
-            try:
-                order = slash_order(distinct)
-            except ValueProblem as exc:
-                column_problem = f"{exc}; say which with --dayfirst or --monthfirst"
-        parse = _parser(f, kind, order, today)
-        mapped = []
-        for raw in distinct:
-            try:
-                if column_problem and has_ambiguous_slash_dates([raw]):
-                    raise ValueProblem(column_problem)
-                value = parse(raw)
-                problem = None
-                if value is None and f.required and f.default is None:
-                    problem = "missing value (required)"
-                elif value is None and f.default is not None:
-                    value = f.default
-            except ValueProblem as exc:
-                value, problem = None, str(exc)
-            mapped.append((raw, value, problem))
+        mapped = parse_distinct(f, kind, distinct, options.date_order, today)
         conn.execute(f"DROP TABLE IF EXISTS temp.map_{f.name}")
         conn.execute(f"CREATE TEMP TABLE map_{f.name} (raw TEXT PRIMARY KEY, val, err TEXT)")
         conn.executemany(f"INSERT INTO temp.map_{f.name} VALUES (?, ?, ?)", mapped)
@@ -338,10 +360,7 @@ def _validate(conn, kind: Kind, table: reading.Table, staged: list[Field], optio
         elif f.name not in report.mapping:
             default = f"'{f.default}'" if f.default is not None else "NULL"
             select.append(f"{default} AS {f.name}")
-    params = [constants[f] for f in kind.fields if f.name in options.set_values]
-    for f in kind.fields:
-        if f.required and f.name not in report.mapping and f.name in constants and constants[f.name] is None:
-            raise UsageError(f"--set {f.name}: a required field needs a value")
+    params = [constants[f.name] for f in kind.fields if f.name in options.set_values]
 
     conn.execute("DROP TABLE IF EXISTS temp.stage_norm")
     conn.execute(
@@ -389,9 +408,11 @@ def _data_fields(kind: Kind) -> list[str]:
     return ["site_id" if f.name == "site" else f.name for f in kind.fields if f.name != "source"]
 
 
-def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, report: ImportReport) -> None:
+def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, report: ImportReport,
+           fast: fastpath.Columns | None = None) -> None:
     default_source = options.source or path.name
-    conn.execute("UPDATE temp.stage_norm SET source = ? WHERE source IS NULL", (default_source,))
+    if fast is None:
+        conn.execute("UPDATE temp.stage_norm SET source = ? WHERE source IS NULL", (default_source,))
     conn.execute("BEGIN IMMEDIATE")
     try:
         batch_id = conn.execute(
@@ -400,7 +421,15 @@ def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, repor
             (kind.name, path.name, sha, options.source, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
              options.editor, json.dumps(report.mapping), "\n".join(report.notes) or None),
         ).lastrowid
-        if kind.name == "sites":
+        if fast is not None:
+            report.rows_read = fast.rows
+            report.sites_created = fastpath.create_sites(conn, fast, batch_id, path.name)
+            if fastpath.insert_into_empty(conn, kind, fast, batch_id, default_source):
+                report.added = fast.rows
+            else:  # rows exist already: stage the typed rows and let the dedup insert compare them
+                fastpath.stage_rows(conn, kind, fast, default_source, _data_fields(kind))
+                _insert_rows(conn, kind, batch_id, report)
+        elif kind.name == "sites":
             _write_sites(conn, batch_id, report)
         else:
             if kind.has_site:
@@ -469,11 +498,18 @@ def _write_records(conn, kind: Kind, batch_id: int, report: ImportReport) -> Non
     fields = _data_fields(kind)
     select_cols = ", ".join(("st.id AS site_id" if f == "site_id" else f"n.{f}") for f in fields)
     site_join = "JOIN sites st ON st.name = n.site" if kind.has_site else ""
-    target = kind.table
-    cols = ", ".join(fields)
     conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
     conn.execute(f"CREATE TEMP TABLE stage_rows AS SELECT n.line AS line, {select_cols}, n.source AS source "
                  f"FROM temp.stage_norm n {site_join}")
+    _insert_rows(conn, kind, batch_id, report)
+
+
+def _insert_rows(conn, kind: Kind, batch_id: int, report: ImportReport) -> None:
+    """Insert temp.stage_rows (typed, with site_id): cases add or update, other rows count as already
+    present occurrence by occurrence."""
+    fields = _data_fields(kind)
+    target = kind.table
+    cols = ", ".join(fields)
     try:
         if "case_id" in fields:
             _write_cases(conn, kind, batch_id, report, fields)
@@ -492,15 +528,16 @@ def _write_records(conn, kind: Kind, batch_id: int, report: ImportReport) -> Non
                 (batch_id,),
             )
         else:
-            on = " AND ".join(f"o.{k} IS n.{k}" for k in key)
-            partition = ", ".join(key)
+            # quote() keeps NULL apart from the text 'NULL' and 1 apart from '1': one text key per identity,
+            # so the join is an equality SQLite can index.
+            ident = " || ',' || ".join(f"quote({k})" for k in key)
             conn.execute(
                 f"""INSERT INTO {target} ({cols}, source, batch_id)
                 SELECT {', '.join('n.' + c for c in fields)}, n.source, ? FROM (
-                    SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY line) AS occ
+                    SELECT *, {ident} AS ident, row_number() OVER (PARTITION BY {ident} ORDER BY line) AS occ
                     FROM temp.stage_rows {where}
                 ) n
-                LEFT JOIN (SELECT {partition}, count(*) AS have FROM {target} GROUP BY {partition}) o ON {on}
+                LEFT JOIN (SELECT {ident} AS ident, count(*) AS have FROM {target} GROUP BY 1) o ON o.ident = n.ident
                 WHERE n.occ > coalesce(o.have, 0)
                 ORDER BY n.line""",
                 (batch_id,),
