@@ -225,3 +225,43 @@ def test_every_kind_of_the_tiny_fixture_imports(tiny_db):
     assert counts == {"sites": 2, "population_counts": 5, "transfers": 6, "medical_evacuations": 3,
                       "incidents": 3, "pledges": 2}
     assert rows(tiny_db, "SELECT killed FROM incidents ORDER BY id") == [(5,), (2,), (None,)]
+
+
+def _contents(path):
+    return {t: rows(path, f"SELECT * FROM {t} ORDER BY id") for t in
+            ("sites", "population_counts", "transfers", "incidents", "pledges")}
+
+
+def test_fast_and_general_paths_store_the_same_rows(tmp_path, monkeypatch):
+    from resettle import fastpath
+
+    def people(i: int) -> str:
+        return f'"1,00{i % 10}"' if i % 7 == 0 else str(i % 9)
+
+    body = "".join(
+        f"Camp {'AB'[i % 2]},{1 + i % 28}/0{1 + i % 9}/2015,{['Albania', 'DE', 'FIN', 'Italy'][i % 4]},"
+        f"{people(i)},{'Relocation' if i % 3 else ''},,, {'IRN' if i % 5 else 'NA'} ,\n"
+        for i in range(3000)
+    )
+    path = write(tmp_path, "t.csv", T_HEAD + body)
+    results = {}
+    for label, threshold in (("general", 10**12), ("fast", 0)):
+        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
+        dbp = tmp_path / f"{label}.db"
+        for kind in ("population", "incidents", "pledges", "transfers"):
+            importing.import_file(dbp, kind, TINY / f"{kind}.csv")
+        report = importing.import_file(dbp, "transfers", path)
+        assert (report.rows_read, report.added) == (3000, 3000)
+        assert report.fast_path == (label == "fast")
+        results[label] = _contents(dbp)
+    assert results["fast"] == results["general"]
+    assert rows(tmp_path / "fast.db", "SELECT count(*), sum(people) FROM transfers WHERE source = 't.csv'") == [
+        (3000, sum(1000 + i % 10 if i % 7 == 0 else i % 9 for i in range(3000)))]
+
+
+def test_fast_path_falls_back_to_report_errors_with_lines(tmp_path, monkeypatch, db_path):
+    from resettle import fastpath
+
+    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
+    body = "Alpha,2020-01-01,ALB,5,,,,,\n" * 500 + "Alpha,2020-01-01,ALB,-5,,,,,\n"
+    assert fail(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD + body)) == ["t.csv:502: people: -5 is negative"]

@@ -75,6 +75,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
+    fast_path: bool = False  # read column-wise (see fastpath.py); the rows stored are the same
 
     def lines(self) -> list[str]:
         """The closing report, one line per fact."""
@@ -221,6 +222,7 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if fastpath.eligible(kind, path, table, options):
         fast = fastpath.read_columns(kind, path, table, columns, options, today)
         if fast is not None:
+            report.fast_path = True
             report.notes.extend(table.notes)
             _write(conn, kind, path, sha, options, report, fast=fast)
             return report
