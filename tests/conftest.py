@@ -97,3 +97,34 @@ def copy_file(tmp_path: Path):
         return dst
 
     return _copy
+
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def find_chromium() -> str | None:
+    import os
+
+    for candidate in (os.environ.get("RESETTLE_CHROMIUM"), *CHROMIUM_CANDIDATES):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def need_browser() -> str:
+    """The Chromium to drive; skips the test with a reason where none is installed, and fails it instead
+    where RESETTLE_REQUIRE_BROWSER=1 (CI sets it, so a browser test can never silently not run there)."""
+    import os
+
+    path = find_chromium()
+    if path is None:
+        reason = "needs Debian's Chromium (apt-get install chromium); none found at " + ", ".join(CHROMIUM_CANDIDATES)
+        if os.environ.get("RESETTLE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " and RESETTLE_REQUIRE_BROWSER=1")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    return need_browser()
