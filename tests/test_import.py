@@ -195,9 +195,12 @@ def test_duplicate_column_names_are_refused(db_path, tmp_path):
         importing.import_file(db_path, "transfers", path)
 
 
-def test_header_only_file_imports_nothing(db_path, tmp_path):
-    report = importing.import_file(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD))
-    assert (report.rows_read, report.added) == (0, 0)
+def test_header_only_file_is_refused(db_path, tmp_path):
+    # An export that went wrong, not "nothing to add": refused, and no empty batch is written (issue 7).
+    before = table_digest(db_path)
+    with pytest.raises(FileProblem, match="t.csv:1: no data rows under the header"):
+        importing.import_file(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD))
+    assert table_digest(db_path) == before
 
 
 def test_medevac_rules(db_path, tmp_path):

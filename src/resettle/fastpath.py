@@ -8,6 +8,7 @@ general path, which reports every problem with its line and column. The two path
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -49,14 +50,26 @@ def eligible(kind: Kind, path: Path, table: reading.Table, options) -> bool:
 
 
 def _count_lines(path: Path) -> int | None:
-    """Physical lines of the file, or None when it has CR-only line ends (one record per line is not certain)."""
+    """Physical lines of the file, or None when it has CR-only line ends (one record per line is not certain)
+    or a line longer than csv's field limit (pyarrow would take a 10 MB cell; the general path refuses it)."""
+    limit = csv.field_size_limit()
     newlines = carriage = 0
     last = b""
+    open_line = 0  # bytes since the last line break
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
-            newlines += block.count(b"\n")
+            count = block.count(b"\n")
+            newlines += count
             carriage += block.count(b"\r")
             last = block[-1:]
+            if count:
+                ends = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("\n"))
+                longest = max(open_line + int(ends[0]), int(np.diff(ends).max()) if count > 1 else 0)
+                open_line = len(block) - 1 - int(ends[-1])
+            else:
+                longest = open_line = open_line + len(block)
+            if max(longest, open_line) > limit:
+                return None
     if carriage and carriage != newlines:
         return None
     return newlines + (0 if last in (b"\n", b"") else 1)

@@ -37,6 +37,7 @@ from .values import (
 )
 
 CHUNK_ROWS = 50_000
+MAX_COUNT = 1_000_000_000  # more people than any record holds; sums of such counts stay far inside 64 bits
 # Free text: too many distinct values to parse one by one, and nothing to parse; cleaned in SQL.
 _FREE_TEXT = {"case_id", "description", "destination", "source"}
 _MISSING_SQL = ", ".join(f"'{m}'" for m in sorted(MISSING) if "'" not in m)
@@ -111,7 +112,12 @@ def file_sha256(path: str | os.PathLike) -> str:
 def _parser(f: Field, kind: Kind, order: str | None, today: dt.date) -> Callable[[str], object]:
     """The function that turns one raw value of field `f` into its stored value (or raises)."""
     if f.type == "count":
-        return parse_count
+        def count(raw: str) -> int | None:
+            value = parse_count(raw)
+            if value is not None and value > MAX_COUNT:  # 1e30 would not even fit SQLite's 64-bit integers
+                raise ValueProblem(f"{raw.strip()} is more than {MAX_COUNT:,}: too many for a count of people")
+            return value
+        return count
     if f.type == "real":
         bound = 90 if f.name == "lat" else 180
         return lambda raw: parse_real(raw, -bound, bound)
@@ -228,6 +234,9 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
             return report
     try:
         _stage(conn, table, columns, staged, options, report)
+        if staged and not report._shape_errors and not conn.execute("SELECT 1 FROM temp.stage_raw LIMIT 1").fetchone():
+            raise FileProblem(table.name, "no data rows under the header (an export that went wrong?)",
+                              line=table.header_line)
         errors = _validate(conn, kind, table, staged, options, today, report)
         if errors:
             if not options.skip_invalid:

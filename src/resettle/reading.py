@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
+from stat import S_ISREG
 
 from resettle.errors import FileProblem
 
@@ -143,6 +144,8 @@ def _check_file(file: Path, path_text: str, max_bytes: int) -> None:
         raise FileProblem(path_text, f"cannot read the file: {exc.strerror or exc}") from None
     if file.is_dir():
         raise FileProblem(path_text, "this is a directory, not a file")
+    if not S_ISREG(stat.st_mode):  # a named pipe would block the import forever; a device never ends
+        raise FileProblem(path_text, "this is not a regular file (a pipe or a device): save the data to a file first")
     if stat.st_size > max_bytes:
         raise FileProblem(path_text, f"file is too big: {_size(stat.st_size)}; the limit is {_size(max_bytes)}")
     try:
@@ -303,7 +306,10 @@ def _detect_delimiter(file: Path, encoding: str) -> str:
         complete = not handle.readline()
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        records = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        try:
+            records = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        except csv.Error:  # a field over csv's size limit: reading the rows reports it, with its line
+            continue
         if not complete and len(records) > 1:
             records.pop()  # may be cut in the middle of a quoted field
         counts = Counter(len(r) for r in records if len(r) > 1)
@@ -380,6 +386,10 @@ class _CsvSource(_Source):
 
     def problem(self, exc: csv.Error, line: int) -> FileProblem:
         text = str(exc)
+        if "field larger than field limit" in text:
+            limit = f"{csv.field_size_limit():,}"
+            return FileProblem(self.path, f"line {line}: a cell is longer than {limit} characters "
+                               "(a quote never closed, or not a table)", line=line)
         if "expected after" in text:
             quote = "a closing quote is followed by other text (write \"\" for a quote inside a quoted field)"
             return FileProblem(self.path, f"line {line}: {quote}", line=line)
