@@ -76,11 +76,43 @@ def test_upgrade_from_version_1_in_place(tmp_path):
     raw.execute("INSERT INTO import_batches (kind, file_name, sha256, imported_at) VALUES ('sites', 'a.csv', 'x', 't')")
     raw.close()
     conn = db.connect(path)
-    assert db.schema_version(conn) == 2
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
     cols = [r[1] for r in conn.execute("PRAGMA table_info(import_batches)")]
     assert "editor" in cols and "mapping" in cols
+    assert "events" in [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
     assert conn.execute("SELECT file_name FROM import_batches").fetchall() == [("a.csv",)]
     conn.close()
+
+
+def test_upgrade_from_version_2_adds_incident_events(tmp_path):
+    path = tmp_path / "v2.db"
+    raw = sqlite3.connect(path)
+    raw.isolation_level = None
+    import sqlite_utils
+
+    old = sqlite_utils.Database(raw)
+    db.MIGRATIONS[1](old)
+    db.MIGRATIONS[2](old)  # the version 2 schema, as the previous release wrote it
+    raw.execute("PRAGMA user_version = 2")
+    assert "events" not in [r[1] for r in raw.execute("PRAGMA table_info(incidents)")]
+    batch = raw.execute("INSERT INTO import_batches (kind, file_name, sha256, imported_at) "
+                        "VALUES ('incidents', 'i.csv', 'x', 't')").lastrowid
+    site = raw.execute("INSERT INTO sites (name, source) VALUES ('A', 's')").lastrowid
+    raw.execute("INSERT INTO incidents (site_id, date, killed, source, batch_id) VALUES (?, '2020-01-01', 3, 's', ?)",
+                (site, batch))
+    raw.close()
+    conn = db.connect(path)
+    assert db.schema_version(conn) == 3
+    assert conn.execute("SELECT killed, events FROM incidents").fetchall() == [(3, None)]  # old rows kept, no count
+    with pytest.raises(sqlite3.IntegrityError):  # the new column has its CHECK
+        conn.execute("INSERT INTO incidents (site_id, date, events, source, batch_id) VALUES (?, '2020-01-02', -1, 's', ?)",
+                     (site, batch))
+    conn.execute("INSERT INTO incidents (site_id, date, events, source, batch_id) VALUES (?, '2020-01-02', 4, 's', ?)",
+                 (site, batch))
+    conn.close()
+    again = db.connect(path)  # connecting again changes nothing
+    assert db.schema_version(again) == 3
+    again.close()
 
 
 def test_newer_schema_is_refused(tmp_path):

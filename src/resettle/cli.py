@@ -66,33 +66,35 @@ def demo(db_path: Path | None) -> None:
 
 
 class _Progress:
-    """A progress line on stderr when it is a terminal: rows, rows per second, time left."""
+    """A progress bar on stderr (rows, rows per second, time left) for an import that takes more than a
+    moment; nothing at all when stderr is not a terminal (a pipe, a log file, a test)."""
 
-    def __init__(self, total: int | None) -> None:
+    DELAY = 0.5  # seconds before the bar appears: a quick import prints only its report
+
+    def __init__(self, total: int | None = None) -> None:
         self.total = total
         self.start = time.perf_counter()
         self.active = sys.stderr.isatty()
-        self.last = 0.0
+        self.shown = False
 
     def __call__(self, rows: int, total: int | None) -> None:
         if not self.active:
             return
         now = time.perf_counter()
-        if now - self.last < 0.2 and total is None:
+        done = total is not None and rows >= total
+        if not self.shown and (done or now - self.start < self.DELAY):
             return
-        self.last = now
-        elapsed = max(now - self.start, 1e-6)
-        rate = rows / elapsed
-        total = self.total or total
+        self.shown = True
+        rate = rows / max(now - self.start, 1e-6)
+        total = total or self.total
         if total and rows < total:
             left = (total - rows) / rate if rate else 0
             pct = min(100, 100 * rows / total)
             bar = "#" * int(pct / 4)
-            click.echo(f"\r[{bar:<25}] {pct:3.0f}% {rows:,} rows, {rate:,.0f} rows/s, {left:.0f} s left ", nl=False, err=True)
+            line = f"[{bar:<25}] {pct:3.0f}% {rows:,} rows, {rate:,.0f} rows/s, about {left:.0f} s left"
         else:
-            click.echo(f"\rread {rows:,} rows, {rate:,.0f} rows/s" + " " * 20, nl=False, err=True)
-        if total and rows >= total:
-            click.echo("", err=True)
+            line = f"[{'#' * 25}] {rows:,} rows, {rate:,.0f} rows/s"
+        click.echo(f"\r{line:<78}", nl=done, err=True)
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -127,13 +129,17 @@ def _write_errors(out: Path, errors) -> None:
 @click.option("--monthfirst", "order", flag_value="monthfirst", help="Read 1/9/2014 as 9 January.")
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; write rejected rows to --errors.")
-def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid) -> None:
+@click.option("--mapping", "mapping", metavar="NAME", help="Start from the mapping saved as NAME (--map/--set win).")
+@click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order as NAME.")
+def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid, mapping,
+            save_as) -> None:
     """Import FILE (CSV or XLSX) as records of KIND, all rows or none."""
     options = importing.ImportOptions(
         source=source, column_map=_pairs(maps, "--map"), set_values=_pairs(sets, "--set"), date_order=order,
         sheet=sheet, skip_invalid=skip_invalid, dry_run=dry_run, editor=os.environ.get("RESETTLE_EDITOR"),
+        mapping=mapping, save_mapping=save_as,
     )
-    options.progress = _Progress(None)
+    options.progress = _Progress()
     try:
         report = importing.import_file(_db(db_path), kind, file, options)
     except ValidationFailed as exc:
@@ -147,6 +153,11 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
         raise _Exit("\n".join(shown), 1) from None
     if errors_out and report.errors:
         _write_errors(errors_out, report.errors)
+    elif report.errors:  # --skip-invalid without --errors: show the first rejected rows
+        shown = [f"rejected {e}" for e in report.errors[:ERROR_CAP]]
+        if len(report.errors) > ERROR_CAP:
+            shown.append(f"... {len(report.errors) - ERROR_CAP} more; --errors OUT.csv lists every one")
+        click.echo("\n".join(shown), err=True)
     click.echo("\n".join(report.lines()))
 
 

@@ -93,7 +93,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "CZE": ("Czech Republic", "Czech Rep."),
     "DEU": ("West Germany", "East Germany"),
     "EGY": ("Egypt, Arab Rep.", "Arab Republic of Egypt"),
-    "FSM": ("Micronesia (Federated States of)", "Micronesia", "Micronesia, Fed. Sts."),
+    "FSM": ("Micronesia (Federated States of)", "Micronesia (Fed. States of)", "Micronesia", "Micronesia, Fed. Sts."),
     "GBR": (
         "UK",
         "U.K.",

@@ -16,7 +16,7 @@ import sqlite_utils
 from .errors import UsageError
 from .records import KINDS, Field, Kind
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "resettle.db"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -57,10 +57,17 @@ def _column_ddl(f: Field, kind: Kind) -> str:
     return " ".join(parts)
 
 
-def table_ddl(kind: Kind) -> str:
-    """CREATE TABLE for one record kind."""
+# Fields added to a record kind after schema version 1: (kind, field) -> the version that added them.
+# The version 1 tables are created without them, and their migration adds them.
+ADDED_IN: dict[tuple[str, str], int] = {("incidents", "events"): 3}
+
+
+def table_ddl(kind: Kind, version: int = SCHEMA_VERSION) -> str:
+    """CREATE TABLE for one record kind, as schema `version` has it."""
     columns = ["id INTEGER PRIMARY KEY"]
     for f in kind.fields:
+        if ADDED_IN.get((kind.name, f.name), 1) > version:
+            continue
         if f.name == "source":
             # A row imported without a source takes the file's name (DOMAIN.md), so it is never empty.
             columns.append("source TEXT NOT NULL")
@@ -141,7 +148,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db.execute(BATCHES_DDL)
     db.execute(CHANGES_DDL)
     for kind in (KINDS["sites"], *[k for k in KINDS.values() if k.name != "sites"]):
-        db.execute(table_ddl(kind))
+        db.execute(table_ddl(kind, version=1))
     _indexes(db)
 
 
@@ -150,8 +157,18 @@ def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _migrate_2_to_3(db: sqlite_utils.Database) -> None:
+    """Incidents get `events`: how many events a row stands for (ACLED's monthly counts)."""
+    for (kind_name, name), version in ADDED_IN.items():
+        if version == 3:
+            kind = KINDS[kind_name]
+            db.execute(f"ALTER TABLE {kind.table} ADD COLUMN {_column_ddl(kind.field(name), kind)}")
+
+
 # version reached -> step from the version before it
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_v1, 2: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+    1: _create_v1, 2: _migrate_1_to_2, 3: _migrate_2_to_3,
+}
 
 
 def connect(path: str | os.PathLike | None = None, *, create: bool = True, read_only: bool = False) -> sqlite3.Connection:

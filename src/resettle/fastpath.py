@@ -168,8 +168,11 @@ def _stored(kind: Kind) -> list[tuple[str, str]]:
     return [*pairs, ("source", "source")]
 
 
+BLOCK_ROWS = 50_000  # rows between two calls of the progress callback
+
+
 def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra: dict[str, object],
-            default_source: str, with_line: bool) -> None:
+            default_source: str, with_line: bool, progress=None) -> None:
     """Multi-row INSERT ... SELECT FROM (VALUES ...): constants are bound once per statement."""
     constants = dict(extra)
     varying = []
@@ -203,14 +206,24 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
     if width == 0:  # every column constant: one statement per row is still few
         conn.executemany(f"INSERT INTO {table} ({target}) VALUES ({', '.join('?' * k)})", [head] * cols.rows)
         return
+
+    def chunks():
+        every = max(BLOCK_ROWS // ROWS_PER_STATEMENT, 1)
+        for n, i in enumerate(range(0, full * width, step), 1):
+            if progress is not None and n % every == 0:
+                progress(n * ROWS_PER_STATEMENT, cols.rows)
+            yield head + flat[i:i + step]
+
     if full:
-        conn.executemany(statement(ROWS_PER_STATEMENT), (head + flat[i:i + step] for i in range(0, full * width, step)))
+        conn.executemany(statement(ROWS_PER_STATEMENT), chunks())
     rest = cols.rows - full
     if rest:
         conn.execute(statement(rest), head + flat[full * width:])
+    if progress is not None:
+        progress(cols.rows, cols.rows)
 
 
-def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_source: str) -> bool:
+def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_source: str, progress=None) -> bool:
     """Insert every row straight into the table when it holds no rows yet (nothing can be present
     already); False when it has rows. Big inserts drop the table's indexes and build them afterwards."""
     if conn.execute(f"SELECT 1 FROM {kind.table} LIMIT 1").fetchone():
@@ -223,14 +236,15 @@ def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_so
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-    _insert(conn, kind.table, cols, _stored(kind), {"batch_id": batch_id}, default_source, with_line=False)
+    _insert(conn, kind.table, cols, _stored(kind), {"batch_id": batch_id}, default_source, with_line=False,
+            progress=progress)
     for _, sql in indexes:
         conn.execute(sql)
     return True
 
 
-def stage_rows(conn, kind: Kind, cols: Columns, default_source: str, fields: list[str]) -> None:
+def stage_rows(conn, kind: Kind, cols: Columns, default_source: str, fields: list[str], progress=None) -> None:
     """temp.stage_rows (line, stored fields..., source) for the importer's dedup insert."""
     conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
     conn.execute(f"CREATE TEMP TABLE stage_rows (line INTEGER, {', '.join(fields)}, source)")
-    _insert(conn, "temp.stage_rows", cols, _stored(kind), {}, default_source, with_line=True)
+    _insert(conn, "temp.stage_rows", cols, _stored(kind), {}, default_source, with_line=True, progress=progress)

@@ -17,18 +17,19 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import countries, db, fastpath, reading
 from .errors import FileProblem, RowError, UsageError, ValidationFailed
-from .mapping import header_score, resolve_columns
+from .mapping import JOIN, describe, header_score, resolve_columns
 from .records import KINDS, Field, Kind
 from .values import (
     MISSING,
     ValueProblem,
     clean_text,
     has_ambiguous_slash_dates,
+    is_missing,
     parse_count,
     parse_date,
     parse_enum,
@@ -48,7 +49,7 @@ Progress = Callable[[int, int | None], None]  # rows read so far, rows in all (N
 @dataclass
 class ImportOptions:
     source: str | None = None
-    column_map: dict[str, str] = field(default_factory=dict)  # field -> column (--map)
+    column_map: dict[str, str] = field(default_factory=dict)  # field -> column, or columns "a+b" (--map)
     set_values: dict[str, str] = field(default_factory=dict)  # field -> value for every row (--set)
     date_order: str | None = None  # 'dayfirst' | 'monthfirst' | None (decide per column)
     sheet: str | None = None
@@ -56,6 +57,8 @@ class ImportOptions:
     dry_run: bool = False
     editor: str | None = None
     progress: Progress | None = None
+    mapping: str | None = None  # a saved mapping to start from (--mapping NAME); --map/--set/order win
+    save_mapping: str | None = None  # save this import's --map/--set/order under this name (--save-mapping)
 
 
 @dataclass
@@ -92,9 +95,8 @@ class ImportReport:
             out.append(f"  rejected {n}: {reason}")
         if self.sites_created:
             out.append(f"  new sites: {self.sites_created}")
-        renamed = {f: c for f, c in self.mapping.items() if c != f}
-        if renamed:
-            out.append("  columns: " + ", ".join(f"{f} <- {c}" for f, c in renamed.items()))
+        if self.mapping:
+            out.append("  columns: " + ", ".join(f if c == f else f"{f} <- {c}" for f, c in self.mapping.items()))
         out.extend(f"  {n}" for n in self.notes)
         if self.dry_run:
             out.append("  dry run: nothing was written.")
@@ -144,11 +146,32 @@ def _parser(f: Field, kind: Kind, order: str | None, today: dt.date) -> Callable
     return clean_text
 
 
-def _row_stream(table: reading.Table, indexes: list[int], width: int, shape_errors: list[RowError],
-                progress: Progress | None, total_hint: int | None) -> Iterator[tuple]:
-    """(line, cell, cell, ...) for the mapped columns; rows too wide become errors, short rows are padded."""
-    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else None
-    single = indexes[0] if len(indexes) == 1 else None
+def _combined(f: Field, indexes: tuple[int, ...]) -> Callable[[list[str]], str]:
+    """The raw value of a field read from several columns (`--map residents=Refugees+AsylumSeekers`):
+    counts add up (empty parts count for nothing; all empty is missing), other values are joined with " / "."""
+    if f.type != "count":
+        return lambda cells: JOIN.join(c for k in indexes if (c := cells[k].strip()) and not is_missing(c))
+
+    def add(cells: list[str]) -> str:
+        parts = [cells[k] for k in indexes]
+        try:
+            numbers = [n for p in parts if (n := parse_count(p)) is not None]
+        except ValueProblem:
+            return " + ".join(p.strip() for p in parts)  # parsed again later, to report the problem
+        return str(sum(numbers)) if numbers else ""
+    return add
+
+
+def _row_stream(table: reading.Table, indexes: list[int | Callable[[list[str]], str]], width: int,
+                shape_errors: list[RowError], progress: Progress | None, total_hint: int | None) -> Iterator[tuple]:
+    """(line, cell, cell, ...) for the mapped columns; rows too wide become errors, short rows are padded.
+    An index may be a function of the row's cells instead (a field read from several columns)."""
+    if any(callable(i) for i in indexes):
+        def pick(cells: list[str]) -> tuple:
+            return tuple(i(cells) if callable(i) else cells[i] for i in indexes)
+    else:
+        pick = operator.itemgetter(*indexes) if len(indexes) > 1 else None
+    single = indexes[0] if pick is None else None
     n = 0
     for line, cells in table.rows:
         n += 1
@@ -204,8 +227,14 @@ def import_file(
 
 def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOptions) -> ImportReport:
     report = ImportReport(kind=kind.name, file=path.name, dry_run=options.dry_run)
+    if options.mapping:
+        options = apply_mapping(load_mapping(conn, options.mapping), kind.name, options)
+        report.notes.append(f"used the saved mapping {options.mapping!r}")
     table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
     sha = file_sha256(path)
+    if options.sheet and table.encoding == "xlsx":
+        # Another sheet of the same workbook is another import: the identity covers the sheet read.
+        sha = hashlib.sha256(f"{sha}\0sheet:{options.sheet}".encode()).hexdigest()
     earlier = conn.execute(
         "SELECT id FROM import_batches WHERE sha256 = ? AND kind = ? ORDER BY id LIMIT 1", (sha, kind.name)
     ).fetchone()
@@ -215,9 +244,10 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
 
     columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
                               path=table.name, header_line=table.header_line)
-    report.mapping = {f: table.columns[i] for f, i in columns.items()}
+    report.mapping = {f: describe(table.columns, columns[f]) for f in kind.names if f in columns}
     report.mapping.update({f: f"= {v!r}" for f, v in options.set_values.items()})
-    unused = [c for i, c in enumerate(table.columns) if i not in columns.values() and c and not c.startswith("column_")]
+    used = {k for i in columns.values() for k in (i if isinstance(i, tuple) else (i,))}
+    unused = [c for i, c in enumerate(table.columns) if i not in used and c and not c.startswith("column_")]
     if unused and len(unused) <= 12:
         report.notes.append("columns not used: " + ", ".join(unused))
     elif unused:
@@ -225,12 +255,14 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
 
     staged = [f for f in kind.fields if f.name in columns]
     today = dt.date.today()
-    if fastpath.eligible(kind, path, table, options):
+    composed = any(isinstance(i, tuple) for i in columns.values())  # the fast path reads single columns
+    if not composed and fastpath.eligible(kind, path, table, options):
         fast = fastpath.read_columns(kind, path, table, columns, options, today)
         if fast is not None:
             report.fast_path = True
             report.notes.extend(table.notes)
             _write(conn, kind, path, sha, options, report, fast=fast)
+            _save_after(conn, kind, options, report)
             return report
     try:
         _stage(conn, table, columns, staged, options, report)
@@ -242,13 +274,17 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
             if not options.skip_invalid:
                 raise ValidationFailed(errors)
             report.errors = errors
-            bad = sorted({e.line for e in errors})
-            report.rejected = len(bad)
-            for e in errors:
+            first: dict[int, RowError] = {}
+            for e in errors:  # a row counts once, under its first problem
+                first.setdefault(e.line, e)
+            report.rejected = len(first)
+            for e in first.values():
                 report.rejected_by_reason[f"{e.column}: {_reason(e.message)}"] += 1
-            conn.executemany("DELETE FROM temp.stage_norm WHERE line = ?", ((n,) for n in bad))
+            conn.executemany("DELETE FROM temp.stage_norm WHERE line = ?", ((n,) for n in sorted(first)))
+        # The table's notes (a second section, repeated headers) are complete now that its rows are read.
         report.notes.extend(table.notes)
         _write(conn, kind, path, sha, options, report)
+        _save_after(conn, kind, options, report)
     finally:
         for name in ("stage_raw", "stage_norm"):
             conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -268,7 +304,7 @@ def _reason(message: str) -> str:
     return message
 
 
-def _stage(conn, table: reading.Table, columns: dict[str, int], staged: list[Field],
+def _stage(conn, table: reading.Table, columns: dict[str, int | tuple[int, ...]], staged: list[Field],
            options: ImportOptions, report: ImportReport) -> None:
     """Stream the mapped columns of every row into temp.stage_raw."""
     names = [f.name for f in staged]
@@ -280,7 +316,9 @@ def _stage(conn, table: reading.Table, columns: dict[str, int], staged: list[Fie
         return
     placeholders = ", ".join("?" * (len(names) + 1))
     width = len(table.columns)
-    rows = _row_stream(table, [columns[n] for n in names], width, shape_errors, options.progress, None)
+    total = estimate_rows(table) if options.progress is not None else None
+    getters = [_combined(f, columns[f.name]) if isinstance(columns[f.name], tuple) else columns[f.name] for f in staged]
+    rows = _row_stream(table, getters, width, shape_errors, options.progress, total)
     conn.execute("BEGIN")  # temp tables only: no lock on the main database
     try:
         conn.executemany(f"INSERT INTO temp.stage_raw VALUES ({placeholders})", rows)
@@ -435,10 +473,10 @@ def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, repor
         if fast is not None:
             report.rows_read = fast.rows
             report.sites_created = fastpath.create_sites(conn, fast, batch_id, path.name)
-            if fastpath.insert_into_empty(conn, kind, fast, batch_id, default_source):
+            if fastpath.insert_into_empty(conn, kind, fast, batch_id, default_source, options.progress):
                 report.added = fast.rows
             else:  # rows exist already: stage the typed rows and let the dedup insert compare them
-                fastpath.stage_rows(conn, kind, fast, default_source, _data_fields(kind))
+                fastpath.stage_rows(conn, kind, fast, default_source, _data_fields(kind), options.progress)
                 _insert_rows(conn, kind, batch_id, report)
         elif kind.name == "sites":
             _write_sites(conn, batch_id, report)
@@ -596,6 +634,87 @@ def _write_cases(conn, kind: Kind, batch_id: int, report: ImportReport, fields: 
         report.updated += 1
 
 
+# ---------------------------------------------------------------- saved mappings
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """A column mapping stored in the database under a name, for files that come in the same layout."""
+
+    name: str
+    kind: str
+    column_map: dict[str, str]
+    set_values: dict[str, str]
+    date_order: str | None
+    created_at: str
+
+
+def save_mapping(conn: sqlite3.Connection, name: str, kind_name: str, options: ImportOptions) -> SavedMapping:
+    """Store the --map, --set and date order of `options` under `name` (replacing a mapping of that name)."""
+    name = name.strip()
+    if not name:
+        raise UsageError("a saved mapping needs a name")
+    check_kind(kind_name)
+    spec = {"column_map": dict(options.column_map), "set_values": dict(options.set_values),
+            "date_order": options.date_order}
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn.execute(
+        "INSERT INTO mappings (name, kind, spec, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, spec = excluded.spec, created_at = excluded.created_at",
+        (name, kind_name, json.dumps(spec, ensure_ascii=False), created),
+    )
+    return SavedMapping(name, kind_name, spec["column_map"], spec["set_values"], spec["date_order"], created)
+
+
+def load_mapping(conn: sqlite3.Connection, name: str) -> SavedMapping:
+    """The mapping saved under `name`; a UsageError naming the saved ones when there is none."""
+    row = conn.execute("SELECT name, kind, spec, created_at FROM mappings WHERE name = ?", (name.strip(),)).fetchone()
+    if row is None:
+        saved = [m.name for m in list_mappings(conn)]
+        listed = f"; saved mappings: {', '.join(saved)}" if saved else "; none is saved yet (--save-mapping NAME saves one)"
+        raise UsageError(f"there is no saved mapping {name!r}{listed}")
+    spec = json.loads(row[2])
+    return SavedMapping(row[0], row[1], dict(spec.get("column_map") or {}), dict(spec.get("set_values") or {}),
+                        spec.get("date_order"), row[3])
+
+
+def list_mappings(conn: sqlite3.Connection) -> list[SavedMapping]:
+    """Every saved mapping, by name."""
+    rows = conn.execute("SELECT name FROM mappings ORDER BY name").fetchall()
+    return [load_mapping(conn, r[0]) for r in rows]
+
+
+def apply_mapping(saved: SavedMapping, kind_name: str, options: ImportOptions) -> ImportOptions:
+    """`options` with the saved mapping underneath: a field the user maps or sets now keeps the user's word."""
+    if saved.kind != kind_name:
+        raise UsageError(f"the saved mapping {saved.name!r} is for {saved.kind}, not {kind_name}")
+    mine = set(options.column_map) | set(options.set_values)
+    column_map = {f: c for f, c in saved.column_map.items() if f not in mine} | options.column_map
+    set_values = {f: v for f, v in saved.set_values.items() if f not in mine} | options.set_values
+    return replace(options, column_map=column_map, set_values=set_values,
+                   date_order=options.date_order or saved.date_order)
+
+
+def _save_after(conn, kind: Kind, options: ImportOptions, report: ImportReport) -> None:
+    if options.save_mapping and not options.dry_run:
+        saved = save_mapping(conn, options.save_mapping, kind.name, options)
+        report.notes.append(f"saved this mapping as {saved.name!r} (reuse it with --mapping {saved.name})")
+
+
+def estimate_rows(table: reading.Table) -> int | None:
+    """About how many data rows a text file holds (its line count), for a progress bar; None for a workbook."""
+    if table.encoding == "xlsx":
+        return None
+    lines = 0
+    last = b""
+    with open(table.path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    lines += last not in (b"\n", b"")
+    return max(lines - table.header_line - (1 if table.hxl else 0), 0)
+
+
 # ---------------------------------------------------------------- batches and undo
 
 
@@ -671,4 +790,4 @@ def check_kind(kind_name: str) -> Kind:
 
 
 __all__ = ["ImportOptions", "ImportReport", "import_file", "list_batches", "undo", "file_sha256", "FileProblem",
-           "Mapping"]
+           "Mapping", "SavedMapping", "save_mapping", "load_mapping", "list_mappings", "apply_mapping"]

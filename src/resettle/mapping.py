@@ -9,6 +9,19 @@ from collections.abc import Mapping
 from .errors import FileProblem, UsageError
 from .records import Kind
 
+# What a --map names: one column, or several joined with "+" (their values are joined with " / ").
+Columns = dict[str, int | tuple[int, ...]]
+JOIN = " / "
+
+# HXL attributes that give a column a role of its own (a breakdown, another place or date, another
+# count): a field whose hashtag lacks the attribute does not take such a column. `#affected+idps+f`
+# is the female IDPs, not the IDPs; `#loc+dest+name` is where people went, not the camp.
+_ROLE_ATTRIBUTES = frozenset({
+    "f", "m", "female", "male", "children", "adults", "elderly", "infants", "dest", "origin", "killed", "injured",
+    "wounded", "dead", "hostages", "abducted", "patients", "requested", "start", "end", "num", "count",
+})
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
 
 def normalise(name: str) -> str:
     """Header text compared ignoring case, surrounding spaces and punctuation: `Total ` = `total`,
@@ -18,11 +31,23 @@ def normalise(name: str) -> str:
     return " ".join(text.split())
 
 
+def forms(name: str) -> tuple[str, ...]:
+    """The ways a header can match a name: as written, and with camelCase split
+    (`reportingDate` is also `reporting date`, `AsylumSeekers` also `asylum seekers`)."""
+    plain = normalise(name)
+    split = normalise(_CAMEL.sub(" ", name))
+    return (plain,) if split == plain else (plain, split)
+
+
 def _hxl_parts(tag: str) -> tuple[str, frozenset[str]]:
     bits = [b for b in tag.strip().casefold().split("+") if b]
     if not bits or not bits[0].startswith("#"):
         return "", frozenset()
     return bits[0], frozenset(b.split(":")[0] for b in bits[1:])
+
+
+def _is_role(attribute: str) -> bool:
+    return attribute in _ROLE_ATTRIBUTES or attribute.startswith("age")
 
 
 def _names(kind: Kind) -> dict[str, str]:
@@ -41,9 +66,16 @@ def header_score(kind: Kind):
     known = set(_names(kind))
 
     def score(cells: list[str]) -> int:
-        return sum(1 for c in cells if normalise(c) in known)
+        return sum(1 for c in cells if any(form in known for form in forms(c)))
 
     return score
+
+
+def describe(columns: list[str], where: int | tuple[int, ...]) -> str:
+    """The column name(s) a field was read from, as the report shows them."""
+    if isinstance(where, tuple):
+        return " + ".join(columns[i] for i in where)
+    return columns[where]
 
 
 def resolve_columns(
@@ -55,27 +87,46 @@ def resolve_columns(
     *,
     path: str = "",
     header_line: int | None = 1,
-) -> dict[str, int]:
-    """field -> column index. The user's --map wins, then the exact field name, then the HXL tag, then a
-    synonym. A required field with no column and no --set value is a FileProblem that lists the columns
-    found and the closest names."""
+) -> Columns:
+    """field -> column index (a tuple of indexes for `--map site=a+b`, whose values are joined).
+
+    The user's --map wins, then the exact field name, then the HXL tag (the most specific match),
+    then a synonym. A required field with no column and no --set value is a FileProblem that lists the
+    columns found and the closest names."""
     user_map = dict(user_map or {})
     set_values = dict(set_values or {})
     for f in list(user_map) + list(set_values):
         if f not in kind.names:
             raise UsageError(f"{kind.name} have no field {f!r}; the fields are {', '.join(kind.names)}")
-    norm_cols = [normalise(c) for c in columns]
+    col_forms = [forms(c) for c in columns]
+    norm_cols = [f[0] for f in col_forms]
+
+    def find(name: str) -> int | None:
+        want = normalise(name)
+        for i, fs in enumerate(col_forms):
+            if want in fs:
+                return i
+        return None
+
     taken: set[int] = set()
-    found: dict[str, int] = {}
+    found: Columns = {}
 
     for f, col in user_map.items():
-        want = normalise(col)
-        if want not in norm_cols:
-            close = difflib.get_close_matches(want, norm_cols, n=1, cutoff=0.5)
-            hint = f"; did you mean {columns[norm_cols.index(close[0])]!r}?" if close else ""
-            raise FileProblem(path, f"--map {f}={col}: the file has no column {col!r}{hint}", line=header_line)
-        found[f] = norm_cols.index(want)
-        taken.add(found[f])
+        index = find(col)
+        if index is not None:
+            found[f] = index
+            taken.add(index)
+            continue
+        parts = [p for p in col.split("+") if p.strip()]
+        indexes = [find(p) for p in parts]
+        if len(parts) > 1 and None not in indexes:
+            found[f] = tuple(indexes)
+            taken.update(indexes)
+            continue
+        missing = next((p for p, i in zip(parts, indexes, strict=True) if i is None), col) if len(parts) > 1 else col
+        close = difflib.get_close_matches(normalise(missing), norm_cols, n=1, cutoff=0.5)
+        hint = f"; did you mean {columns[norm_cols.index(close[0])]!r}?" if close else ""
+        raise FileProblem(path, f"--map {f}={col}: the file has no column {missing.strip()!r}{hint}", line=header_line)
 
     def claim(field: str, index: int) -> None:
         if field not in found and field not in set_values and index not in taken:
@@ -83,38 +134,26 @@ def resolve_columns(
             taken.add(index)
 
     for f in kind.fields:  # exact names first
-        if normalise(f.name) in norm_cols:
-            claim(f.name, norm_cols.index(normalise(f.name)))
+        index = find(f.name)
+        if index is not None:
+            claim(f.name, index)
     if hxl:
-        tags = [_hxl_parts(t) for t in hxl]
-        for f in kind.fields:
-            if not f.hxl or f.name in found:
-                continue
-            want_tag, want_attrs = _hxl_parts(f.hxl)
-            # The column whose tag is the field's, with all its attributes; fewest extra attributes wins.
-            best = [
-                (len(attrs - want_attrs), i)
-                for i, (tag, attrs) in enumerate(tags)
-                if tag == want_tag and want_attrs <= attrs and i not in taken
-            ]
-            if best:
-                claim(f.name, min(best)[1])
+        _claim_hxl(kind, [_hxl_parts(t) for t in hxl], found, set_values, taken, claim)
     for f in kind.fields:  # synonyms, in the order the field lists them
+        if f.name in found:
+            continue
         for s in f.synonyms:
-            if normalise(s) in norm_cols:
-                claim(f.name, norm_cols.index(normalise(s)))
+            index = find(s)
+            if index is not None and index not in taken:
+                claim(f.name, index)
                 break
 
     missing = [f for f in kind.required if f not in found and f not in set_values]
     if missing:
         parts = []
         for f in missing:
-            field = kind.field(f)
-            pool = [normalise(f), *map(normalise, field.synonyms)]
-            close = sorted(
-                {columns[i] for i, c in enumerate(norm_cols) for p in pool if difflib.SequenceMatcher(None, c, p).ratio() > 0.6}
-            )
-            hint = f" (closest: {', '.join(repr(c) for c in close[:3])})" if close else ""
+            close = _closest(kind, f, columns, col_forms, taken)
+            hint = f" (closest: {', '.join(repr(c) for c in close)})" if close else ""
             parts.append(f"{f}{hint}")
         listed = ", ".join(repr(c) for c in columns) or "none"
         raise FileProblem(
@@ -124,3 +163,43 @@ def resolve_columns(
             line=header_line,
         )
     return found
+
+
+def _claim_hxl(kind: Kind, tags, found, set_values, taken, claim) -> None:
+    """Give each field the column whose hashtag it matches best: fewest attributes beyond the field's
+    tag first, then the field's more usual tag, then the field listed first. A column whose extra
+    attributes give it another role (`+f`, `+dest`, `+killed`) is never taken."""
+    candidates = []
+    for fi, f in enumerate(kind.fields):
+        if f.name in found or f.name in set_values:
+            continue
+        for ti, wanted in enumerate(f.hxl):
+            want_tag, want_attrs = _hxl_parts(wanted)
+            for i, (tag, attrs) in enumerate(tags):
+                if i in taken or tag != want_tag or not want_attrs <= attrs:
+                    continue
+                extra = attrs - want_attrs
+                if any(_is_role(a) for a in extra):
+                    continue
+                candidates.append((len(extra), ti, fi, i, f.name))
+    for *_, i, name in sorted(candidates):
+        claim(name, i)
+
+
+def _closest(kind: Kind, field: str, columns: list[str], col_forms, taken: set[int]) -> list[str]:
+    """Up to three columns whose names come closest to the field's name or synonyms."""
+    f = kind.field(field)
+    pool = [normalise(field), *map(normalise, f.synonyms)]
+    scored = []
+    for i, fs in enumerate(col_forms):
+        best = 0.0
+        for form in fs:
+            words = set(form.split())
+            for p in pool:
+                ratio = difflib.SequenceMatcher(None, form, p).ratio()
+                if p in words or (" " in p and f" {p} " in f" {form} "):
+                    ratio = max(ratio, 0.8)  # the name is a word of the column ("date" in "reporting date")
+                best = max(best, ratio)
+        if best > 0.6:
+            scored.append((-best, i in taken, i))
+    return [columns[i] for _, _, i in sorted(scored)[:3]]

@@ -23,7 +23,7 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     default: str | None = None
-    hxl: str = ""
+    hxl: tuple[str, ...] = ()  # HXL hashtags that name this field, the usual one first
     synonyms: tuple[str, ...] = ()
     future_ok: bool = False  # dates: may lie in the future (planned transfers, pledges)
 
@@ -54,20 +54,38 @@ class Kind:
         return [f.name for f in self.fields if f.required]
 
 
-SOURCE = Field("source", "text", hxl="#meta+source", synonyms=("reported by", "reporting organisation", "org", "organisation", "organization"))
+
+# Synonyms are compared as mapping.normalise makes them (case, punctuation and camelCase ignored), in
+# the order given: the first one a file has wins. HXL hashtags match a column whose tag has at least
+# their attributes; the most specific match wins (see mapping.resolve_columns).
+SITE_HXL = ("#loc+camp+name", "#loc+name", "#adm2+name", "#adm1+name")
+SITE_SYNONYMS = ("camp", "site name", "camp name", "camp site", "settlement", "settlement name", "location",
+                 "location name", "place", "locality")
+ORIGIN = Field(
+    "origin_country", "country", hxl=("#country+code+origin", "#country+origin", "#country+name+origin"),
+    synonyms=("origin", "country of origin", "origin country", "country of origin iso", "origin iso", "nationality",
+              "citizenship", "coo", "coo name", "coo iso"),
+)
+SOURCE = Field(
+    "source", "text", hxl=("#meta+source", "#org+reporting"),
+    synonyms=("reported by", "reporting organisation", "reporting organization", "reporting org", "data source",
+              "source name", "org", "organisation", "organization"),
+)
 
 SITES = Kind(
     "sites",
     "sites",
     (
-        Field("name", "text", required=True, hxl="#loc+camp+name", synonyms=("site", "camp", "site name", "camp name", "location")),
-        Field("country", "country", hxl="#country+code", synonyms=("country code", "iso3", "admin0pcode", "country of location")),
-        Field("type", "enum", choices=SITE_TYPES, synonyms=("site type", "camp type")),
-        Field("opened", "date", hxl="#date+start", synonyms=("open date", "opening date", "established")),
-        Field("closed", "date", hxl="#date+end", synonyms=("close date", "closing date")),
-        Field("capacity", "count", hxl="#capacity", synonyms=("max capacity",)),
-        Field("lat", "real", hxl="#geo+lat", synonyms=("latitude",)),
-        Field("lon", "real", hxl="#geo+lon", synonyms=("longitude", "lng", "long")),
+        Field("name", "text", required=True, hxl=SITE_HXL, synonyms=("site", *SITE_SYNONYMS)),
+        Field("country", "country", hxl=("#country+code", "#country+name", "#country"),
+              synonyms=("country code", "iso3", "admin0pcode", "admin0 pcode", "country of location", "country",
+                        "country name", "admin0name")),
+        Field("type", "enum", choices=SITE_TYPES, hxl=("#loc+type",), synonyms=("site type", "camp type")),
+        Field("opened", "date", hxl=("#date+start",), synonyms=("open date", "opening date", "established", "date opened")),
+        Field("closed", "date", hxl=("#date+end",), synonyms=("close date", "closing date", "date closed")),
+        Field("capacity", "count", hxl=("#capacity",), synonyms=("max capacity", "maximum capacity")),
+        Field("lat", "real", hxl=("#geo+lat",), synonyms=("latitude",)),
+        Field("lon", "real", hxl=("#geo+lon",), synonyms=("longitude", "lng", "long")),
         SOURCE,
     ),
     key=("name",),
@@ -80,18 +98,30 @@ POPULATION = Kind(
     "population",
     "population_counts",
     (
-        Field("site", "text", required=True, hxl="#loc+camp+name", synonyms=("camp", "site name", "camp name", "location", "operation")),
-        Field("date", "date", required=True, hxl="#date+reported", synonyms=("reporting date", "reportingdate", "date reported", "as of", "census date", "count date")),
-        Field("residents", "count", required=True, hxl="#population", synonyms=("population", "individuals", "persons", "people", "total", "head count", "headcount", "total population", "idps", "refugees", "numpresentidpind")),
-        Field("origin_country", "country", hxl="#country+code+origin", synonyms=("origin", "country of origin", "nationality", "country of origin iso", "origin iso")),
-        Field("female", "count", hxl="#affected+f", synonyms=("women", "females")),
-        Field("male", "count", hxl="#affected+m", synonyms=("men", "males")),
-        Field("children", "count", hxl="#affected+children", synonyms=("minors", "under 18")),
-        Field("age_0_4", "count", hxl="#affected+age0_4", synonyms=("0-4", "age 0-4")),
-        Field("age_5_11", "count", hxl="#affected+age5_11", synonyms=("5-11", "age 5-11")),
-        Field("age_12_17", "count", hxl="#affected+age12_17", synonyms=("12-17", "age 12-17")),
-        Field("age_18_59", "count", hxl="#affected+age18_59", synonyms=("18-59", "age 18-59")),
-        Field("age_60_plus", "count", hxl="#affected+age60plus", synonyms=("60+", "age 60+", "60 plus")),
+        # A count of people in a country (a UNHCR or IOM export) is a count of that country as a site:
+        # the country where they live, never their origin.
+        Field("site", "text", required=True, hxl=SITE_HXL,
+              synonyms=(*SITE_SYNONYMS, "operation", "country of asylum", "asylum country", "country of residence",
+                        "host country", "country", "country name", "country of asylum iso", "coa", "coa name")),
+        Field("date", "date", required=True, hxl=("#date+reported", "#date"),
+              synonyms=("reporting date", "reportingdate", "date reported", "report date", "as of", "as of date",
+                        "census date", "count date", "date of count", "survey date", "reference period end",
+                        "period end", "end date", "year", "years", "yr", "month", "period", "reporting period")),
+        Field("residents", "count", required=True,
+              hxl=("#population", "#affected+idps", "#affected+refugees", "#affected+displaced"),
+              synonyms=("population", "total population", "individuals", "total individuals", "number of individuals",
+                        "persons", "total persons", "number of persons", "people", "total", "head count", "headcount",
+                        "idps", "idp individuals", "number of idps", "refugees and asylum seekers", "refugees",
+                        "numpresentidpind")),
+        ORIGIN,
+        Field("female", "count", hxl=("#affected+f",), synonyms=("women", "females")),
+        Field("male", "count", hxl=("#affected+m",), synonyms=("men", "males")),
+        Field("children", "count", hxl=("#affected+children",), synonyms=("minors", "under 18")),
+        Field("age_0_4", "count", hxl=("#affected+age0_4",), synonyms=("0-4", "age 0-4")),
+        Field("age_5_11", "count", hxl=("#affected+age5_11",), synonyms=("5-11", "age 5-11")),
+        Field("age_12_17", "count", hxl=("#affected+age12_17",), synonyms=("12-17", "age 12-17")),
+        Field("age_18_59", "count", hxl=("#affected+age18_59",), synonyms=("18-59", "age 18-59")),
+        Field("age_60_plus", "count", hxl=("#affected+age60plus",), synonyms=("60+", "age 60+", "60 plus")),
         SOURCE,
     ),
 )
@@ -100,14 +130,28 @@ TRANSFERS = Kind(
     "transfers",
     "transfers",
     (
-        Field("site", "text", required=True, hxl="#loc+camp+name", synonyms=("camp", "site name", "camp name", "from", "departure site", "location")),
-        Field("date", "date", required=True, hxl="#date+occurred", future_ok=True, synonyms=("departure date", "date of departure", "travel date", "departed", "flight date")),
-        Field("host_country", "country", required=True, hxl="#country+code+dest", synonyms=("host", "destination", "destination country", "country of asylum", "country of asylum (iso)", "receiving country", "resettlement country", "host country iso", "to")),
-        Field("people", "count", required=True, hxl="#affected+refugees", synonyms=("persons", "individuals", "number", "number of people", "residents", "refugees", "departures", "count", "total", "pax")),
-        Field("transfer_type", "enum", choices=TRANSFER_TYPES, hxl="#status+type", synonyms=("type", "solution", "transfer type")),
-        Field("stage", "enum", choices=TRANSFER_STAGES, default="departed", hxl="#status", synonyms=("status", "case status")),
-        Field("case_id", "text", hxl="#case+id", synonyms=("case", "case number", "case no", "file number", "case ref")),
-        Field("origin_country", "country", hxl="#country+code+origin", synonyms=("origin", "country of origin", "nationality")),
+        Field("site", "text", required=True, hxl=SITE_HXL,
+              synonyms=(*SITE_SYNONYMS, "from", "departure site", "departure camp", "from site")),
+        Field("date", "date", required=True, hxl=("#date+occurred", "#date+departed", "#date"), future_ok=True,
+              synonyms=("departure date", "date of departure", "travel date", "departed", "date departed",
+                        "flight date", "departure", "transfer date", "date of transfer", "reference period start",
+                        "period start", "start date", "year", "years", "month", "period")),
+        Field("host_country", "country", required=True, hxl=("#country+code+dest", "#country+dest", "#country+name+dest"),
+              synonyms=("host country", "host", "destination", "destination country", "country of destination",
+                        "country of asylum", "asylum country", "country of asylum iso", "receiving country",
+                        "resettlement country", "country of resettlement", "host country iso", "to", "coa", "coa iso")),
+        Field("people", "count", required=True,
+              hxl=("#affected+refugees", "#affected+departed", "#affected+relocated", "#population"),
+              synonyms=("persons", "individuals", "number", "number of people", "number of persons",
+                        "number of individuals", "people departed", "persons departed", "departures",
+                        "total departures", "arrivals", "resettlement arrivals", "residents", "refugees", "count",
+                        "total", "pax")),
+        Field("transfer_type", "enum", choices=TRANSFER_TYPES, hxl=("#status+type",),
+              synonyms=("type", "solution", "transfer type", "durable solution")),
+        Field("stage", "enum", choices=TRANSFER_STAGES, default="departed", hxl=("#status",),
+              synonyms=("status", "case status")),
+        Field("case_id", "text", hxl=("#case+id",), synonyms=("case", "case number", "case no", "file number", "case ref")),
+        ORIGIN,
         SOURCE,
     ),
     key=("case_id",),
@@ -117,13 +161,16 @@ MEDEVACS = Kind(
     "medevacs",
     "medical_evacuations",
     (
-        Field("site", "text", required=True, hxl="#loc+camp+name", synonyms=("camp", "site name", "camp name", "location")),
-        Field("date", "date", hxl="#date+occurred", synonyms=("evacuation date", "date evacuated", "evacuated")),
-        Field("request_date", "date", hxl="#date+requested", synonyms=("requested", "date requested", "request")),
-        Field("patients", "count", required=True, hxl="#affected+patients", synonyms=("people", "persons", "number of patients", "cases", "individuals")),
-        Field("destination", "text", hxl="#loc+dest+name", synonyms=("hospital", "facility", "destination facility")),
-        Field("reason", "enum", choices=MEDEVAC_REASONS, hxl="#cause", synonyms=("cause",)),
-        Field("outcome", "enum", choices=MEDEVAC_OUTCOMES, hxl="#status+outcome", synonyms=("result", "status")),
+        Field("site", "text", required=True, hxl=SITE_HXL, synonyms=SITE_SYNONYMS),
+        Field("date", "date", hxl=("#date+occurred", "#date+evacuated"),
+              synonyms=("evacuation date", "date evacuated", "evacuated", "date of evacuation")),
+        Field("request_date", "date", hxl=("#date+requested",),
+              synonyms=("requested", "date requested", "request", "date of request")),
+        Field("patients", "count", required=True, hxl=("#affected+patients",),
+              synonyms=("people", "persons", "number of patients", "cases", "individuals")),
+        Field("destination", "text", hxl=("#loc+dest+name",), synonyms=("hospital", "facility", "destination facility")),
+        Field("reason", "enum", choices=MEDEVAC_REASONS, hxl=("#cause",), synonyms=("cause",)),
+        Field("outcome", "enum", choices=MEDEVAC_OUTCOMES, hxl=("#status+outcome",), synonyms=("result", "status")),
         SOURCE,
     ),
 )
@@ -132,13 +179,25 @@ INCIDENTS = Kind(
     "incidents",
     "incidents",
     (
-        Field("site", "text", required=True, hxl="#loc+camp+name", synonyms=("camp", "site name", "camp name", "location", "place")),
-        Field("date", "date", required=True, hxl="#date+occurred", synonyms=("event date", "incident date", "date of incident")),
-        Field("incident_type", "text", hxl="#event+type", synonyms=("type", "event type", "event_type", "category")),
-        Field("killed", "count", hxl="#affected+killed", synonyms=("deaths", "dead", "fatalities")),
-        Field("wounded", "count", hxl="#affected+injured", synonyms=("injured", "injuries")),
-        Field("hostages", "count", hxl="#affected+hostages", synonyms=("abducted", "taken hostage")),
-        Field("description", "text", hxl="#description", synonyms=("notes", "details", "summary", "narrative")),
+        Field("site", "text", required=True, hxl=SITE_HXL,
+              synonyms=(*SITE_SYNONYMS, "admin2", "admin1", "country", "location code")),
+        Field("date", "date", required=True, hxl=("#date+occurred", "#date+start", "#date"),
+              synonyms=("event date", "incident date", "date of incident", "date of event", "reference period start",
+                        "period start", "start date", "year", "years", "month", "period")),
+        Field("incident_type", "text", hxl=("#event+type",),
+              synonyms=("type", "event type", "event_type", "category", "event category", "disorder type")),
+        # How many events one row stands for (ACLED's monthly counts); empty for a row that is one event.
+        Field("events", "count", hxl=("#event+num", "#event+count"),
+              synonyms=("number of events", "event count", "events count", "count of events", "incidents",
+                        "number of incidents")),
+        Field("killed", "count", hxl=("#affected+killed", "#affected+dead"),
+              synonyms=("deaths", "dead", "fatalities", "number killed", "persons killed", "people killed")),
+        Field("wounded", "count", hxl=("#affected+injured", "#affected+wounded"),
+              synonyms=("injured", "injuries", "number injured", "persons injured")),
+        Field("hostages", "count", hxl=("#affected+hostages", "#affected+abducted"),
+              synonyms=("abducted", "taken hostage", "kidnapped")),
+        Field("description", "text", hxl=("#description", "#meta+description"),
+              synonyms=("notes", "details", "summary", "narrative", "comments")),
         SOURCE,
     ),
 )
@@ -147,9 +206,13 @@ PLEDGES = Kind(
     "pledges",
     "pledges",
     (
-        Field("host_country", "country", required=True, hxl="#country+code+dest", synonyms=("host", "country", "pledging country", "donor country")),
-        Field("date", "date", required=True, hxl="#date+reported", synonyms=("pledge date", "date pledged")),
-        Field("places", "count", required=True, hxl="#capacity+places", synonyms=("pledged places", "places offered", "quota", "people", "persons")),
+        Field("host_country", "country", required=True, hxl=("#country+code+dest", "#country+dest", "#country+code"),
+              synonyms=("host country", "host", "country", "pledging country", "donor country", "resettlement country",
+                        "country of resettlement")),
+        Field("date", "date", required=True, hxl=("#date+reported", "#date"),
+              synonyms=("pledge date", "date pledged", "year", "years")),
+        Field("places", "count", required=True, hxl=("#capacity+places", "#capacity"),
+              synonyms=("pledged places", "places offered", "quota", "pledges", "people", "persons", "number")),
         SOURCE,
     ),
     has_site=False,

@@ -27,6 +27,7 @@ def is_missing(raw: str | None) -> bool:
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,\u00a0\u202f ' ]\d{3})+(\.0+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 1.009: a thousand and nine, written the German way
 
 
 def parse_count(raw: str | None) -> int | None:
@@ -43,7 +44,8 @@ def parse_count(raw: str | None) -> int | None:
     else:
         number = float(text)
         if not number.is_integer():
-            raise ValueProblem(f"{raw.strip()} is not a whole number (counts of people are whole)")
+            hint = " (if '.' separates thousands here, leave it out)" if _DOT_THOUSANDS.match(text) else ""
+            raise ValueProblem(f"{raw.strip()} is not a whole number (counts of people are whole){hint}")
         value = int(number)
     if value < 0:
         raise ValueProblem(f"{raw.strip()} is negative")
@@ -68,8 +70,8 @@ def parse_real(raw: str | None, low: float | None = None, high: float | None = N
 
 
 def clean_text(raw: str | None) -> str | None:
-    """Text with surrounding and repeated spaces removed; None when missing or empty."""
-    if raw is None:
+    """Text with surrounding and repeated spaces removed; None when empty or a missing token (`NA`, `-`)."""
+    if is_missing(raw):
         return None
     text = " ".join(raw.split())
     return text or None
@@ -98,7 +100,9 @@ _MONTHS["sept"] = 9
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _SLASH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[T ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*[AaPp][Mm])?)?$")
-_YEAR = re.compile(r"^(?:(?:CY|FY|Year)\s*)?(\d{4})$", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:(?:CY|FY|Year)\s*)?(\d{4})(?:\.0+)?$", re.IGNORECASE)  # 2016.0: a spreadsheet's year
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20140901
+_QUARTER = re.compile(r"^(?:Q([1-4])[\s\-/]*(\d{4})|(\d{4})[\s\-/]*Q([1-4]))$", re.IGNORECASE)
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?[\s\-,]+(\d{4})$")
 _DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4})$")
@@ -119,9 +123,12 @@ def _month(name: str, raw: str) -> int:
     return month
 
 
-def _period(year: int, month: int | None, period_end: bool, raw: str) -> dt.date:
+def _period(year: int, month: int | None, period_end: bool, raw: str, months: int = 1) -> dt.date:
+    """The first or last day of a year (month None), a month, or `months` months from `month`."""
     if month is None:
         return dt.date(year, 12, 31) if period_end else dt.date(year, 1, 1)
+    if period_end:
+        month += months - 1
     if not 1 <= month <= 12:
         raise ValueProblem(f"{raw.strip()!r} is not a month that exists")
     last = calendar.monthrange(year, month)[1]
@@ -182,9 +189,18 @@ def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = 
                     "say which with --dayfirst or --monthfirst"
                 )
         day, month = (a, b) if order == "dayfirst" else (b, a)
+        if month > 12:
+            first = "day-first" if order == "dayfirst" else "month-first"
+            raise ValueProblem(f"{text!r} has no month {month} read {first}, as this column is read "
+                               "(another of its dates or --dayfirst/--monthfirst says so)")
         return _make(year, month, day, raw)
     if m := _YEAR.match(text):
         return _period(int(m.group(1)), None, period_end, raw)
+    if m := _COMPACT.match(text):
+        return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
+    if m := _QUARTER.match(text):
+        quarter, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        return _period(int(year), 3 * int(quarter) - 2, period_end, raw, months=3)
     if m := _YEAR_MONTH.match(text):
         return _period(int(m.group(1)), int(m.group(2)), period_end, raw)
     if m := _MONTH_YEAR.match(text):
