@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+from conftest import table_digest, write
 from streamlit.testing.v1 import AppTest
 
-from resettle import db, metrics
+from resettle import db, importing, metrics, preview
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,3 +72,278 @@ def test_site_filter_changes_the_figures(monkeypatch, sample_copy):
 def test_empty_database_gets_a_first_screen(monkeypatch, tmp_path):
     at = app(monkeypatch, tmp_path / "empty.db")
     assert any("empty" in i.value for i in at.info), [i.value for i in at.info]
+
+
+# ---------------------------------------------------------------- every page, the filters, the URL
+
+
+def _open(page: str) -> None:
+    from resettle.ui import app as dashboard
+
+    dashboard.main(default=page)
+
+
+PAGES = ["overview", "relocation", "medical", "incidents", "reconciliation", "data", "import"]
+
+
+def page(monkeypatch, path: Path, name: str, query: dict | None = None, run: bool = True) -> AppTest:
+    """The dashboard opened on one page (st.navigation's default), optionally with URL query parameters."""
+    monkeypatch.setenv("RESETTLE_DB", str(path))
+    at = AppTest.from_function(_open, args=(name,), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if run:
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def chart(at: AppTest, title: str) -> dict:
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["layout"]["title"]["text"].startswith(title):
+            return spec
+    raise AssertionError(f"no chart {title!r}")
+
+
+def summary(path: Path, **kwargs) -> dict:
+    conn = db.connect(path)
+    try:
+        return metrics.summary(conn, **kwargs)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_runs(monkeypatch, sample_copy, name):
+    at = page(monkeypatch, sample_copy, name)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "no title"
+    assert at.sidebar.multiselect(key="sites") is not None  # the filters are on every page
+    if name not in ("data", "import"):
+        assert at.get("plotly_chart"), "no chart"
+        for element in at.get("plotly_chart"):
+            spec = json.loads(element.proto.spec)
+            assert spec["layout"]["title"]["text"]
+            assert any(a["text"].startswith("Data as of 2016-09-09") for a in spec["layout"]["annotations"])
+
+
+def test_overview_metrics_and_changes_equal_the_summary(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "overview")
+    now = summary(sample_copy)
+    before = summary(sample_copy, as_of=dt.date.fromisoformat(now["as_of"]) - dt.timedelta(days=30))
+    assert metric(at, "Relocated, % of baseline") == f"{now['percent_relocated']:.1f} %"
+    assert metric(at, "Departures, last 90 days") == f"{now['departures_last_90_days']:,}"
+    deltas = {m.label: m.delta for m in at.metric}
+    assert deltas["Relocated (departed)"] == f"{now['relocated_total'] - before['relocated_total']:+,}"
+    assert deltas["Residents (estimate)"] == f"{now['residents'] - before['residents']:+,}"
+    assert deltas["Deaths recorded"] == "0"
+    assert any("from" in c.value and "sources" in c.value and now["as_of"] in c.value for c in at.caption)
+    cumulative = chart(at, "Relocated, by host country")
+    albania = next(t for t in cumulative["data"] if t["name"] == "Albania")
+    assert values(albania["y"])[-1] == now["relocated_by_country"]["ALB"]
+
+
+def test_the_date_range_sets_the_as_of_date_and_the_url(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "overview")
+    assert "to" not in at.query_params  # the default follows the data
+    at.date_input(key="date_range").set_value((dt.date(2013, 1, 31), dt.date(2015, 12, 31))).run()
+    assert not at.exception
+    s = summary(sample_copy, as_of="2015-12-31")
+    assert metric(at, "Residents (estimate)") == f"{s['residents']:,}"
+    assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
+    assert metric(at, "Projected completion") == s["projected_completion"]
+    assert at.query_params["to"] == "2015-12-31" and at.query_params["from"] == "2013-01-31"
+    projection = next(t for t in chart(at, "Remaining population")["data"] if t["name"].startswith("Projection"))
+    assert projection["x"] == ["2015-12-31", s["projected_completion"]]
+
+
+def test_a_link_reproduces_the_view(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "overview", {"sites": "Camp Ashraf", "host_countries": ["ALB", "IRQ"]})
+    assert at.multiselect(key="sites").value == ["Camp Ashraf"]
+    assert at.multiselect(key="host_countries").value == ["ALB", "IRQ"]
+    s = summary(sample_copy, site="Camp Ashraf")
+    assert s["as_of"] == "2013-09-11"  # Camp Ashraf keeps its own as-of date
+    assert any("2013-09-11" in c.value for c in at.caption)
+    assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
+    assert metric(at, "Relocated to Albania, Iraq") == f"{metrics.relocated_to(s, ['ALB', 'IRQ']):,}"
+
+
+def test_a_link_with_unknown_names_warns_and_shows_the_rest(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "overview", {"sites": ["Camp Liberty", "Nowhere"], "to": "not-a-date"})
+    assert at.multiselect(key="sites").value == ["Camp Liberty"]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Nowhere" in warnings and "not-a-date" in warnings
+
+
+def test_the_host_country_filter_narrows_the_charts_by_country(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "relocation")
+    at.multiselect(key="host_countries").set_value(["DEU"]).run()
+    assert not at.exception
+    departures = chart(at, "Departures per month")
+    assert {t["name"] for t in departures["data"]} == {"Germany"}
+    assert sum(values(departures["data"][0]["y"])) == summary(sample_copy)["relocated_by_country"]["DEU"]
+    assert at.query_params["host_countries"] == "DEU"
+
+
+def test_the_site_filter_applies_to_every_page(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "incidents", {"sites": "Camp Ashraf"})
+    assert metric(at, "Killed") == "52" and metric(at, "Taken hostage") == "7"
+    at = page(monkeypatch, sample_copy, "reconciliation", {"sites": "Camp Ashraf"})
+    assert metric(at, "Unexplained change, all intervals up to the as-of date") == \
+        f"{summary(sample_copy, site='Camp Ashraf')['unexplained_change']:+,}"
+
+
+def test_the_data_page_filters_and_offers_what_it_shows(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "data")
+    at.selectbox(key="data_table").set_value("transfers").run()
+    at.text_input(key="data_source").set_value("Albania").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    conn = db.connect(sample_copy)
+    expected = conn.execute("SELECT count(*) FROM transfers WHERE source LIKE '%Albania%'").fetchone()[0]
+    conn.close()
+    assert len(shown) == expected > 0
+    assert shown["source"].str.contains("Albania").all()
+    assert at.get("download_button")
+
+
+def test_a_failing_page_shows_a_message_not_a_traceback(monkeypatch, sample_copy):
+    from resettle import queries
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(queries, "departures_per_month", broken)
+    at = page(monkeypatch, sample_copy, "relocation")
+    assert any("unexpected error (RuntimeError: boom)" in e.value for e in at.error)
+
+
+def test_every_page_of_an_empty_database_offers_the_sample(monkeypatch, tmp_path):
+    at = page(monkeypatch, tmp_path / "empty.db", "medical")
+    assert any("empty" in i.value for i in at.info)
+    at.button(key="load_sample").click().run()
+    assert not at.exception
+    s = summary(tmp_path / "empty.db")
+    assert s["relocated_total"] > 0
+    at = page(monkeypatch, tmp_path / "empty.db", "overview")
+    assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
+
+
+def test_the_import_page_of_an_empty_database_is_the_import_page(monkeypatch, tmp_path):
+    at = page(monkeypatch, tmp_path / "empty.db", "import")
+    assert at.file_uploader and not at.info
+
+
+# ---------------------------------------------------------------- the import page
+
+BAD = b"site,date,host_country,people\nCamp Liberty,2016-01-10,ALB,-3\nCamp Liberty,2016-02-30,DEU,5\n"
+GOOD = b"site,date,host_country,people,source\nCamp Liberty,2016-09-01,Germany,7,Test upload\n"
+
+
+def upload(at: AppTest, name: str, content: bytes, kind: str = "transfers") -> AppTest:
+    at.selectbox(key="import_kind").set_value(kind).run()
+    at.file_uploader[0].set_value((name, content, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_import_page_rejects_a_bad_file(monkeypatch, sample_copy):
+    before = table_digest(sample_copy)
+    at = upload(page(monkeypatch, sample_copy, "import"), "flights.csv", BAD)
+    errors = at.dataframe[0].value
+    assert errors["line"].tolist() == [2, 3]
+    assert errors["column"].tolist() == ["people", "date"]
+    assert "negative" in errors["message"][0]
+    assert any("2 problems" in e.value for e in at.error)
+    with pytest.raises(KeyError):
+        at.button(key="import_confirm")
+    assert table_digest(sample_copy) == before
+
+
+def test_the_import_page_accepts_a_good_file_and_undo_restores(monkeypatch, sample_copy):
+    total = summary(sample_copy)["relocated_total"]
+    at = upload(page(monkeypatch, sample_copy, "import"), "flights.csv", GOOD)
+    assert any("would add 1" in s.value for s in at.success)
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert any("Imported" in s.value for s in at.success)
+    assert summary(sample_copy)["relocated_total"] == total + 7
+    assert at.dataframe[0].value["file_name"].iloc[0] == "flights.csv"  # the batch, named as uploaded
+    newest = at.dataframe[0].value["id"].iloc[0]
+    at.button(key="undo_ask").click().run()
+    assert any(f"Undo batch {newest} (transfers from flights.csv)" in w.value for w in at.warning)
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception
+    assert any(f"Batch {newest} undone: 1 transfers" in s.value for s in at.success)
+    assert summary(sample_copy)["relocated_total"] == total
+
+
+def test_the_import_page_lets_the_user_map_a_column(monkeypatch, sample_copy):
+    content = b"Camp,Departure date,Destination,Headcount\nCamp Liberty,2016-09-01,Norway,3\n"
+    at = upload(page(monkeypatch, sample_copy, "import"), "export.csv", content)
+    boxes = {s.label: s for s in at.selectbox if s.key and s.key.startswith("map_")}
+    assert boxes["site *"].value == "Camp" and boxes["date *"].value == "Departure date"
+    assert boxes["host_country *"].value == "Destination" and boxes["people *"].value == "(not in the file)"
+    assert any("required column missing" in e.value and "export.csv" in e.value for e in at.error)
+    assert not any("resettle-upload-" in e.value for e in at.error)  # the user's file, not the temp folder
+    boxes["people *"].set_value("Headcount").run()
+    assert any("would add 1" in s.value for s in at.success)
+    at.button(key="import_confirm").click().run()
+    assert summary(sample_copy)["relocated_by_country"]["NOR"] == 15 + 3
+
+
+def test_undo_is_behind_a_confirmation(monkeypatch, sample_copy):
+    before = table_digest(sample_copy)
+    at = page(monkeypatch, sample_copy, "import")
+    at.button(key="undo_ask").click().run()
+    at.button(key="undo_cancel").click().run()
+    assert not at.warning
+    assert table_digest(sample_copy) == before
+
+
+# ---------------------------------------------------------------- the part after the upload, directly
+
+
+def test_propose_finds_columns_even_when_a_required_one_is_missing(tmp_path):
+    path = write(tmp_path, "export.csv", "Camp,Departure date,Destination,Headcount\nX,2016-09-01,Norway,3\n")
+    proposal = preview.propose(path, "transfers")
+    assert proposal.mapping["site"] == "Camp" and proposal.mapping["host_country"] == "Destination"
+    assert proposal.mapping["people"] is None and proposal.missing == ["people"]
+    assert proposal.columns == ["Camp", "Departure date", "Destination", "Headcount"]
+    assert proposal.guessed_kind == "transfers"
+
+
+def test_check_reports_every_error_and_writes_nothing(tmp_path, sample_copy):
+    path = write(tmp_path, "flights.csv", BAD.decode())
+    before = table_digest(sample_copy)
+    result = preview.check(sample_copy, "transfers", path, importing.ImportOptions())
+    assert result.report is None and not result.importable
+    assert [(e.path, e.line, e.column) for e in result.errors] == [("flights.csv", 2, "people"),
+                                                                     ("flights.csv", 3, "date")]
+    assert preview.errors_frame(result.errors)["line"].tolist() == [2, 3]
+    skipped = preview.check(sample_copy, "transfers", path, importing.ImportOptions(skip_invalid=True))
+    assert skipped.report is not None and skipped.total_errors == 2 and not skipped.importable  # nothing valid
+    assert table_digest(sample_copy) == before
+
+
+def test_check_then_commit_with_the_users_mapping(tmp_path, sample_copy):
+    path = write(tmp_path, "export.csv", "Camp,Departure date,Destination,Headcount\nCamp Liberty,2016-09-01,NO,3\n")
+    missing = preview.check(sample_copy, "transfers", path, importing.ImportOptions())
+    assert "required column missing" in missing.problem and missing.problem.startswith("export.csv")
+    options = importing.ImportOptions(column_map=preview.column_map({"people": "Headcount", "source": None}))
+    dry = preview.check(sample_copy, "transfers", path, options)
+    assert dry.importable and dry.report.added == 1 and dry.report.batch_id is None
+    assert summary(sample_copy)["relocated_by_country"]["NOR"] == 15
+    done = preview.commit(sample_copy, "transfers", path, options)
+    assert done.report.batch_id is not None
+    assert summary(sample_copy)["relocated_by_country"]["NOR"] == 18
+    again = preview.check(sample_copy, "transfers", path, options)
+    assert again.report.identical_to == done.report.batch_id and not again.importable
+
+
+def test_an_upload_is_saved_under_its_own_name_and_removed():
+    with preview.saved_upload("../../etc/flights.csv", b"a,b\n") as path:
+        assert path.name == "flights.csv" and path.read_bytes() == b"a,b\n"
+        folder = path.parent
+    assert not folder.exists()

@@ -1,15 +1,36 @@
-"""Plotly figures as pure functions of tidy frames: no I/O, one template, one colour per host country."""
+"""Plotly figures as pure functions of tidy frames: no I/O, one template, one colour per host country.
+
+Every figure goes through `finish`: a title, axis titles with their units, and a caption under the plot
+with the as-of date and the sources. Stocks (people in the camp) and flows (people who left) are named
+as such on their axes, so nobody adds one to the other.
+"""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
+
+from .countries import country_name
 
 # Okabe-Ito, then Paul Tol's muted scheme: colour-blind-safe, and a country keeps its colour everywhere.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288",
            "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
 NEUTRAL = "#444444"
 TEMPLATE = "plotly_white"
+# Not host countries: colours outside the fixed country map (Paul Tol's high-contrast and vibrant sets).
+INCIDENT = "#BB5566"
+COUNT_MARKER = "#004488"
+BAND = "rgba(0, 68, 136, 0.15)"
+OUTCOME_COLOURS = {"returned": "#66CCEE", "transferred_abroad": "#004488", "died": "#000000",
+                   "pending": "#DDAA33", "denied": "#BB5566", "not recorded": "#BBBBBB"}
+OUTCOME_LABELS = {"returned": "Returned", "transferred_abroad": "Transferred abroad", "died": "Died",
+                  "pending": "Pending", "denied": "Denied", "not recorded": "Outcome not recorded"}
+CAUSE_COLOURS = {"Killed in incidents": INCIDENT, "Died after a medical evacuation request": COUNT_MARKER}
+STAGE_ORDER = ("submitted", "accepted", "departed")
+CAPTION_SHIFT = -62  # pixels below the plot area: under the x-axis ticks and title
+SOURCE_CHARS = 70
 
 
 def country_colour(iso3: str) -> str:
@@ -22,31 +43,90 @@ def country_colour(iso3: str) -> str:
     return PALETTE[sum(ord(c) * (i + 1) for i, c in enumerate(iso3 or "")) % len(PALETTE)]
 
 
-def _caption(as_of: str | None, sources: list[str]) -> str:
-    listed = "; ".join(sources[:4]) + (f"; and {len(sources) - 4} more" if len(sources) > 4 else "")
-    return f"Data as of {as_of or 'n/a'}. Sources: {listed or 'none'}."
+def country_label(iso3: str) -> str:
+    """A host country as a legend shows it: its short English name."""
+    return country_name(iso3)
 
 
-def finish(fig: go.Figure, title: str, y_title: str, as_of: str | None, sources: list[str]) -> go.Figure:
-    """Title, units, as-of date and sources on every figure."""
+def _short(source: str) -> str:
+    return source if len(source) <= SOURCE_CHARS else source[: SOURCE_CHARS - 1].rstrip() + "…"
+
+
+def caption(as_of: str | None, sources: list[str]) -> str:
+    """The line under every chart: the as-of date and the sources (the first three, then how many more)."""
+    shown = [_short(s) for s in sources[:3]]
+    more = f"<br>and {len(sources) - 3} more sources (see the Data page)" if len(sources) > 3 else ""
+    listed = "<br>".join(shown) if shown else "none"
+    return f"Data as of {as_of or 'n/a'}. Sources: {listed}{more}"
+
+
+def finish(fig: go.Figure, title: str, y_title: str, as_of: str | None, sources: list[str],
+           x_title: str = "Date") -> go.Figure:
+    """Title, axis titles with units, and the as-of date and sources under the plot, on every figure."""
+    lines = caption(as_of, sources).count("<br>") + 1
+    bottom = 80 + 14 * lines
+    # Tall enough for the legend (about 21 px an entry at this font size), so it never needs a scroll bar.
+    entries = len({t.legendgroup or t.name for t in fig.data if t.showlegend is not False})
     fig.update_layout(
         template=TEMPLATE,
         title={"text": title, "x": 0.01, "xanchor": "left"},
+        xaxis_title=x_title,
         yaxis_title=y_title,
-        margin={"l": 60, "r": 20, "t": 60, "b": 90},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        height=max(440 + 14 * lines, 60 + bottom + 21 * entries + 30),
+        margin={"l": 70, "r": 20, "t": 60, "b": bottom},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                "font": {"size": 11}, "tracegroupgap": 2},
         hovermode="x unified",
         font={"family": "sans-serif"},
     )
-    fig.add_annotation(text=_caption(as_of, sources), xref="paper", yref="paper", x=0, y=-0.32,
-                       showarrow=False, font={"size": 10, "color": "#555"}, xanchor="left", align="left")
+    fig.update_yaxes(rangemode="tozero", separatethousands=True)
+    fig.add_annotation(text=caption(as_of, sources), xref="paper", yref="paper", x=0, y=0, yanchor="top",
+                       yshift=CAPTION_SHIFT, showarrow=False, font={"size": 10, "color": "#555"},
+                       xanchor="left", align="left")
     return fig
 
 
+def _countries_by_total(frame: pd.DataFrame, value: str, *, last: bool = False) -> list[str]:
+    """Host countries, the largest first (by their sum, or by their last value for a cumulative series)."""
+    if frame.empty:
+        return []
+    grouped = frame.groupby("host_country")[value]
+    totals = grouped.last() if last else grouped.sum()
+    return sorted(totals.index, key=lambda c: (-totals[c], c))
+
+
+def _x_range(fig: go.Figure, x_range: tuple[str, str] | None) -> None:
+    """Show the dates of the range, with a little room at each end so markers on its edges show whole."""
+    if x_range and all(x_range):
+        start, end = pd.Timestamp(x_range[0]), pd.Timestamp(x_range[1])
+        pad = max((end - start) * 0.015, pd.Timedelta(days=1))
+        fig.update_xaxes(range=[(start - pad).isoformat(), (end + pad).isoformat()])
+
+
+# ---------------------------------------------------------------- overview
+
+
 def remaining_population(estimate: pd.DataFrame, counts: pd.DataFrame, as_of: str | None,
-                         sources: list[str]) -> go.Figure:
-    """Residents over time: the estimate (a stock, a step line) and each reported count with its source."""
+                         sources: list[str], *, incidents: pd.DataFrame | None = None,
+                         projection: dict | None = None, x_range: tuple[str, str] | None = None) -> go.Figure:
+    """Residents over time: the estimate (a stock, a step line), each reported count with its source, the
+    range where sources disagree, incidents on the line, and the projection to completion.
+
+    `estimate`: date, residents. `counts`: site, date, source, residents, low, high, sources (per row of
+    metrics.count_points). `incidents`: date, site, incident_type, killed, wounded, hostages.
+    `projection`: from (date), residents, to (date), recent (departures in the 90 days before `from`)."""
     fig = go.Figure()
+    if not counts.empty:
+        for site in sorted(set(counts.loc[counts["sources"] > 1, "site"])):
+            # Over all counts of a site that has a disagreement: the band is as wide as the sources differ,
+            # and closes where one source reports alone.
+            span = counts[counts["site"] == site].drop_duplicates("date").sort_values("date")
+            first = not any(t.legendgroup == "range" for t in fig.data)
+            fig.add_trace(go.Scatter(x=span["date"], y=span["low"], mode="lines", line={"width": 0},
+                                     legendgroup="range", showlegend=False, hoverinfo="skip", name=f"{site} low"))
+            fig.add_trace(go.Scatter(x=span["date"], y=span["high"], mode="lines", line={"width": 0},
+                                     fill="tonexty", fillcolor=BAND, legendgroup="range", showlegend=first,
+                                     name="Range between sources", hoverinfo="skip"))
     if not estimate.empty:
         fig.add_trace(go.Scatter(x=estimate["date"], y=estimate["residents"], name="Residents (estimate)",
                                  mode="lines", line={"shape": "hv", "color": NEUTRAL, "width": 2.5},
@@ -54,8 +134,241 @@ def remaining_population(estimate: pd.DataFrame, counts: pd.DataFrame, as_of: st
     if not counts.empty:
         fig.add_trace(go.Scatter(
             x=counts["date"], y=counts["residents"], name="Reported count (census)", mode="markers",
-            marker={"color": "#0072B2", "size": 8, "symbol": "circle-open", "line": {"width": 2}},
+            marker={"color": COUNT_MARKER, "size": 8, "symbol": "circle-open", "line": {"width": 2}},
             customdata=counts[["source", "site"]].to_numpy(),
             hovertemplate="%{y:,} people, %{customdata[1]}<br>%{customdata[0]}<extra>count</extra>",
         ))
+    if incidents is not None and not incidents.empty and not estimate.empty:
+        fig.add_trace(_incident_markers(estimate, incidents))
+    if projection and projection.get("to"):
+        fig.add_trace(go.Scatter(
+            x=[projection["from"], projection["to"]], y=[projection["residents"], 0], mode="lines",
+            name="Projection (last 90 days' pace)", line={"dash": "dash", "color": NEUTRAL, "width": 2},
+            hovertemplate="%{x}: %{y:,} people<extra>projection</extra>",
+        ))
+        # Above the dashed line: at the completion date, level with the residents where the line starts.
+        fig.add_annotation(
+            x=projection["to"], y=projection["residents"], showarrow=False, xanchor="right", yanchor="bottom",
+            font={"size": 11, "color": NEUTRAL}, bgcolor="rgba(255,255,255,0.8)",
+            text=(f"Empty by {projection['to']} if departures keep the pace of the last 90 days "
+                  f"({projection['recent']:,} people)"),
+        )
+    if x_range and projection and projection.get("to"):
+        x_range = (x_range[0], max(x_range[1], projection["to"]))
+    _x_range(fig, x_range)
     return finish(fig, "Remaining population", "People in the camp (stock)", as_of, sources)
+
+
+def _incident_markers(estimate: pd.DataFrame, incidents: pd.DataFrame) -> go.Scatter:
+    """Incidents placed on the estimate line (its value on the incident's date), sized by casualties."""
+    line = estimate.assign(date=pd.to_datetime(estimate["date"])).sort_values("date")
+    events = incidents.assign(when=pd.to_datetime(incidents["date"])).sort_values("when")
+    placed = pd.merge_asof(events, line.rename(columns={"date": "when"}), on="when", direction="backward")
+    placed["residents"] = placed["residents"].fillna(line["residents"].iloc[0])
+    casualties = placed["killed"].fillna(0) + placed["wounded"].fillna(0)
+    sizes = [min(30, 8 + 2 * math.sqrt(c)) for c in casualties]
+
+    def figure(v) -> str:
+        return "not reported" if pd.isna(v) else f"{int(v):,}"
+
+    text = [f"{r.site}: {str(r.incident_type or 'incident').replace('_', ' ')}<br>killed {figure(r.killed)}, "
+            f"wounded {figure(r.wounded)}, hostages {figure(r.hostages)}" for r in placed.itertuples()]
+    return go.Scatter(x=placed["date"], y=placed["residents"], mode="markers", name="Incident (killed, wounded)",
+                      marker={"symbol": "triangle-down", "color": INCIDENT, "size": sizes,
+                              "line": {"color": "white", "width": 1}},
+                      text=text, hovertemplate="%{text}<extra>incident</extra>")
+
+
+def cumulative_relocations(cumulative: pd.DataFrame, pledges: pd.DataFrame, baseline: int | None,
+                           as_of: str | None, sources: list[str], *,
+                           x_range: tuple[str, str] | None = None) -> go.Figure:
+    """Cumulative departures stacked by host country, against the baseline population and the places
+    pledged. `cumulative`: date, host_country, people (cumulative). `pledges`: date, places (cumulative)."""
+    fig = go.Figure()
+    for code in _countries_by_total(cumulative, "people", last=True):
+        rows = cumulative[cumulative["host_country"] == code]
+        fig.add_trace(go.Scatter(x=rows["date"], y=rows["people"], name=country_label(code), legendgroup=code,
+                                 stackgroup="relocated", mode="lines",
+                                 line={"shape": "hv", "width": 0.5, "color": country_colour(code)},
+                                 fillcolor=country_colour(code),
+                                 hovertemplate=f"{country_label(code)}: %{{y:,}}<extra></extra>"))
+    if not pledges.empty:
+        fig.add_trace(go.Scatter(x=pledges["date"], y=pledges["places"], name="Places pledged (cumulative)",
+                                 mode="lines", line={"shape": "hv", "dash": "dash", "color": "#000000", "width": 2},
+                                 hovertemplate="pledged: %{y:,}<extra></extra>"))
+    if baseline:
+        dates = [*cumulative["date"], *pledges["date"]] if not pledges.empty else list(cumulative["date"])
+        if x_range and all(x_range):
+            dates += list(x_range)
+        if dates:
+            fig.add_trace(go.Scatter(x=[min(dates), max(dates)], y=[baseline, baseline], mode="lines",
+                                     name="Baseline population (first count)",
+                                     line={"dash": "dot", "color": NEUTRAL, "width": 2},
+                                     hovertemplate="baseline: %{y:,}<extra></extra>"))
+    _x_range(fig, x_range)
+    return finish(fig, "Relocated, by host country (cumulative)", "People relocated (cumulative departures)",
+                  as_of, sources)
+
+
+# ---------------------------------------------------------------- relocation
+
+
+def departures_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """Departed people per month stacked by host country. `frame`: month, host_country, people."""
+    fig = go.Figure()
+    for code in _countries_by_total(frame, "people"):
+        rows = frame[frame["host_country"] == code]
+        fig.add_trace(go.Bar(x=rows["month"], y=rows["people"], name=country_label(code), legendgroup=code,
+                             marker_color=country_colour(code), xperiod="M1", xperiodalignment="middle",
+                             hovertemplate=f"{country_label(code)}: %{{y:,}}<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(dtick="M3" if frame["month"].nunique() > 18 else "M1", tickformat="%b %Y")
+    return finish(fig, "Departures per month, by host country", "People departed per month (flow)", as_of,
+                  sources, x_title="Month")
+
+
+def pledged_vs_departed(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """Per host country (one row each, the largest on top): places pledged (outlined) against people departed
+    (filled), in the country's colour, each bar labelled with its figure. `frame`: host_country, pledged,
+    departed."""
+    codes = list(frame["host_country"])
+    names = [country_label(c) for c in codes]
+    colours = [country_colour(c) for c in codes]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=names, x=frame["departed"], name="Departed", orientation="h", marker={"color": colours},
+                         customdata=codes, text=[f"{v:,}" for v in frame["departed"]], textposition="outside",
+                         cliponaxis=False, hovertemplate="departed: %{x:,}<extra></extra>"))
+    fig.add_trace(go.Bar(y=names, x=frame["pledged"], name="Places pledged", orientation="h",
+                         marker={"color": "rgba(255,255,255,0)", "line": {"color": colours, "width": 1.5},
+                                 "pattern": {"shape": "/", "fgcolor": colours, "size": 6}},
+                         customdata=codes, text=[f"{v:,} pledged" if v else "" for v in frame["pledged"]],
+                         textposition="outside", cliponaxis=False, hovertemplate="pledged: %{x:,}<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig = finish(fig, "Departed and pledged, by host country", "Host country", as_of, sources,
+                 x_title="People departed / places pledged")
+    fig.update_layout(hovermode="y unified", height=max(fig.layout.height, 200 + 46 * len(codes)))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)), rangemode="normal")
+    _room_for_labels(fig, max([*frame["departed"], *frame["pledged"], 0]))
+    return fig
+
+
+def _room_for_labels(fig: go.Figure, largest: float) -> None:
+    """A horizontal value axis long enough for the labels written after the longest bar."""
+    fig.update_xaxes(range=[0, max(largest, 1) * 1.22], separatethousands=True)
+
+
+def stages(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """People per stage of the transfer (submitted, accepted, departed), stacked by host country.
+    `frame`: stage, host_country, people."""
+    fig = go.Figure()
+    present = [s for s in STAGE_ORDER if s in set(frame["stage"])]
+    for code in _countries_by_total(frame, "people"):
+        rows = frame[frame["host_country"] == code]
+        fig.add_trace(go.Bar(y=rows["stage"], x=rows["people"], orientation="h", name=country_label(code),
+                             legendgroup=code, marker_color=country_colour(code),
+                             hovertemplate=f"{country_label(code)}: %{{x:,}}<extra></extra>"))
+    totals = frame.groupby("stage")["people"].sum()
+    fig.add_trace(go.Scatter(y=present, x=[int(totals[s]) for s in present], mode="text", showlegend=False,
+                             text=[f"  {int(totals[s]):,} people" for s in present], textposition="middle right",
+                             hoverinfo="skip", cliponaxis=False, name="total"))
+    fig.update_layout(barmode="stack")
+    fig = finish(fig, "Transfers by stage (each transfer's current stage)", "Stage", as_of, sources,
+                 x_title="People")
+    _room_for_labels(fig, max(totals.max() if len(totals) else 0, 0))
+    fig.update_layout(hovermode="y unified")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(present)), rangemode="normal")
+    return fig
+
+
+# ---------------------------------------------------------------- medical access
+
+
+def medevacs_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """Patients per month stacked by outcome. `frame`: month, outcome, patients."""
+    fig = go.Figure()
+    order = [o for o in OUTCOME_COLOURS if o in set(frame["outcome"])]
+    order += sorted(set(frame["outcome"]) - set(order))
+    for outcome in order:
+        rows = frame[frame["outcome"] == outcome]
+        label = OUTCOME_LABELS.get(outcome, outcome)
+        fig.add_trace(go.Bar(x=rows["month"], y=rows["patients"], name=label,
+                             marker_color=OUTCOME_COLOURS.get(outcome, NEUTRAL), xperiod="M1",
+                             xperiodalignment="middle", hovertemplate=f"{label}: %{{y:,}}<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    return finish(fig, "Medical evacuation requests per month, by outcome (evacuation date, else request date)",
+                  "Patients per month", as_of, sources, x_title="Month")
+
+
+def waiting_days(frame: pd.DataFrame, median: float | None, as_of: str | None, sources: list[str],
+                 bin_days: int = 7) -> go.Figure:
+    """Patients by days waited from request to evacuation, in bins of `bin_days`, with the median marked.
+    `frame`: waiting_days, patients."""
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=frame["waiting_days"], y=frame["patients"], histfunc="sum", name="Patients",
+                               xbins={"start": 0, "size": bin_days}, marker_color=COUNT_MARKER,
+                               hovertemplate="%{x} days: %{y:,} patients<extra></extra>"))
+    title = "Waiting time from request to evacuation"
+    if median is not None:
+        fig.add_vline(x=median, line={"dash": "dash", "color": INCIDENT, "width": 2})
+        title += f" (median per patient: {median:g} days, dashed line)"
+    fig = finish(fig, title, f"Patients (per {bin_days}-day bin)", as_of, sources,
+                 x_title="Days from request to evacuation")
+    fig.update_layout(hovermode="closest", showlegend=False, bargap=0.05)
+    return fig
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def incidents_timeline(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """Every incident on a time line, with its killed, wounded and hostages as bars (unreported figures
+    show no bar; the marker at zero is there for every incident). `frame`: date, site, incident_type,
+    killed, wounded, hostages, description."""
+    fig = go.Figure()
+    width = 12 * 86_400_000  # 12 days in ms: visible on a time line of years
+    for column, colour, label in (("killed", INCIDENT, "Killed"), ("wounded", "#DDAA33", "Wounded"),
+                                  ("hostages", "#004488", "Taken hostage")):
+        fig.add_trace(go.Bar(x=frame["date"], y=frame[column], name=label, marker_color=colour, width=width,
+                             hovertemplate=f"{label}: %{{y:,}}<extra></extra>"))
+    text = [f"{r.site}: {str(r.incident_type or 'incident').replace('_', ' ')}" for r in frame.itertuples()]
+    fig.add_trace(go.Scatter(x=frame["date"], y=[0] * len(frame), mode="markers", name="Incident",
+                             marker={"symbol": "diamond", "size": 9, "color": NEUTRAL}, text=text,
+                             hovertemplate="%{text}<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0)
+    return finish(fig, "Incidents: killed, wounded and taken hostage", "People (per incident)", as_of, sources)
+
+
+def cumulative_deaths(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
+                      x_range: tuple[str, str] | None = None) -> go.Figure:
+    """Deaths recorded, cumulative, stacked by cause. `frame`: date, cause, cumulative."""
+    fig = go.Figure()
+    for cause in [c for c in CAUSE_COLOURS if c in set(frame["cause"])]:
+        rows = frame[frame["cause"] == cause]
+        fig.add_trace(go.Scatter(x=rows["date"], y=rows["cumulative"], name=cause, stackgroup="deaths",
+                                 mode="lines", line={"shape": "hv", "width": 0.5, "color": CAUSE_COLOURS[cause]},
+                                 fillcolor=CAUSE_COLOURS[cause], hovertemplate="%{y:,}<extra>" + cause + "</extra>"))
+    _x_range(fig, x_range)
+    return finish(fig, "Deaths recorded (cumulative)", "People (cumulative deaths)", as_of, sources)
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def reconciliation(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+    """The unexplained change of each interval between two counts, at the interval's end: a bar where the
+    flows do not explain the change, a grey dot at zero where they do. `frame`: site, start, end,
+    unexplained_change."""
+    fig = go.Figure()
+    off = frame[frame["unexplained_change"] != 0]
+    even = frame[frame["unexplained_change"] == 0]
+    fig.add_trace(go.Bar(x=off["end"], y=off["unexplained_change"], name="Not explained by the flows",
+                         marker_color=INCIDENT, customdata=off[["site", "start"]].to_numpy(), width=10 * 86_400_000,
+                         hovertemplate="%{customdata[0]}, %{customdata[1]} to %{x}: %{y:+,}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=even["end"], y=even["unexplained_change"], name="Explained (zero)", mode="markers",
+                             marker={"color": "#999999", "size": 7}, customdata=even[["site", "start"]].to_numpy(),
+                             hovertemplate="%{customdata[0]}, %{customdata[1]} to %{x}: 0<extra></extra>"))
+    fig = finish(fig, "Unexplained change between consecutive counts",
+                 "People (count change + departures + deaths)", as_of, sources, x_title="End of the interval")
+    fig.update_yaxes(rangemode="normal", zeroline=True, zerolinecolor=NEUTRAL)
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -225,6 +225,35 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
 
 @cli.command()
 @db_option
+def audit(db_path: Path | None) -> None:
+    """List the audit log: every import and undo, when, by which editor (RESETTLE_EDITOR)."""
+    conn = db.connect(_db(db_path), create=False)
+    try:
+        rows = importing.list_audit(conn)
+    finally:
+        conn.close()
+    if not rows:
+        click.echo("the audit log is empty")
+        return
+    click.echo(f"{'id':>5}  {'at (UTC)':<20}  {'editor':<16} {'action':<7} {'batch':>5}  what")
+    for r in rows:
+        batch = "" if r["batch_id"] is None else r["batch_id"]
+        click.echo(f"{r['id']:>5}  {r['at']:<20}  {r['editor'] or '-':<16} {r['action']:<7} {batch:>5}  {r['detail'] or ''}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@db_option
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists (also how a backup is restored).")
+def backup(out: Path, db_path: Path | None, force: bool) -> None:
+    """Copy the database to OUT consistently, even while it is in use."""
+    src = _db(db_path)
+    dest = db.backup(src, out, force=force)
+    click.echo(f"backed up {src} to {dest} ({dest.stat().st_size / 1_048_576:.1f} MB)")
+
+
+@cli.command()
+@db_option
 @click.option("--port", type=int, default=8501, show_default=True)
 def serve(db_path: Path | None, port: int) -> None:
     """Start the dashboard (builds the database from the sample data if it is missing)."""

@@ -208,6 +208,7 @@ def import_file(
     Raises FileProblem (the file cannot be read as a table), ValidationFailed (invalid rows; nothing
     written) or UsageError. Returns the report; with dry_run nothing is written.
     """
+    db.require_writable("importing")
     options = options or ImportOptions()
     started = time.perf_counter()
     if kind_name not in KINDS:
@@ -462,8 +463,16 @@ def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, repor
     default_source = options.source or path.name
     if fast is None:
         conn.execute("UPDATE temp.stage_norm SET source = ? WHERE source IS NULL", (default_source,))
-    conn.execute("BEGIN IMMEDIATE")
+    db.begin_immediate(conn)
     try:
+        # Asked again under the write lock: two processes importing the same file at once add it once.
+        earlier = conn.execute(
+            "SELECT id FROM import_batches WHERE sha256 = ? AND kind = ? ORDER BY id LIMIT 1", (sha, kind.name)
+        ).fetchone()
+        if earlier:
+            conn.execute("ROLLBACK")
+            report.identical_to = earlier[0]
+            return
         batch_id = conn.execute(
             "INSERT INTO import_batches (kind, file_name, sha256, source, imported_at, editor, mapping, notes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -728,10 +737,18 @@ def list_batches(conn: sqlite3.Connection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur]
 
 
+def list_audit(conn: sqlite3.Connection) -> list[dict]:
+    """The audit log, newest first: every import and undo, when, by which editor, what it did."""
+    cur = conn.execute("SELECT id, at, editor, action, batch_id, detail FROM audit_log ORDER BY id DESC")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
 def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) -> dict[str, int]:
     """Remove exactly what batch `batch_id` added and put back what it updated. Returns rows removed per
     table. Refuses while a later batch changed rows this batch wrote (undo that one first)."""
-    conn.execute("BEGIN IMMEDIATE")
+    db.require_writable("undoing an import")
+    db.begin_immediate(conn)
     try:
         batch = conn.execute("SELECT id, kind, file_name FROM import_batches WHERE id = ?", (batch_id,)).fetchone()
         if batch is None:
@@ -759,6 +776,10 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
             "SELECT table_name, row_id, old_values FROM batch_changes WHERE batch_id = ? ORDER BY rowid DESC", (batch_id,)
         ).fetchall():
             values = json.loads(old)
+            # Names go into the SQL: only those of our own tables and columns (the values are parameters).
+            known = {k.table: {"source", *_data_fields(k)} for k in KINDS.values()}
+            if table_name not in known or not set(values) <= known[table_name]:
+                raise UsageError(f"batch {batch_id} holds a change to {table_name} that resettle did not write")
             conn.execute(f"UPDATE {table_name} SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                          (*values.values(), row_id))
         in_use = " AND ".join(

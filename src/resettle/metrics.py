@@ -273,3 +273,51 @@ def count_points(loaded: list[Site]) -> list[dict]:
                             "headline": s.counts[d], "low": min(per_source.values()),
                             "high": max(per_source.values()), "sources": len(per_source)})
     return out
+
+
+# ---------------------------------------------------------------- the dashboard's figures
+# Changes over the previous 30 days (the metric deltas) and the medical-access median.
+
+CHANGE_DAYS = 30
+_CHANGED = ("residents", "relocated_total", "departures_last_90_days", "deaths_recorded")
+
+
+def changes(now: dict, before: dict) -> dict:
+    """Each headline figure at D minus the same figure at D - 30 days; None where either is unknown.
+    percent_relocated in points (one decimal); projected_completion as its shift in days (+ is later)."""
+    out: dict = {k: (now[k] - before[k] if now[k] is not None and before[k] is not None else None) for k in _CHANGED}
+    p1, p0 = now["percent_relocated"], before["percent_relocated"]
+    out["percent_relocated"] = (
+        float(round_half_up(Decimal(str(p1)) - Decimal(str(p0)), 1)) if p1 is not None and p0 is not None else None
+    )
+    c1, c0 = now["projected_completion"], before["projected_completion"]
+    out["projected_completion"] = (
+        (dt.date.fromisoformat(c1) - dt.date.fromisoformat(c0)).days if c1 and c0 else None
+    )
+    return out
+
+
+def relocated_to(summary: dict, host_countries: list[str] | tuple[str, ...]) -> int:
+    """People relocated to the given host countries (from a summary's relocated_by_country)."""
+    return int(sum(summary["relocated_by_country"].get(c, 0) for c in host_countries))
+
+
+def median_wait_days(waits) -> float | None:
+    """The median wait of patients from request to evacuation, from (waiting days, patients) pairs: each
+    patient counts once; the middle of an even number is the mean of the two middle waits."""
+    pairs = sorted((int(d), int(n)) for d, n in waits if n)
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+
+    def nth(k: int) -> int:  # the k-th patient's wait, 0-based
+        seen = 0
+        for days, n in pairs:
+            seen += n
+            if k < seen:
+                return days
+        raise IndexError(k)
+
+    if total % 2:
+        return float(nth(total // 2))
+    return float(round_half_up(Decimal(nth(total // 2 - 1) + nth(total // 2)) / 2, 1))

@@ -1,39 +1,64 @@
-"""Overview: the headline figures and the remaining population."""
+"""Overview: the headline figures with their change over 30 days, the remaining population, and the
+relocations by host country against the baseline and the pledges."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from .. import charts
-from . import data
+from ..countries import country_name
+from . import common, data
+from .filters import View
+
+HELP = {
+    "residents": "The latest population count up to the as-of date (the median where sources differ), minus "
+                 "the departures and deaths recorded since. A stock.",
+    "relocated": "People who departed (stage departed) up to the as-of date: a sum of flows.",
+    "percent": "Relocated as a share of the baseline population (the earliest count of each site).",
+    "recent": "People departed in the 90 days up to the as-of date.",
+    "projected": "As-of date + residents / (departures in the last 90 days / 90), in days: when the camp "
+                 "would be empty at the recent pace. None when nobody left in 90 days or nobody remains.",
+    "deaths": "Killed in incidents, plus medical evacuations with outcome died, up to the as-of date.",
+}
 
 
-def _fmt(value, suffix: str = "") -> str:
-    if value is None:
-        return "–"
-    return f"{value:,}{suffix}" if isinstance(value, int) else f"{value}{suffix}"
-
-
-def page() -> None:
+def page(view: View) -> None:
     st.title("Relocation overview")
-    names = data.site_names(data.version())
-    if not names:
-        st.info("The database is empty. Load the sample data with `resettle demo`, or import a file with "
-                "`resettle import KIND FILE`.")
+    info = data.overview(view)
+    s, change = info["summary"], info["changes"]
+    if info["empty"]:
+        st.info("No dated records for these sites yet: import population counts or transfers.")
         return
-    sites = st.sidebar.multiselect("Sites", names, key="sites", help="Empty means all sites together.")
-    info = data.overview(data.version(), tuple(sites), None)
-    s = info["summary"]
-    st.caption(f"{s['site'] or 'All sites'} — figures as of **{s['as_of'] or 'no data'}**. "
-               "Residents is a stock (a count, carried forward); relocated is a sum of departures (flows).")
+    st.caption(f"**{s['site'] or 'All sites'}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
+               "sources. Residents is a stock (a count, carried forward); relocated is a sum of departures "
+               "(flows). Each change is the figure now minus the figure 30 days earlier.")
+    with st.expander(f"The {len(info['sources'])} sources behind these figures"):
+        st.markdown("\n".join(f"- {source}" for source in info["sources"]) or "none")
+
     row1 = st.columns(3)
-    row1[0].metric("Residents (estimate)", _fmt(s["residents"]))
-    row1[1].metric("Relocated (departed)", _fmt(s["relocated_total"]))
-    row1[2].metric("Relocated, % of baseline", _fmt(s["percent_relocated"], " %"))
+    row1[0].metric("Residents (estimate)", common.people(s["residents"]), help=HELP["residents"],
+                   **common.delta(change.get("residents"), colour="off"))
+    row1[1].metric("Relocated (departed)", common.people(s["relocated_total"]), help=HELP["relocated"],
+                   **common.delta(change.get("relocated_total")))
+    row1[2].metric("Relocated, % of baseline", common.percent(s["percent_relocated"]), help=HELP["percent"],
+                   **common.delta(change.get("percent_relocated"), " pts"))
     row2 = st.columns(3)
-    row2[0].metric("Departures, last 90 days", _fmt(s["departures_last_90_days"]))
-    row2[1].metric("Projected completion", s["projected_completion"] or "–",
-                   help="As of date + residents / (departures in the last 90 days / 90), in days.")
-    row2[2].metric("Deaths recorded", _fmt(s["deaths_recorded"]))
-    fig = charts.remaining_population(info["estimate"], info["counts"], s["as_of"], info["sources"])
-    st.plotly_chart(fig, width="stretch", key="chart_remaining")
+    row2[0].metric("Departures, last 90 days", common.people(s["departures_last_90_days"]), help=HELP["recent"],
+                   **common.delta(change.get("departures_last_90_days")))
+    row2[1].metric("Projected completion", s["projected_completion"] or "–", help=HELP["projected"],
+                   **common.delta(change.get("projected_completion"), " days", colour="inverse"))
+    row2[2].metric("Deaths recorded", common.people(s["deaths_recorded"]), help=HELP["deaths"],
+                   **common.delta(change.get("deaths_recorded"), colour="inverse"))
+    if view.host_countries:
+        names = ", ".join(country_name(c) for c in view.host_countries)
+        st.metric(f"Relocated to {names}", common.people(info["relocated_to"]),
+                  **common.delta(change.get("relocated_to")))
+        st.caption("The other figures count every host country: the host-country filter narrows the charts "
+                   "and tables by country.")
+
+    common.chart(charts.remaining_population(info["estimate"], info["counts"], s["as_of"], info["sources"],
+                                             incidents=info["incidents"], projection=info["projection"],
+                                             x_range=info["x_range"]), key="chart_remaining")
+    common.chart(charts.cumulative_relocations(info["cumulative"], info["pledges"], s["baseline_population"],
+                                               s["as_of"], info["relocation_sources"], x_range=info["x_range"]),
+                 key="chart_cumulative")

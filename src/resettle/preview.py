@@ -1,0 +1,134 @@
+"""What an import would do, before anything is written: the proposed column mapping, a dry run with every
+validation error, then the real import. The dashboard's Import page is a skin over these functions.
+
+An upload is saved under its own file name in a temporary folder (so every message names the user's
+file) and deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import importing, reading
+from .errors import ResettleError, RowError, ValidationFailed
+from .mapping import header_score, resolve_columns
+from .records import KINDS, Kind
+
+
+@contextmanager
+def saved_upload(name: str, content: bytes) -> Iterator[Path]:
+    """The uploaded bytes as a file named like the upload, in a temporary folder removed afterwards."""
+    base = Path(name.replace("\\", "/")).name.strip() or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="resettle-upload-") as folder:
+        path = Path(folder) / base
+        path.write_bytes(content)
+        yield path
+
+
+@dataclass
+class Proposal:
+    """A file's columns and the column proposed for each field (None: no column found)."""
+
+    kind: str
+    columns: list[str]
+    mapping: dict[str, str | None]
+    guessed_kind: str | None
+    notes: list[str]
+
+    @property
+    def key(self) -> str:
+        """Short and stable for one file's columns and kind (widget keys of the mapping editor)."""
+        return hashlib.sha1("\x1f".join([self.kind, *self.columns]).encode()).hexdigest()[:10]
+
+    @property
+    def missing(self) -> list[str]:
+        """Required fields with no column."""
+        return [f for f in KINDS[self.kind].required if not self.mapping.get(f)]
+
+
+def _optional(kind: Kind) -> Kind:
+    # The proposal must show what was found even when a required column is missing (the user is about
+    # to pick it): resolve against the same fields, none of them required.
+    return dataclasses.replace(kind, fields=tuple(dataclasses.replace(f, required=False) for f in kind.fields))
+
+
+def _column_label(columns: list[str], index) -> str:
+    if isinstance(index, int):
+        return columns[index]
+    return "+".join(columns[i] for i in index)  # several columns joined (mapping's `--map site=a+b`)
+
+
+def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None) -> Proposal:
+    """Open the file and propose a column for each field of `kind_name` (by name, HXL tag or synonym).
+    Raises FileProblem when the file cannot be read as a table."""
+    kind = importing.check_kind(kind_name)
+    table = reading.open_table(path, sheet=sheet, header_hint=header_score(kind))
+    found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line)
+    mapping = {f: (_column_label(table.columns, found[f]) if f in found else None) for f in kind.names}
+    return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), list(table.notes))
+
+
+def guess_kind(columns: list[str]) -> str | None:
+    """The record kind whose field names and synonyms the columns match best (None on a tie or no match)."""
+    scores = sorted(((header_score(k)(columns), name) for name, k in KINDS.items()), reverse=True)
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[0][0] == scores[1][0]):
+        return None
+    return scores[0][1]
+
+
+def column_map(chosen: dict[str, str | None]) -> dict[str, str]:
+    """The user's choice per field as ImportOptions.column_map (fields left without a column dropped)."""
+    return {f: c for f, c in chosen.items() if c}
+
+
+@dataclass
+class Check:
+    """The outcome of a dry run or an import: its report, or every row error, or a file problem.
+    With a report, `errors` are the rows skipped (ImportOptions.skip_invalid); without, they stop it."""
+
+    report: importing.ImportReport | None = None
+    errors: list[RowError] = field(default_factory=list)
+    total_errors: int = 0
+    problem: str | None = None
+
+    @property
+    def importable(self) -> bool:
+        """Something would be added or updated, and nothing stands in the way."""
+        return (self.report is not None and self.problem is None and self.report.identical_to is None and (self.report.added + self.report.updated) > 0)
+
+
+def errors_frame(errors: list[RowError]) -> pd.DataFrame:
+    """Row errors as a table: line (as in the file), column, message."""
+    return pd.DataFrame([(e.line, e.column, e.message) for e in errors], columns=["line", "column", "message"])
+
+
+def _run(db_path, kind: str, path: Path, options: importing.ImportOptions) -> Check:
+    try:
+        report = importing.import_file(db_path, kind, path, options)
+    except ValidationFailed as exc:
+        return Check(errors=list(exc.errors), total_errors=exc.total)
+    except ResettleError as exc:  # FileProblem, UsageError: one message a person can act on
+        # Name the user's file, not the temporary folder it was saved in.
+        return Check(problem=str(exc).replace(f"{path.parent}{os.sep}", ""))
+    if options.skip_invalid and report.errors:
+        return Check(report=report, errors=list(report.errors), total_errors=len(report.errors))
+    return Check(report=report)
+
+
+def check(db_path, kind: str, path: str | os.PathLike, options: importing.ImportOptions) -> Check:
+    """A dry run: what the import would add, or every problem. Nothing is written."""
+    return _run(db_path, kind, Path(path), dataclasses.replace(options, dry_run=True))
+
+
+def commit(db_path, kind: str, path: str | os.PathLike, options: importing.ImportOptions) -> Check:
+    """The import itself (all or nothing; invalid rows skipped only with options.skip_invalid)."""
+    return _run(db_path, kind, Path(path), dataclasses.replace(options, dry_run=False))

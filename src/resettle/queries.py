@@ -1,0 +1,377 @@
+"""The dashboard's chart and table data: aggregated in SQLite, returned as small tidy DataFrames.
+
+Every function takes a connection and a `Scope` (which sites, up to which as-of date, from which start
+date, which host countries). Aggregation happens in SQL (GROUP BY month, country, outcome; window sums
+for cumulative series); nothing here loads a whole table. No Streamlit import: `ui/data.py` caches these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import metrics
+from .records import KINDS
+
+DEATH_CAUSES = {"incidents": "Killed in incidents", "medical": "Died after a medical evacuation request"}
+TABLES = ("population", "transfers", "medevacs", "incidents", "pledges", "sites")
+TABLE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a view covers: sites as (id, name), the as-of date D (`end`), an optional start, host countries.
+
+    `end` None means no upper bound (no data yet); an empty `host_countries` means every country."""
+
+    sites: tuple[tuple[int, str], ...]
+    end: str | None
+    start: str | None = None
+    host_countries: tuple[str, ...] = ()
+
+    @property
+    def site_ids(self) -> list[int]:
+        return [i for i, _ in self.sites]
+
+
+def scope(conn: sqlite3.Connection, sites: list[str] | tuple[str, ...] | None = None,
+          start: dt.date | str | None = None, end: dt.date | str | None = None,
+          host_countries: list[str] | tuple[str, ...] = ()) -> Scope:
+    """A Scope from site names (none: every site); `end` defaults to the sites' default as-of date."""
+    chosen = metrics.resolve_sites(conn, list(sites) if sites else None)
+    if end is None:
+        end = metrics.default_as_of(conn, [i for i, _ in chosen])
+    return Scope(tuple(chosen), _iso(end), _iso(start), tuple(host_countries))
+
+
+def _iso(day: dt.date | str | None) -> str | None:
+    return day.isoformat() if isinstance(day, dt.date) else day
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))
+
+
+def _where(scope: Scope, *, date: str | None = "date", site: bool = True, country: bool = False,
+           from_start: bool = True, alias: str = "") -> tuple[str, list]:
+    """The WHERE clause of a scope: sites, date in [start, end] (or up to end only), host countries."""
+    a = f"{alias}." if alias else ""
+    parts: list[str] = []
+    params: list = []
+    if site:
+        parts.append(f"{a}site_id IN ({_marks(scope.site_ids)})")
+        params += scope.site_ids
+    if date and scope.end:
+        parts.append(f"{date} <= ?")
+        params.append(scope.end)
+    if date and from_start and scope.start:
+        parts.append(f"{date} >= ?")
+        params.append(scope.start)
+    if country and scope.host_countries:
+        parts.append(f"{a}host_country IN ({_marks(scope.host_countries)})")
+        params += list(scope.host_countries)
+    return " AND ".join(parts) or "1", params
+
+
+def _frame(conn: sqlite3.Connection, sql: str, params: list, columns: list[str]) -> pd.DataFrame:
+    cur = conn.execute(sql, params)
+    return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+# ---------------------------------------------------------------- the database as a whole
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    """No site and no pledge yet: the dashboard shows its first screen."""
+    return not conn.execute("SELECT EXISTS(SELECT 1 FROM sites) OR EXISTS(SELECT 1 FROM pledges)").fetchone()[0]
+
+
+def host_countries(conn: sqlite3.Connection) -> list[str]:
+    """Every host country named by a transfer or a pledge (ISO3)."""
+    return [r[0] for r in conn.execute(
+        "SELECT host_country FROM transfers UNION SELECT host_country FROM pledges ORDER BY 1")]
+
+
+def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date | None, dt.date | None]:
+    """The earliest dated record of the sites and their default as-of date (DOMAIN.md)."""
+    m = _marks(site_ids)
+    row = conn.execute(
+        f"""SELECT min(d) FROM (
+            SELECT min(date) AS d FROM population_counts WHERE site_id IN ({m})
+            UNION ALL SELECT min(date) FROM transfers WHERE site_id IN ({m})
+            UNION ALL SELECT min(coalesce(request_date, date)) FROM medical_evacuations WHERE site_id IN ({m})
+            UNION ALL SELECT min(date) FROM incidents WHERE site_id IN ({m}))""",
+        site_ids * 4,
+    ).fetchone()
+    first = dt.date.fromisoformat(row[0]) if row and row[0] else None
+    return first, metrics.default_as_of(conn, site_ids)
+
+
+def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
+    """The sources of every record the headline figures at D rest on (counts, departures, medical
+    evacuations, incidents of the sites, dated up to D)."""
+    w, p = _where(scope, from_start=False)
+    wm, pm = _where(scope, date="coalesce(date, request_date)", from_start=False)
+    sql = (f"SELECT source FROM population_counts WHERE {w} "
+           f"UNION SELECT source FROM transfers WHERE stage = 'departed' AND {w} "
+           f"UNION SELECT source FROM medical_evacuations WHERE {wm} "
+           f"UNION SELECT source FROM incidents WHERE {w} ORDER BY 1")
+    return [r[0] for r in conn.execute(sql, p + p + pm + p)]
+
+
+def sources(conn: sqlite3.Connection, table: str, scope: Scope, *, from_start: bool = True) -> list[str]:
+    """The distinct sources of one record kind's rows in the scope (for a chart's caption)."""
+    kind = KINDS[table]
+    date = "coalesce(date, request_date)" if table == "medevacs" else "date"
+    country = "host_country" in kind.names
+    w, p = _where(scope, date=date if table != "sites" else None, site=kind.has_site or table == "sites",
+                  country=country, from_start=from_start)
+    if table == "sites":
+        w = w.replace("site_id", "id")
+    return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM {kind.table} WHERE {w} ORDER BY 1", p)]
+
+
+# ---------------------------------------------------------------- relocation
+
+
+def departures_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Departed people per month (the month's first day) and host country, in [start, end]."""
+    w, p = _where(scope, country=True)
+    return _frame(conn, f"""SELECT substr(date, 1, 7) || '-01' AS month, host_country, sum(people) AS people
+        FROM transfers WHERE stage = 'departed' AND {w}
+        GROUP BY month, host_country ORDER BY month, host_country""", p, ["month", "host_country", "people"])
+
+
+def departures_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """departures_per_month as a table: one row per month, one column per host country, and the total."""
+    if frame.empty:
+        return pd.DataFrame(columns=["month", "total"])
+    wide = frame.pivot_table(index="month", columns="host_country", values="people", aggfunc="sum", fill_value=0)
+    wide = wide[wide.sum().sort_values(ascending=False).index]
+    wide["total"] = wide.sum(axis=1)
+    wide.columns.name = None
+    wide.index = wide.index.str[:7]  # the month as 2015-03
+    return wide.reset_index().astype({c: "int64" for c in wide.columns})
+
+
+def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Cumulative departed people per host country on every departure date up to D (and at D itself), for
+    a stacked area. Not cut at the start date: a cumulative level carries what came before."""
+    w, p = _where(scope, country=True, from_start=False)
+    tail = [scope.end] if scope.end else []
+    at_end = "UNION SELECT ?" if scope.end else ""
+    return _frame(conn, f"""WITH daily AS (
+            SELECT date, host_country, sum(people) AS people FROM transfers
+            WHERE stage = 'departed' AND {w} GROUP BY date, host_country),
+        dates AS (SELECT date FROM daily {at_end}),
+        countries AS (SELECT DISTINCT host_country FROM daily),
+        grid AS (
+            SELECT d.date, c.host_country, coalesce(x.people, 0) AS people
+            FROM dates d CROSS JOIN countries c
+            LEFT JOIN daily x ON x.date = d.date AND x.host_country = c.host_country)
+        SELECT date, host_country, sum(people) OVER (PARTITION BY host_country ORDER BY date) AS people
+        FROM grid ORDER BY date, host_country""", p + tail, ["date", "host_country", "people"])
+
+
+def cumulative_pledges(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Places pledged in all, on every pledge date up to D (and at D), for the host countries chosen.
+    Pledges belong to no site."""
+    w, p = _where(scope, site=False, country=True, from_start=False)
+    at_end = "UNION ALL SELECT ?, 0" if scope.end else ""
+    tail = [scope.end] if scope.end else []
+    return _frame(conn, f"""SELECT date, sum(places) OVER (ORDER BY date) AS places FROM (
+            SELECT date, sum(places) AS places FROM (
+                SELECT date, places FROM pledges WHERE {w} {at_end}) GROUP BY date)
+        ORDER BY date""", p + tail, ["date", "places"])
+
+
+def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Per host country: places pledged and people departed, each up to D."""
+    wp, pp = _where(scope, site=False, country=True, from_start=False)
+    wd, pd_ = _where(scope, country=True, from_start=False)
+    return _frame(conn, f"""WITH p AS (SELECT host_country, sum(places) AS pledged FROM pledges WHERE {wp} GROUP BY 1),
+        d AS (SELECT host_country, sum(people) AS departed FROM transfers WHERE stage = 'departed' AND {wd} GROUP BY 1)
+        SELECT c.host_country, coalesce(p.pledged, 0), coalesce(d.departed, 0)
+        FROM (SELECT host_country FROM p UNION SELECT host_country FROM d) c
+        LEFT JOIN p ON p.host_country = c.host_country LEFT JOIN d ON d.host_country = c.host_country
+        ORDER BY 3 DESC, 2 DESC, 1""", pp + pd_, ["host_country", "pledged", "departed"])
+
+
+def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """People and transfers per stage (submitted, accepted, departed) and host country, for transfers
+    dated in the range; empty when the data has no stage other than departed."""
+    w, p = _where(scope, country=True)
+    if not conn.execute(f"SELECT EXISTS(SELECT 1 FROM transfers WHERE stage != 'departed' AND {w})", p).fetchone()[0]:
+        return pd.DataFrame(columns=["stage", "host_country", "transfers", "people"])
+    return _frame(conn, f"""SELECT stage, host_country, count(*) AS transfers, sum(people) AS people
+        FROM transfers WHERE {w} GROUP BY stage, host_country
+        ORDER BY CASE stage WHEN 'submitted' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END, host_country""",
+        p, ["stage", "host_country", "transfers", "people"])
+
+
+# ---------------------------------------------------------------- medical access
+
+_EVENT_DATE = "coalesce(date, request_date)"
+
+
+def medevacs_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Requests and patients per month (of the evacuation, else of the request) and outcome."""
+    w, p = _where(scope, date=_EVENT_DATE)
+    return _frame(conn, f"""SELECT substr({_EVENT_DATE}, 1, 7) || '-01' AS month,
+            coalesce(outcome, 'not recorded') AS outcome, count(*) AS requests, sum(patients) AS patients
+        FROM medical_evacuations WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2""",
+        p, ["month", "outcome", "requests", "patients"])
+
+
+def waiting_days(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Evacuations and patients by waiting days (date - request_date), for evacuations in the range."""
+    w, p = _where(scope)
+    return _frame(conn, f"""SELECT CAST(julianday(date) - julianday(request_date) AS INTEGER) AS waiting_days,
+            count(*) AS evacuations, sum(patients) AS patients
+        FROM medical_evacuations WHERE date IS NOT NULL AND request_date IS NOT NULL AND {w}
+        GROUP BY 1 ORDER BY 1""", p, ["waiting_days", "evacuations", "patients"])
+
+
+def medical_access(conn: sqlite3.Connection, scope: Scope) -> dict:
+    """The medical-access figures in the range: evacuations, the median wait, denied and pending requests
+    counted apart, deaths after a request."""
+    w, p = _where(scope, date=_EVENT_DATE)
+    row = conn.execute(f"""SELECT
+            count(CASE WHEN date IS NOT NULL THEN 1 END),
+            coalesce(sum(CASE WHEN date IS NOT NULL THEN patients END), 0),
+            count(CASE WHEN outcome = 'denied' THEN 1 END),
+            coalesce(sum(CASE WHEN outcome = 'denied' THEN patients END), 0),
+            count(CASE WHEN outcome = 'pending' THEN 1 END),
+            coalesce(sum(CASE WHEN outcome = 'pending' THEN patients END), 0),
+            coalesce(sum(CASE WHEN outcome = 'died' THEN patients END), 0)
+        FROM medical_evacuations WHERE {w}""", p).fetchone()
+    waits = waiting_days(conn, scope)
+    keys = ("evacuations", "patients_evacuated", "denied_requests", "denied_patients", "pending_requests",
+            "pending_patients", "died_patients")
+    out = {k: int(v) for k, v in zip(keys, row, strict=True)}
+    out["median_wait_days"] = metrics.median_wait_days(zip(waits["waiting_days"], waits["patients"], strict=True))
+    out["patients_with_wait"] = int(waits["patients"].sum())
+    return out
+
+
+def open_requests(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Denied and pending requests, each with the days from its request to D."""
+    w, p = _where(scope, date="coalesce(m.date, m.request_date)", alias="m")
+    return _frame(conn, f"""SELECT s.name, m.request_date, m.outcome, m.patients, m.reason,
+            CAST(julianday(?) - julianday(m.request_date) AS INTEGER), m.destination, m.source
+        FROM medical_evacuations m JOIN sites s ON s.id = m.site_id
+        WHERE m.outcome IN ('denied', 'pending') AND {w}
+        ORDER BY m.request_date, m.id""", [scope.end] + p,
+        ["site", "request_date", "outcome", "patients", "reason", "days_since_request", "destination", "source"])
+
+
+# ---------------------------------------------------------------- incidents and deaths
+
+
+def incidents(conn: sqlite3.Connection, scope: Scope, limit: int = 10_000) -> pd.DataFrame:
+    """Incidents in the range, with killed, wounded and hostages (None where not reported)."""
+    w, p = _where(scope, date="i.date", alias="i")
+    return _frame(conn, f"""SELECT i.date, s.name, i.incident_type, i.killed, i.wounded, i.hostages,
+            i.description, i.source
+        FROM incidents i JOIN sites s ON s.id = i.site_id WHERE {w} ORDER BY i.date, i.id LIMIT ?""",
+        p + [limit], ["date", "site", "incident_type", "killed", "wounded", "hostages", "description", "source"])
+
+
+def incident_totals(conn: sqlite3.Connection, scope: Scope) -> dict:
+    """Incidents, killed, wounded and hostages in the range (unreported figures count as none)."""
+    w, p = _where(scope)
+    row = conn.execute(f"""SELECT count(*), coalesce(sum(killed), 0), coalesce(sum(wounded), 0),
+        coalesce(sum(hostages), 0) FROM incidents WHERE {w}""", p).fetchone()
+    return dict(zip(("incidents", "killed", "wounded", "hostages"), map(int, row), strict=True))
+
+
+def cumulative_deaths(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Deaths recorded (DOMAIN.md: killed in incidents, plus medical evacuations with outcome died) per
+    cause: the deaths of each date and the cumulative count, on every such date up to D and at D. Not cut
+    at the start date: a cumulative count carries what came before."""
+    w, p = _where(scope, from_start=False)
+    wm, pm = _where(scope, date=_EVENT_DATE, from_start=False)
+    at_end = "UNION SELECT ?" if scope.end else ""
+    tail = [scope.end] if scope.end else []
+    frame = _frame(conn, f"""WITH daily AS (
+            SELECT date, 'incidents' AS cause, sum(killed) AS deaths FROM incidents
+            WHERE killed > 0 AND {w} GROUP BY date
+            UNION ALL
+            SELECT {_EVENT_DATE}, 'medical', sum(patients) FROM medical_evacuations
+            WHERE outcome = 'died' AND patients > 0 AND {wm} GROUP BY 1),
+        dates AS (SELECT date FROM daily {at_end}),
+        causes AS (SELECT DISTINCT cause FROM daily),
+        grid AS (
+            SELECT d.date, c.cause, coalesce(x.deaths, 0) AS deaths
+            FROM dates d CROSS JOIN causes c LEFT JOIN daily x ON x.date = d.date AND x.cause = c.cause)
+        SELECT date, cause, deaths, sum(deaths) OVER (PARTITION BY cause ORDER BY date) AS cumulative
+        FROM grid ORDER BY date, cause""", p + pm + tail, ["date", "cause", "deaths", "cumulative"])
+    frame["cause"] = frame["cause"].map(DEATH_CAUSES)
+    return frame
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def reconciliation(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """metrics.reconciliation's intervals up to D that end on or after the start date, with a flag for
+    the intervals whose flows do not explain the change in the count."""
+    columns = ["site", "start", "end", "count_start", "count_end", "departures", "deaths", "unexplained_change"]
+    if not scope.end:
+        return pd.DataFrame(columns=[*columns, "discrepancy"])
+    loaded = metrics.load_sites(conn, list(scope.sites))
+    rows = [i for s in loaded for i in s.intervals(scope.end) if not scope.start or i["end"] >= scope.start]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["discrepancy"] = frame["unexplained_change"] != 0
+    return frame
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _table_sql(kind_name: str) -> tuple[str, list[str], str | None, bool]:
+    """SELECT list with site names, the column names, the date expression and whether host_country is there."""
+    kind = KINDS[kind_name]
+    if kind_name == "sites":
+        names = ["id", *kind.names, "batch_id"]
+        return ", ".join(f"t.{n}" for n in names), names, None, False
+    cols = ["t.id"] + [("s.name" if f == "site" else f"t.{f}") for f in kind.names] + ["t.batch_id"]
+    date = "coalesce(t.date, t.request_date)" if kind_name == "medevacs" else "t.date"
+    return ", ".join(cols), ["id", *kind.names, "batch_id"], date, "host_country" in kind.names
+
+
+def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit: int = TABLE_LIMIT,
+                source_contains: str = "") -> tuple[pd.DataFrame, int]:
+    """The rows of one table in the scope (sites, date range, host countries; a source containing some
+    text), in date order, at most `limit` of them; and how many rows match in all."""
+    kind = KINDS[kind_name]
+    select, names, date, country = _table_sql(kind_name)
+    w, p = _where(scope, date=date, site=kind.has_site, country=country, alias="t")
+    if kind_name == "sites":
+        w, p = f"t.id IN ({_marks(scope.site_ids)})", list(scope.site_ids)
+    if source_contains:
+        escaped = source_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        w += " AND t.source LIKE ? ESCAPE '\\'"
+        p.append(f"%{escaped}%")
+    join = "JOIN sites s ON s.id = t.site_id" if kind.has_site else ""
+    order = f"{date}, t.id" if date else "t.name"
+    total = conn.execute(f"SELECT count(*) FROM {kind.table} t WHERE {w}", p).fetchone()[0]
+    frame = _frame(conn, f"SELECT {select} FROM {kind.table} t {join} WHERE {w} ORDER BY {order} LIMIT ?",
+                   p + [int(limit)], names)
+    return frame, int(total)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as UTF-8 CSV; a text cell that a spreadsheet would run as a formula gets a leading quote."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return safe.to_csv(index=False).encode("utf-8")

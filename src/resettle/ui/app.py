@@ -1,0 +1,63 @@
+"""The dashboard's frame: page configuration, navigation, the sidebar filters, and each page run inside a
+guard. `dashboard.py` calls `main()`; tests call `main(default=...)` to open one page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from . import (
+    common,
+    data,
+    filters,
+    importer,
+    incidents,
+    medical,
+    overview,
+    reconciliation,
+    relocation,
+    tables,
+)
+
+# url path, title, page function (each takes the View of the sidebar filters)
+PAGES: list[tuple[str, str, Callable]] = [
+    ("overview", "Overview", overview.page),
+    ("relocation", "Relocation", relocation.page),
+    ("medical", "Medical access", medical.page),
+    ("incidents", "Incidents", incidents.page),
+    ("reconciliation", "Reconciliation", reconciliation.page),
+    ("data", "Data", tables.page),
+    ("import", "Import", importer.page),
+]
+
+
+def main(default: str = "overview") -> None:
+    """Build the navigation, draw the filters, run the chosen page."""
+    # No page_icon: an emoji icon would be fetched from a CDN, and nothing here phones home.
+    st.set_page_config(page_title="resettle", layout="wide")
+    state: dict = {}
+
+    def runner(name: str, body: Callable) -> Callable[[], None]:
+        def run() -> None:
+            if state.get("empty") and name != "import":
+                common.first_screen(state["pages"]["import"])
+            else:
+                common.guarded(name, lambda: body(state.get("view")))
+        run.__name__ = f"page_{name}"
+        return run
+
+    state["pages"] = {
+        name: st.Page(runner(name, body), title=title, url_path=name, default=name == default)
+        for name, title, body in PAGES
+    }
+    nav = st.navigation(list(state["pages"].values()))
+
+    def frame() -> None:
+        state["empty"] = data.is_empty()
+        state["view"] = None if state["empty"] else filters.sidebar()
+
+    common.guarded("sidebar", frame)
+    if "empty" not in state or (not state["empty"] and "view" not in state):
+        return  # the database could not be opened or the filters failed: the message is shown
+    nav.run()

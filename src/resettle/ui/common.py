@@ -1,0 +1,76 @@
+"""What every page shares: how figures are written, the metric deltas, a chart with its key, the guard
+that turns a failure into a message, and the first screen of an empty database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from ..errors import ResettleError
+from . import data
+
+log = logging.getLogger("resettle.ui")
+CHANGE_NOTE = "vs 30 days earlier"
+
+
+def people(value) -> str:
+    """A people count as the page writes it: 1,234; a dash when unknown."""
+    return "–" if value is None else f"{int(value):,}"
+
+
+def percent(value) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def delta(value, unit: str = "", colour: str = "normal") -> dict:
+    """st.metric's delta arguments for a change (None: no delta; zero: no arrow, no colour)."""
+    if value is None:
+        return {}
+    if value == 0:
+        return {"delta": f"0{unit}", "delta_color": "off", "delta_arrow": "off", "delta_description": CHANGE_NOTE}
+    text = f"{value:+,.1f}" if isinstance(value, float) else f"{value:+,}"
+    return {"delta": f"{text}{unit}", "delta_color": colour, "delta_description": CHANGE_NOTE}
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):
+    """A Styler that colours the rows where `flag` is true."""
+    def rows(row: pd.Series) -> list[str]:
+        return [f"background-color: {colour}; font-weight: 600" if row[flag] else ""] * len(row)
+
+    return frame.style.apply(rows, axis=1)
+
+
+def guarded(name: str, body: Callable[[], None]) -> None:
+    """Run a page body; a user's error shows its message, anything else a clear message (never a traceback)."""
+    try:
+        body()
+    except ResettleError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # a bug: say so plainly, keep the details for the server log
+        log.exception("the %s page failed", name)
+        st.error(f"This page could not be shown because of an unexpected error ({type(exc).__name__}: {exc}). "
+                 "Nothing was changed. Try other filters or reload the page; the details are in the server log.")
+
+
+def first_screen(import_page) -> None:
+    """The empty database: load the sample data, or import a file."""
+    st.title("resettle")
+    st.info("The database is empty: there are no sites, population counts or transfers yet.")
+    st.markdown(
+        "Start with the **sample data**, an illustrative record of the Camp Liberty relocation (2013-2016) "
+        "built on public milestones, several of them from partisan sources, each row citing its source. "
+        "Or bring your own figures: import CSV or Excel files on the Import page, one record kind at a time "
+        "(sites, population counts, transfers, medical evacuations, incidents, pledges)."
+    )
+    if st.button("Load the sample data", key="load_sample", type="primary"):
+        with st.spinner("Loading the sample data…"):
+            data.load_sample()
+        st.rerun()
+    st.page_link(import_page, label="Import a file on the Import page →")

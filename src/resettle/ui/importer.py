@@ -1,0 +1,156 @@
+"""Import: upload a file, check its column mapping, see every error before anything is written, confirm.
+Below, the import batches, each with an undo behind a confirmation.
+
+The part after the upload, `review(path, kind)`, takes a saved file, so it can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import importing, preview
+from ..errors import ResettleError
+from ..records import KINDS
+from . import data
+
+NO_COLUMN = "(not in the file)"
+KIND_LABELS = {"sites": "Sites", "population": "Population counts", "transfers": "Transfers",
+               "medevacs": "Medical evacuations", "incidents": "Incidents", "pledges": "Pledges"}
+DATE_ORDERS = {None: "Decide from the file", "dayfirst": "Day first (31/12/2015)",
+               "monthfirst": "Month first (12/31/2015)"}
+_MESSAGE = "_import_message"
+_UPLOADS = "_upload_round"
+_PENDING = "_undo_pending"
+
+
+def page(view=None) -> None:
+    st.title("Import a file")
+    st.caption("One CSV or Excel (.xlsx) file per record kind. Every row is checked first; nothing is written "
+               "until you confirm, and then the whole file goes in as one batch (or nothing does).")
+    if message := st.session_state.pop(_MESSAGE, None):
+        st.success(message)
+    row = st.columns([1, 2])
+    kind = row[0].selectbox("Record kind", list(KINDS), format_func=KIND_LABELS.get, key="import_kind")
+    with row[0].expander("Fields of this kind"):
+        st.markdown("\n".join(
+            f"- `{f.name}`{' (required)' if f.required else ''}"
+            + (f": one of {', '.join(f.choices)}" if f.choices else "") for f in KINDS[kind].fields))
+    upload = row[1].file_uploader("CSV or Excel file", type=["csv", "tsv", "txt", "xlsx"],
+                                  key=f"upload_{st.session_state.get(_UPLOADS, 0)}")
+    if upload is not None:
+        with preview.saved_upload(upload.name, upload.getvalue()) as path:
+            review(path, kind)
+    st.divider()
+    batches()
+
+
+def review(path, kind: str) -> None:
+    """The proposed mapping (changeable), the dry run's errors or report, and the button that imports."""
+    try:
+        proposal = preview.propose(path, kind)
+    except ResettleError as exc:
+        st.error(str(exc).replace(f"{path.parent}/", ""))
+        return
+    if proposal.guessed_kind and proposal.guessed_kind != kind:
+        st.info(f"These columns look like **{KIND_LABELS[proposal.guessed_kind].lower()}**; "
+                "pick that record kind above if so.")
+    st.subheader("Columns")
+    st.caption(f"The column proposed for each field of {KIND_LABELS[kind].lower()}; change any that is wrong. "
+               "Required fields are marked with *.")
+    chosen = mapping_editor(proposal)
+    with st.expander("Options"):
+        source = st.text_input("Source of rows that name none", key="import_source",
+                               placeholder=f"default: the file name, {path.name}")
+        order = st.radio("Dates like 03/04/2015", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
+                         key="import_date_order", horizontal=True)
+        skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
+    options = importing.ImportOptions(source=source.strip() or None, column_map=preview.column_map(chosen),
+                                      date_order=order, skip_invalid=skip, editor="dashboard")
+    check = data.check_import(path, kind, options)
+    show_check(check)
+    if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
+        done = data.run_import(path, kind, options)
+        if done.report is not None and done.report.batch_id is not None:
+            st.session_state[_MESSAGE] = "\n\n".join(["Imported.", *done.report.lines()])
+            st.session_state[_UPLOADS] = st.session_state.get(_UPLOADS, 0) + 1  # a fresh, empty uploader
+            st.rerun()
+        show_check(done)
+
+
+def mapping_editor(proposal: preview.Proposal) -> dict[str, str | None]:
+    """One select box per field, preset to the proposed column."""
+    options = [NO_COLUMN, *proposal.columns]
+    options += [c for c in proposal.mapping.values() if c and c not in options]  # joined columns
+    chosen: dict[str, str | None] = {}
+    required = set(KINDS[proposal.kind].required)
+    fields = list(proposal.mapping)
+    for start in range(0, len(fields), 4):
+        cells = st.columns(4)
+        for cell, name in zip(cells, fields[start:start + 4], strict=False):
+            proposed = proposal.mapping[name]
+            pick = cell.selectbox(f"{name}{' *' if name in required else ''}", options,
+                                  index=options.index(proposed) if proposed else 0,
+                                  key=f"map_{proposal.key}_{name}")
+            chosen[name] = None if pick == NO_COLUMN else pick
+    if proposal.notes:
+        st.caption("Reading the file: " + "; ".join(proposal.notes))
+    return chosen
+
+
+def show_check(check: preview.Check) -> None:
+    """What the dry run (or the import) found: a file problem, every row error, or what would be written."""
+    if check.problem:
+        st.error(check.problem)
+        return
+    if check.report is None:
+        st.error(f"{check.total_errors:,} problems in the file: nothing will be written until they are fixed "
+                 "(or skipped, in Options).")
+        st.dataframe(preview.errors_frame(check.errors), hide_index=True, width="stretch")
+        return
+    report = check.report
+    if report.identical_to is not None:
+        st.info(f"This file is identical to batch {report.identical_to}: it is already imported, nothing to add.")
+        return
+    lines = report.lines()
+    if check.errors:
+        st.warning(f"{check.total_errors:,} invalid values: their rows will be skipped.")
+        st.dataframe(preview.errors_frame(check.errors), hide_index=True, width="stretch")
+    (st.success if check.importable else st.info)("\n\n".join(lines))
+
+
+def batches() -> None:
+    """The import batches, newest first, and an undo behind a confirmation."""
+    st.subheader("Import batches")
+    frame = data.batches()
+    if frame.empty:
+        st.caption("No imports yet.")
+        return
+    st.dataframe(frame.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    if message := st.session_state.pop("_undo_message", None):
+        st.success(message)
+    labels = {int(r.id): f"batch {r.id}: {r.kind} from {r.file_name} ({r.imported_at})" for r in frame.itertuples()}
+    row = st.columns([3, 1], vertical_alignment="bottom")
+    # Keyed by the newest batch: after an import or an undo the choice starts again from the newest.
+    batch = row[0].selectbox("Undo a batch", list(labels), format_func=labels.get, key=f"undo_batch_{max(labels)}")
+    if row[1].button("Undo…", key="undo_ask"):
+        st.session_state[_PENDING] = batch
+    if st.session_state.get(_PENDING) != batch:
+        return
+    info = frame[frame["id"] == batch].iloc[0]
+    st.warning(f"Undo batch {batch} ({info['kind']} from {info['file_name']})? This removes the "
+               f"{int(info['rows_added']):,} rows it added and puts back the {int(info['rows_updated']):,} it "
+               "updated, and the sites it created that nothing else uses.")
+    yes, no = st.columns(2)
+    if yes.button(f"Yes, undo batch {batch}", key="undo_confirm", type="primary"):
+        st.session_state.pop(_PENDING, None)
+        try:
+            removed = data.undo(batch)
+        except ResettleError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["_undo_message"] = f"Batch {batch} undone: " + (
+            ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in removed.items() if n) or "nothing to remove")
+        st.rerun()
+    if no.button("Cancel", key="undo_cancel"):
+        st.session_state.pop(_PENDING, None)
+        st.rerun()

@@ -1,0 +1,32 @@
+"""Incidents: a time line with killed, wounded and hostages, and the cumulative deaths recorded."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import charts
+from . import common, data
+from .filters import View
+
+
+def page(view: View) -> None:
+    st.title("Incidents")
+    info = data.incidents(view)
+    t, as_of = info["totals"], info["as_of"]
+    st.caption(f"Attacks and other security events dated in the range, as of **{as_of}**. "
+               "A figure not reported counts as none in the totals and shows no bar.")
+    row = st.columns(4)
+    row[0].metric("Incidents", common.people(t["incidents"]))
+    row[1].metric("Killed", common.people(t["killed"]))
+    row[2].metric("Wounded", common.people(t["wounded"]))
+    row[3].metric("Taken hostage", common.people(t["hostages"]))
+    if info["incidents"].empty:
+        st.info("No incidents in this range.")
+    else:
+        common.chart(charts.incidents_timeline(info["incidents"], as_of, info["sources"]), key="chart_incidents")
+    if not info["deaths"].empty:
+        common.chart(charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"], x_range=info["x_range"]),
+                     key="chart_deaths")
+    if not info["incidents"].empty:
+        st.subheader("The incidents")
+        st.dataframe(info["incidents"], hide_index=True, width="stretch")

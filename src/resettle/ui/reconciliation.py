@@ -1,0 +1,28 @@
+"""Reconciliation: between each two consecutive population counts, do the departures and deaths explain
+the change? Intervals with a discrepancy stand out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import charts
+from . import common, data
+from .filters import View
+
+
+def page(view: View) -> None:
+    st.title("Reconciliation")
+    info = data.reconciliation(view)
+    frame, as_of = info["intervals"], info["as_of"]
+    st.caption("Unexplained change = (later count - earlier count) + departures + deaths in between. Zero: the "
+               "flows explain the stock. Anything else is worth a look: an unrecorded departure or death, a "
+               f"count from a different source, an arrival. As of **{as_of}**.")
+    st.metric("Unexplained change, all intervals up to the as-of date", f"{info['unexplained_change']:+,}",
+              help="The headline figure: the sum over every interval of the selected sites up to the as-of date.")
+    if frame.empty:
+        st.info("Fewer than two population counts in this range: no interval to reconcile.")
+        return
+    common.chart(charts.reconciliation(frame, as_of, info["sources"]), key="chart_reconciliation")
+    st.subheader("Intervals between counts")
+    st.caption("Rows with a discrepancy (unexplained change other than zero) are highlighted.")
+    st.dataframe(common.highlight(frame, "discrepancy"), hide_index=True, width="stretch")

@@ -1,0 +1,29 @@
+"""Data: each table, filtered by the sidebar (and by source), with a CSV download of exactly what is shown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import queries
+from . import data
+from .filters import View
+
+LABELS = {"population": "Population counts", "transfers": "Transfers", "medevacs": "Medical evacuations",
+          "incidents": "Incidents", "pledges": "Pledges", "sites": "Sites"}
+
+
+def page(view: View) -> None:
+    st.title("Data")
+    row = st.columns([2, 3, 1])
+    kind = row[0].selectbox("Table", queries.TABLES, format_func=LABELS.get, key="data_table")
+    source = row[1].text_input("Source contains", key="data_source", placeholder="e.g. UNHCR")
+    limit = row[2].number_input("Rows at most", min_value=10, max_value=100_000, value=queries.TABLE_LIMIT,
+                                step=500, key="data_limit")
+    info = data.table(view, kind, int(limit), source.strip())
+    frame = info["frame"]
+    st.caption(f"{len(frame):,} of {info['total']:,} rows matching the filters (sites, date range, host "
+               f"countries{', source' if source.strip() else ''}), as of {info['as_of']}; "
+               "`batch_id` is the import that brought each row.")
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.download_button("Download these rows as CSV", info["csv"], file_name=f"{kind}_as_of_{info['as_of']}.csv",
+                       mime="text/csv", key="data_download", disabled=frame.empty)

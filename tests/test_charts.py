@@ -1,0 +1,239 @@
+"""Every chart builder on small hand-made frames: the data in the figure, its names, colours and labels."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from resettle import charts
+
+
+def trace(fig, name: str):
+    hits = [t for t in fig.data if t.name == name]
+    assert hits, f"no trace {name!r}: {[t.name for t in fig.data]}"
+    return hits[0]
+
+
+def values(seq) -> list:
+    """A trace's array as plain Python values (None for a missing number)."""
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in list(seq)]
+
+
+def caption_of(fig) -> str:
+    return next(a.text for a in fig.layout.annotations if a.text.startswith("Data as of"))
+
+
+DEPARTURES = pd.DataFrame({"month": ["2020-02-01", "2020-03-01", "2020-03-01", "2020-05-01"],
+                           "host_country": ["ALB", "ALB", "DEU", "ALB"], "people": [50, 20, 40, 100]})
+CUMULATIVE = pd.DataFrame({"date": ["2020-02-15", "2020-02-15", "2020-03-10", "2020-03-10"],
+                           "host_country": ["ALB", "DEU", "ALB", "DEU"], "people": [50, 0, 50, 40]})
+PLEDGES = pd.DataFrame({"date": ["2020-01-15", "2020-02-01"], "places": [300, 400]})
+PLEDGED = pd.DataFrame({"host_country": ["ALB", "FIN", "DEU"], "pledged": [300, 0, 100], "departed": [170, 80, 40]})
+STAGES = pd.DataFrame({"stage": ["submitted", "departed", "departed"], "host_country": ["ALB", "ALB", "DEU"],
+                       "transfers": [1, 3, 1], "people": [30, 170, 40]})
+
+
+def test_country_colours_are_stable_and_from_the_palette():
+    assert charts.country_colour("ALB") == "#0072B2"
+    assert charts.country_colour("XYZ") == charts.country_colour("XYZ")
+    assert charts.country_colour("XYZ") in charts.PALETTE
+    assert charts.country_label("DEU") == "Germany"
+
+
+def test_a_country_keeps_its_colour_on_every_chart():
+    figures = [charts.departures_per_month(DEPARTURES, "2020-07-01", []),
+               charts.cumulative_relocations(CUMULATIVE, PLEDGES, 1000, "2020-07-01", []),
+               charts.stages(STAGES, "2020-07-01", [])]
+    for code, name in (("ALB", "Albania"), ("DEU", "Germany")):
+        colours = {trace(f, name).marker.color or trace(f, name).line.color for f in figures}
+        assert colours == {charts.country_colour(code)}, (name, colours)
+    pledged = charts.pledged_vs_departed(PLEDGED, "2020-07-01", [])
+    bars = trace(pledged, "Departed")
+    assert dict(zip(bars.y, bars.marker.color, strict=True))["Germany"] == charts.country_colour("DEU")
+
+
+def test_every_chart_has_title_axis_units_as_of_and_sources():
+    fig = charts.departures_per_month(DEPARTURES, "2020-07-01", ["UNHCR", "IOM"])
+    assert fig.layout.title.text == "Departures per month, by host country"
+    assert fig.layout.yaxis.title.text == "People departed per month (flow)"
+    assert fig.layout.xaxis.title.text == "Month"
+    assert caption_of(fig) == "Data as of 2020-07-01. Sources: UNHCR<br>IOM"
+
+
+def test_the_caption_shortens_long_and_many_sources():
+    sources = ["A" * 100, "B", "C", "D", "E"]
+    text = charts.caption("2020-07-01", sources)
+    assert "A" * 69 + "…" in text and "A" * 70 not in text
+    assert text.endswith("and 2 more sources (see the Data page)")
+    assert charts.caption(None, []) == "Data as of n/a. Sources: none"
+
+
+def test_the_figure_grows_with_its_legend():
+    many = pd.DataFrame({"month": ["2020-01-01"] * 30, "host_country": [f"X{i:02d}" for i in range(30)],
+                         "people": list(range(1, 31))})
+    assert charts.departures_per_month(many, "2020-07-01", []).layout.height > \
+        charts.departures_per_month(DEPARTURES, "2020-07-01", []).layout.height
+
+
+def test_departures_per_month_stacks_countries_largest_first():
+    fig = charts.departures_per_month(DEPARTURES, "2020-07-01", [])
+    assert [t.name for t in fig.data] == ["Albania", "Germany"]  # 170 before 40
+    alb = trace(fig, "Albania")
+    assert list(alb.x) == ["2020-02-01", "2020-03-01", "2020-05-01"] and values(alb.y) == [50, 20, 100]
+    assert values(trace(fig, "Germany").y) == [40]
+    assert fig.layout.barmode == "stack"
+
+
+def test_cumulative_relocations_against_baseline_and_pledges():
+    fig = charts.cumulative_relocations(CUMULATIVE, PLEDGES, 1000, "2020-07-01", [],
+                                        x_range=("2020-01-01", "2020-07-01"))
+    assert [t.name for t in fig.data] == ["Albania", "Germany", "Places pledged (cumulative)",
+                                          "Baseline population (first count)"]
+    assert values(trace(fig, "Germany").y) == [0, 40]
+    assert {trace(fig, "Albania").stackgroup, trace(fig, "Germany").stackgroup} == {"relocated"}
+    assert values(trace(fig, "Places pledged (cumulative)").y) == [300, 400]
+    baseline = trace(fig, "Baseline population (first count)")
+    assert values(baseline.y) == [1000, 1000] and list(baseline.x) == ["2020-01-01", "2020-07-01"]
+    assert fig.layout.yaxis.title.text == "People relocated (cumulative departures)"
+
+
+def test_pledged_vs_departed_one_row_per_country():
+    fig = charts.pledged_vs_departed(PLEDGED, "2020-07-01", [])
+    departed, pledged = trace(fig, "Departed"), trace(fig, "Places pledged")
+    assert list(departed.y) == ["Albania", "Finland", "Germany"] and values(departed.x) == [170, 80, 40]
+    assert values(pledged.x) == [300, 0, 100]
+    assert list(pledged.text) == ["300 pledged", "", "100 pledged"]  # no label for nothing pledged
+    assert list(pledged.marker.line.color) == [charts.country_colour(c) for c in ("ALB", "FIN", "DEU")]
+    assert list(fig.layout.yaxis.categoryarray) == ["Germany", "Finland", "Albania"]  # the largest on top
+    assert fig.layout.xaxis.range[1] > 300  # room for the labels
+
+
+def test_stages_in_their_order_with_totals():
+    fig = charts.stages(STAGES, "2020-07-01", [])
+    assert values(trace(fig, "Albania").x) == [30, 170] and list(trace(fig, "Albania").y) == ["submitted", "departed"]
+    total = trace(fig, "total")
+    assert list(total.y) == ["submitted", "departed"] and list(total.text) == ["  30 people", "  210 people"]
+    assert list(fig.layout.yaxis.categoryarray) == ["departed", "submitted"]
+
+
+ESTIMATE = pd.DataFrame({"date": ["2020-01-01", "2020-02-15", "2020-04-01", "2020-07-01"],
+                         "residents": [1000, 950, 890, 700]})
+COUNTS = pd.DataFrame({"site": ["Alpha"] * 4, "date": ["2020-01-01", "2020-04-01", "2020-04-01", "2020-07-01"],
+                       "source": ["UNHCR", "UNHCR", "NGO", "UNHCR"], "residents": [1000, 900, 880, 700],
+                       "headline": [1000, 890, 890, 700], "low": [1000, 880, 880, 700],
+                       "high": [1000, 900, 900, 700], "sources": [1, 2, 2, 1]})
+INCIDENTS = pd.DataFrame({"date": ["2020-03-20"], "site": ["Alpha"], "incident_type": ["rocket_attack"],
+                          "killed": [5.0], "wounded": [12.0], "hostages": [float("nan")],
+                          "description": ["Rockets"], "source": ["UNHCR"]})
+
+
+def test_remaining_population_estimate_counts_and_band():
+    fig = charts.remaining_population(ESTIMATE, COUNTS, "2020-07-01", ["UNHCR"])
+    estimate = trace(fig, "Residents (estimate)")
+    assert values(estimate.y) == [1000, 950, 890, 700] and estimate.line.shape == "hv"
+    counts = trace(fig, "Reported count (census)")
+    assert values(counts.y) == [1000, 900, 880, 700]
+    assert [row[0] for row in counts.customdata] == ["UNHCR", "UNHCR", "NGO", "UNHCR"]  # the source on hover
+    high = trace(fig, "Range between sources")
+    low = trace(fig, "Alpha low")
+    assert list(high.x) == ["2020-01-01", "2020-04-01", "2020-07-01"]
+    assert values(high.y) == [1000, 900, 700] and values(low.y) == [1000, 880, 700]  # closes where one source
+    assert high.fill == "tonexty"
+    assert fig.layout.yaxis.title.text == "People in the camp (stock)"
+
+
+def test_remaining_population_without_disagreement_has_no_band():
+    fig = charts.remaining_population(ESTIMATE, COUNTS[COUNTS["source"] == "UNHCR"].assign(sources=1),
+                                      "2020-07-01", [])
+    assert "Range between sources" not in [t.name for t in fig.data]
+
+
+def test_incidents_sit_on_the_estimate_line():
+    fig = charts.remaining_population(ESTIMATE, COUNTS, "2020-07-01", [], incidents=INCIDENTS)
+    markers = trace(fig, "Incident (killed, wounded)")
+    assert list(markers.x) == ["2020-03-20"] and values(markers.y) == [950]  # the estimate since 02-15
+    assert "killed 5, wounded 12, hostages not reported" in markers.text[0]
+    assert markers.marker.size[0] == pytest.approx(8 + 2 * math.sqrt(17))
+
+
+def test_the_projection_is_a_dashed_extension_with_its_method():
+    projection = {"from": "2020-07-01", "residents": 700, "to": "2021-06-16", "recent": 180}
+    fig = charts.remaining_population(ESTIMATE, COUNTS, "2020-07-01", [], projection=projection,
+                                      x_range=("2020-01-01", "2020-07-01"))
+    line = trace(fig, "Projection (last 90 days' pace)")
+    assert list(line.x) == ["2020-07-01", "2021-06-16"] and values(line.y) == [700, 0]
+    assert line.line.dash == "dash"
+    method = [a.text for a in fig.layout.annotations if a.text.startswith("Empty by")]
+    assert method == ["Empty by 2021-06-16 if departures keep the pace of the last 90 days (180 people)"]
+    assert fig.layout.xaxis.range[1] > "2021-06-16"  # the range reaches the projected date
+    no_projection = charts.remaining_population(ESTIMATE, COUNTS, "2020-07-01", [],
+                                                projection={**projection, "to": None})
+    assert "Projection (last 90 days' pace)" not in [t.name for t in no_projection.data]
+
+
+def test_medevacs_per_month_by_outcome():
+    frame = pd.DataFrame({"month": ["2020-05-01", "2020-06-01", "2020-06-01"],
+                          "outcome": ["died", "denied", "returned"], "requests": [1, 1, 1], "patients": [1, 2, 1]})
+    fig = charts.medevacs_per_month(frame, "2020-07-01", ["NGO"])
+    assert [t.name for t in fig.data] == ["Returned", "Died", "Denied"]
+    assert values(trace(fig, "Denied").y) == [2]
+    assert trace(fig, "Died").marker.color == charts.OUTCOME_COLOURS["died"]
+    assert fig.layout.yaxis.title.text == "Patients per month"
+
+
+def test_waiting_days_histogram_and_median():
+    frame = pd.DataFrame({"waiting_days": [0, 3, 9, 30], "evacuations": [4, 1, 2, 1], "patients": [5, 1, 2, 1]})
+    fig = charts.waiting_days(frame, 1.5, "2020-07-01", [])
+    bars = fig.data[0]
+    assert values(bars.x) == [0, 3, 9, 30] and values(bars.y) == [5, 1, 2, 1] and bars.histfunc == "sum"
+    assert bars.xbins.size == 7
+    assert fig.layout.shapes[0].x0 == 1.5
+    assert "median per patient: 1.5 days" in fig.layout.title.text
+    assert not charts.waiting_days(frame, None, "2020-07-01", []).layout.shapes
+
+
+def test_incidents_timeline_shows_every_incident():
+    frame = pd.DataFrame({"date": ["2020-02-10", "2020-03-20"], "site": ["Beta", "Alpha"],
+                          "incident_type": ["other", "rocket_attack"], "killed": [None, 5],
+                          "wounded": [1, 12], "hostages": [None, 0], "description": ["", ""]})
+    fig = charts.incidents_timeline(frame, "2020-07-01", [])
+    assert values(trace(fig, "Killed").y) == [None, 5]
+    assert values(trace(fig, "Wounded").y) == [1, 12]
+    markers = trace(fig, "Incident")
+    assert list(markers.x) == ["2020-02-10", "2020-03-20"] and list(markers.text) == ["Beta: other",
+                                                                                      "Alpha: rocket attack"]
+
+
+def test_cumulative_deaths_stacked_by_cause():
+    frame = pd.DataFrame({"date": ["2020-03-20", "2020-03-20", "2020-05-10", "2020-05-10"],
+                          "cause": ["Killed in incidents", "Died after a medical evacuation request"] * 2,
+                          "deaths": [5, 0, 0, 1], "cumulative": [5, 0, 5, 1]})
+    fig = charts.cumulative_deaths(frame, "2020-07-01", [])
+    assert values(trace(fig, "Killed in incidents").y) == [5, 5]
+    assert values(trace(fig, "Died after a medical evacuation request").y) == [0, 1]
+    assert {t.stackgroup for t in fig.data} == {"deaths"}
+
+
+def test_reconciliation_marks_the_discrepancies():
+    frame = pd.DataFrame({"site": ["Alpha", "Alpha", "Beta"], "start": ["2020-01-01", "2020-04-01", "2020-01-01"],
+                          "end": ["2020-04-01", "2020-07-01", "2020-03-01"], "unexplained_change": [-15, 0, 7]})
+    fig = charts.reconciliation(frame, "2020-07-01", [])
+    off = trace(fig, "Not explained by the flows")
+    assert list(off.x) == ["2020-04-01", "2020-03-01"] and values(off.y) == [-15, 7]
+    assert list(trace(fig, "Explained (zero)").x) == ["2020-07-01"]
+
+
+@pytest.mark.parametrize("build", [
+    lambda: charts.departures_per_month(DEPARTURES.iloc[0:0], None, []),
+    lambda: charts.cumulative_relocations(CUMULATIVE.iloc[0:0], PLEDGES.iloc[0:0], None, None, []),
+    lambda: charts.pledged_vs_departed(PLEDGED.iloc[0:0], None, []),
+    lambda: charts.remaining_population(ESTIMATE.iloc[0:0], COUNTS.iloc[0:0], None, [],
+                                        incidents=INCIDENTS.iloc[0:0]),
+    lambda: charts.cumulative_deaths(pd.DataFrame(columns=["date", "cause", "deaths", "cumulative"]), None, []),
+    lambda: charts.reconciliation(pd.DataFrame(columns=["site", "start", "end", "unexplained_change"]), None, []),
+])
+def test_empty_frames_give_an_empty_but_finished_figure(build):
+    fig = build()
+    assert fig.layout.title.text and caption_of(fig).startswith("Data as of n/a")
