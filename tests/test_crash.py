@@ -83,7 +83,7 @@ def kill_when(dbp: Path, csv_path: Path, moment: str, rng: random.Random) -> str
     proc = subprocess.Popen([str(RESETTLE), "import", "transfers", str(csv_path), "--db", str(dbp)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.perf_counter()
-    delay = {"early": rng.uniform(0.02, 0.12), "reading": rng.uniform(0.05, 0.3), "anytime": rng.uniform(0.1, 1.5)}
+    delay = {"early": rng.uniform(0.02, 0.12), "reading": rng.uniform(0.02, 0.2), "anytime": rng.uniform(0.1, 1.5)}
     opened_at = None
     deadline = started + 60
     try:
@@ -94,8 +94,9 @@ def kill_when(dbp: Path, csv_path: Path, moment: str, rng: random.Random) -> str
                 opened_at = now
             if (
                 (moment in ("early", "anytime") and now >= delay[moment])
-                or (moment == "reading" and opened_at is not None and now >= opened_at + delay[moment]
-                    and wal_size < 64 * 1024)
+                or (moment == "reading" and opened_at is not None and now >= opened_at + delay[moment])
+                or (moment in ("reading", "anytime") and wal_size > 64 * 1024 * 1024)  # before it commits, on a
+                # fast machine too (the WAL holds about 80 MB when this import commits)
                 or (moment.startswith("wal>") and wal_size > int(moment[4:]) * 1024 * 1024)
                 or (moment == "checkpoint" and grown > 8 * 1024 * 1024)
             ):

@@ -171,6 +171,9 @@ def _is_workbook(file: Path, path_text: str, head: bytes) -> bool:
                 names = archive.namelist()
                 mimetype = archive.read("mimetype")[:60] if "mimetype" in names else b""
         except (zipfile.BadZipFile, OSError):
+            if suffix in _XLSX_SUFFIXES:
+                raise FileProblem(path_text, "this workbook is damaged or incomplete (cut short in a download or "
+                                  "a copy?): open it in a spreadsheet and save it again") from None
             raise FileProblem(path_text, _BINARY) from None
         if any(name.startswith("xl/") for name in names):
             return True

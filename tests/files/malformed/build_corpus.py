@@ -57,7 +57,7 @@ def zipped(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2016, 9, 9, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -106,7 +106,8 @@ CORPUS: list[tuple[str, str, int, str, str, bytes | str]] = [
      b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + b"EncryptedPackage" * 10),
     ("opendocument.ods", "transfers", 2, "OpenDocument", "an OpenDocument spreadsheet",
      zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"})),
-    ("truncated.xlsx", "transfers", 2, "truncated.xlsx", "a real .xlsx cut to its first 60%", None),
+    ("truncated.xlsx", "transfers", 2, "damaged or incomplete", "a real .xlsx cut to its first 60%", None),
+    ("truncated_zip.zip", "transfers", 2, "binary", "a zip archive cut in half", None),
     ("really_text.xlsx", "transfers", 2, "required column missing", "a .xlsx that is really a text letter",
      "Dear colleague,\nplease find the figures attached; the export failed, sorry.\nBest regards\n"),
     ("empty_sheet.xlsx", "transfers", 2, "is empty", "a real workbook with an empty sheet", None),
@@ -202,6 +203,9 @@ def content(name: str, data: bytes | str | None) -> bytes:
     if name == "truncated.xlsx":
         whole = xlsx(GOOD_XLSX_ROWS)
         return whole[: len(whole) * 6 // 10]
+    if name == "truncated_zip.zip":
+        whole = zipped({"t.csv": transfers().encode() * 20})
+        return whole[: len(whole) // 2]
     if name == "empty_sheet.xlsx":
         return xlsx([])
     if isinstance(data, str):
