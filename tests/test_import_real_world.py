@@ -623,3 +623,62 @@ def test_fast_and_general_paths_store_the_same_rows_from_a_messy_file(tmp_path, 
                      ("Camp B", "2016-12-31", 1009, "IRN", None, "messy.csv"),
                      ("Camp C", "2016-03-31", 476, "SYR", 2, "messy.csv"),
                      ("Camp A", "2017-01-31", 3, None, None, "messy.csv")]
+
+
+# ---------------------------------------------------------------- whole exports, as they come
+
+
+def test_a_resettlement_data_finder_export(db_path, tmp_path):
+    """Metadata above the header, CY years, thousands separators, missing tokens, the first asylum country
+    beside the country of resettlement."""
+    text = ('"UNHCR Resettlement Data Finder"\n'
+            '"Extracted on: 12/05/2024; Filters: Submission year 2013-2016"\n'
+            '""\n'
+            '"Year","Country of Asylum","Country of Resettlement","Country of Origin","Submissions","Departures"\n'
+            '"CY 2013","Iraq","Albania","Iran (Islamic Rep. of)","1,009","210"\n'
+            '"CY 2014","Iraq","Albania","Iran (Islamic Rep. of)","n/a","NA"\n'
+            '"CY 2015","Iraq","Germany","Iran (Islamic Rep. of)","tbd","-"\n'
+            '"CY 2016","Iraq","Albania","Iran (Islamic Rep. of)","2,100","1,942"\n')
+    report = imp(db_path, "transfers", write(tmp_path, "rdf.csv", text), set_values={"site": "Camp Liberty"},
+                 skip_invalid=True)
+    assert report.mapping == {"site": "= 'Camp Liberty'", "date": "Year", "host_country": "Country of Resettlement",
+                              "people": "Departures", "origin_country": "Country of Origin"}
+    assert rows(db_path, "SELECT date, host_country, people, origin_country FROM transfers ORDER BY date") == [
+        ("2013-01-01", "ALB", 210, "IRN"), ("2016-01-01", "ALB", 1942, "IRN")]
+    assert (report.rejected, dict(report.rejected_by_reason)) == (2, {"Departures: missing": 2})
+    assert "  skipped 3 lines above the header (lines 1-3)" in report.lines()
+
+
+def test_a_camp_managers_weekly_report(db_path, tmp_path):
+    """Title lines, day-first dates without leading zeros mixed with a timestamp, "2,710", NA."""
+    text = ("Camp Liberty weekly report,,,\nPrepared by: camp management,,,\n,,,\n"
+            "Date,Camp,Residents,Remarks\n"
+            '1/9/2014,Camp Liberty,"2,710",\n'
+            '8/9/2014,Camp Liberty,"2,695",n/a\n'
+            '30/09/2014 11:12:52,Camp Liberty,"2,650",after the attack\n'
+            "7/10/2014,Camp Liberty,NA,count not done\n")
+    report = imp(db_path, "population", write(tmp_path, "weekly.csv", text), skip_invalid=True)
+    assert counts(db_path) == [("Camp Liberty", "2014-09-01", 2710, None), ("Camp Liberty", "2014-09-08", 2695, None),
+                               ("Camp Liberty", "2014-09-30", 2650, None)]
+    assert [str(e) for e in report.errors] == ["weekly.csv:8: Residents: missing value (required)"]
+
+
+def test_a_dtm_site_list_counts_individuals_not_households(db_path, tmp_path):
+    text = ("Round,Date of assessment,Admin 1,Site Name,# IDP Households,# IDP Individuals\n"
+            "#round,#date+reported,#adm1+name,#loc+name,#affected+hh+idps,#affected+ind+idps\n"
+            '12,2024-03-31,Sud,Camp A,120,"1,009"\n')
+    report = imp(db_path, "population", write(tmp_path, "dtm.csv", text))
+    assert report.mapping == {"site": "Site Name", "date": "Date of assessment", "residents": "# IDP Individuals"}
+    assert counts(db_path) == [("Camp A", "2024-03-31", 1009, None)]
+    # without the hashtags, "# IDP Individuals" is still the number of IDP individuals
+    plain = "\n".join(line for i, line in enumerate(text.splitlines()) if i != 1) + "\n"
+    report = imp(db_path, "population", write(tmp_path, "dtm2.csv", plain.replace("2024-03-31", "2024-04-30")))
+    assert report.mapping["residents"] == "# IDP Individuals"
+
+
+def test_the_one_column_named_date_is_the_date(db_path, tmp_path):
+    report = imp(db_path, "population", write(tmp_path, "p.csv", "Camp,Date (UTC) of headcount,Persons\nA,2020-01-31,9\n"))
+    assert report.mapping["date"] == "Date (UTC) of headcount"
+    two = write(tmp_path, "q.csv", "Camp,Visit date,Upload date,Persons\nA,2020-01-01,2020-01-31,9\n")
+    with pytest.raises(FileProblem, match=r"required column missing: date \(closest: 'Visit date', 'Upload date'\)\. "):
+        imp(db_path, "population", two)

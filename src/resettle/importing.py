@@ -247,6 +247,7 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
                               path=table.name, header_line=table.header_line)
     report.mapping = {f: describe(table.columns, columns[f]) for f in kind.names if f in columns}
     report.mapping.update({f: f"= {v!r}" for f, v in options.set_values.items()})
+    report.mapping = {f: report.mapping[f] for f in kind.names if f in report.mapping}
     used = {k for i in columns.values() for k in (i if isinstance(i, tuple) else (i,))}
     unused = [c for i, c in enumerate(table.columns) if i not in used and c and not c.startswith("column_")]
     if unused and len(unused) <= 12:

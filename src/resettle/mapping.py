@@ -19,6 +19,7 @@ JOIN = " / "
 _ROLE_ATTRIBUTES = frozenset({
     "f", "m", "female", "male", "children", "adults", "elderly", "infants", "dest", "origin", "killed", "injured",
     "wounded", "dead", "hostages", "abducted", "patients", "requested", "start", "end", "num", "count",
+    "hh", "households",  # households, not people
 })
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -32,11 +33,16 @@ def normalise(name: str) -> str:
 
 
 def forms(name: str) -> tuple[str, ...]:
-    """The ways a header can match a name: as written, and with camelCase split
-    (`reportingDate` is also `reporting date`, `AsylumSeekers` also `asylum seekers`)."""
-    plain = normalise(name)
-    split = normalise(_CAMEL.sub(" ", name))
-    return (plain,) if split == plain else (plain, split)
+    """The ways a header can match a name: as written; with camelCase split (`reportingDate` is also
+    `reporting date`); with a "#" or "No." for "number" read both ways (`# IDP Individuals` is also
+    `number of idp individuals` and `idp individuals`)."""
+    out = [normalise(name), normalise(_CAMEL.sub(" ", name))]
+    for text in list(out):
+        words = text.split()
+        if words[:1] in (["#"], ["no"], ["nb"], ["num"]) and len(words) > 1:
+            rest = words[2:] if words[1] == "of" else words[1:]
+            out += [" ".join(["number", "of", *rest]), " ".join(rest)]
+    return tuple(dict.fromkeys(f for f in out if f))
 
 
 def _hxl_parts(tag: str) -> tuple[str, frozenset[str]]:
@@ -148,6 +154,12 @@ def resolve_columns(
                 claim(f.name, index)
                 break
 
+    for f in kind.fields:  # a required date still without a column: the one column named "... date ..."
+        if f.required and f.type == "date" and f.name not in found and f.name not in set_values:
+            dated = [i for i, fs in enumerate(col_forms) if i not in taken and any("date" in x.split() for x in fs)]
+            if len(dated) == 1:
+                claim(f.name, dated[0])
+
     missing = [f for f in kind.required if f not in found and f not in set_values]
     if missing:
         parts = []
@@ -187,7 +199,8 @@ def _claim_hxl(kind: Kind, tags, found, set_values, taken, claim) -> None:
 
 
 def _closest(kind: Kind, field: str, columns: list[str], col_forms, taken: set[int]) -> list[str]:
-    """Up to three columns whose names come closest to the field's name or synonyms."""
+    """Up to three columns, not taken by another field, whose names come closest to the field's name or
+    synonyms."""
     f = kind.field(field)
     pool = [normalise(field), *map(normalise, f.synonyms)]
     scored = []
@@ -200,6 +213,6 @@ def _closest(kind: Kind, field: str, columns: list[str], col_forms, taken: set[i
                 if p in words or (" " in p and f" {p} " in f" {form} "):
                     ratio = max(ratio, 0.8)  # the name is a word of the column ("date" in "reporting date")
                 best = max(best, ratio)
-        if best > 0.6:
-            scored.append((-best, i in taken, i))
-    return [columns[i] for _, _, i in sorted(scored)[:3]]
+        if best > 0.6 and i not in taken:
+            scored.append((-best, i))
+    return [columns[i] for _, i in sorted(scored)[:3]]
