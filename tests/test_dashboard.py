@@ -275,7 +275,7 @@ def test_the_import_page_accepts_a_good_file_and_undo_restores(monkeypatch, samp
     assert any(f"Undo batch {newest} (transfers from flights.csv)" in w.value for w in at.warning)
     at.button(key="undo_confirm").click().run()
     assert not at.exception
-    assert any(f"Batch {newest} undone: 1 transfers" in s.value for s in at.success)
+    assert any(f"Batch {newest} undone: removed 1 row from transfers" in s.value for s in at.success)
     assert summary(sample_copy)["relocated_total"] == total
 
 
@@ -285,12 +285,28 @@ def test_the_import_page_lets_the_user_map_a_column(monkeypatch, sample_copy):
     boxes = {s.label: s for s in at.selectbox if s.key and s.key.startswith("map_")}
     assert boxes["site *"].value == "Camp" and boxes["date *"].value == "Departure date"
     assert boxes["host_country *"].value == "Destination" and boxes["people *"].value == "(not in the file)"
-    assert any("required column missing" in e.value and "export.csv" in e.value for e in at.error)
-    assert not any("resettle-upload-" in e.value for e in at.error)  # the user's file, not the temp folder
+    assert any("No column for people (required)" in w.value for w in at.warning)
+    assert not at.success and not at.error  # not checked until every required field has a column or a value
     boxes["people *"].set_value("Headcount").run()
     assert any("would add 1" in s.value for s in at.success)
     at.button(key="import_confirm").click().run()
     assert summary(sample_copy)["relocated_by_country"]["NOR"] == 15 + 3
+
+
+def test_a_missing_column_can_take_one_value_for_every_row(monkeypatch, sample_copy):
+    content = b"date,host_country,people\n2016-09-01,Norway,3\n"
+    at = upload(page(monkeypatch, sample_copy, "import"), "liberty.csv", content)
+    box = next(t for t in at.text_input if t.label == "site, for every row")
+    box.set_value("Camp Liberty").run()
+    assert any("would add 1" in s.value for s in at.success)
+    at.button(key="import_confirm").click().run()
+    assert summary(sample_copy, site="Camp Liberty")["relocated_by_country"]["NOR"] == 15 + 3
+
+
+def test_a_file_that_is_not_a_table_shows_its_problem(monkeypatch, sample_copy):
+    at = upload(page(monkeypatch, sample_copy, "import"), "photo.csv", bytes(range(256)) * 40)
+    assert any(e.value.startswith("photo.csv") for e in at.error), [e.value for e in at.error]
+    assert not any("resettle-upload-" in e.value for e in at.error)  # the user's file, not the temp folder
 
 
 def test_undo_is_behind_a_confirmation(monkeypatch, sample_copy):

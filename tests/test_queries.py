@@ -141,6 +141,11 @@ def test_incidents_in_the_range(tiny_conn):
         "incidents": 3, "killed": 7, "wounded": 16, "hostages": 0}
 
 
+def test_a_row_of_several_events_counts_them_all(tiny_conn):
+    tiny_conn.execute("UPDATE incidents SET events = 4 WHERE date = '2020-06-01'")  # a monthly count of 4
+    assert queries.incident_totals(tiny_conn, queries.scope(tiny_conn))["incidents"] == 6
+
+
 def test_cumulative_deaths_by_cause(tiny_conn):
     frame = queries.cumulative_deaths(tiny_conn, queries.scope(tiny_conn))
     last = frame[frame["date"] == "2020-07-01"].set_index("cause")["cumulative"].to_dict()

@@ -222,7 +222,8 @@ def departures_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[s
                              marker_color=country_colour(code), xperiod="M1", xperiodalignment="middle",
                              hovertemplate=f"{country_label(code)}: %{{y:,}}<extra></extra>"))
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(dtick="M3" if frame["month"].nunique() > 18 else "M1", tickformat="%b %Y")
+    months = frame["month"].nunique()
+    fig.update_xaxes(dtick="M6" if months > 30 else "M3" if months > 12 else "M1", tickformat="%b %Y")
     return finish(fig, "Departures per month, by host country", "People departed per month (flow)", as_of,
                   sources, x_title="Month")
 

@@ -281,9 +281,10 @@ def incidents(conn: sqlite3.Connection, scope: Scope, limit: int = 10_000) -> pd
 
 
 def incident_totals(conn: sqlite3.Connection, scope: Scope) -> dict:
-    """Incidents, killed, wounded and hostages in the range (unreported figures count as none)."""
+    """Incidents, killed, wounded and hostages in the range (unreported figures count as none; a row
+    with an `events` count stands for that many incidents)."""
     w, p = _where(scope)
-    row = conn.execute(f"""SELECT count(*), coalesce(sum(killed), 0), coalesce(sum(wounded), 0),
+    row = conn.execute(f"""SELECT coalesce(sum(coalesce(events, 1)), 0), coalesce(sum(killed), 0), coalesce(sum(wounded), 0),
         coalesce(sum(hostages), 0) FROM incidents WHERE {w}""", p).fetchone()
     return dict(zip(("incidents", "killed", "wounded", "hostages"), map(int, row), strict=True))
 

@@ -58,6 +58,9 @@ def review(path, kind: str) -> None:
     st.caption(f"The column proposed for each field of {KIND_LABELS[kind].lower()}; change any that is wrong. "
                "Required fields are marked with *.")
     chosen = mapping_editor(proposal)
+    set_values = one_value_for_missing(proposal, chosen)
+    if set_values is None:
+        return
     with st.expander("Options"):
         source = st.text_input("Source of rows that name none", key="import_source",
                                placeholder=f"default: the file name, {path.name}")
@@ -65,7 +68,7 @@ def review(path, kind: str) -> None:
                          key="import_date_order", horizontal=True)
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
     options = importing.ImportOptions(source=source.strip() or None, column_map=preview.column_map(chosen),
-                                      date_order=order, skip_invalid=skip, editor="dashboard")
+                                      set_values=set_values, date_order=order, skip_invalid=skip, editor="dashboard")
     check = data.check_import(path, kind, options)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
@@ -95,6 +98,27 @@ def mapping_editor(proposal: preview.Proposal) -> dict[str, str | None]:
     if proposal.notes:
         st.caption("Reading the file: " + "; ".join(proposal.notes))
     return chosen
+
+
+def one_value_for_missing(proposal: preview.Proposal, chosen: dict[str, str | None]) -> dict[str, str] | None:
+    """For a required field with no column: one value for every row (a file of one site's transfers has
+    no site column). None while a required field has neither: the file is not checked yet."""
+    missing = [f for f in KINDS[proposal.kind].required if not chosen.get(f)]
+    if not missing:
+        return {}
+    st.warning(f"No column for {', '.join(missing)} (required). Pick the column above, or give one value "
+               "for every row of the file:")
+    values: dict[str, str] = {}
+    cells = st.columns(4)
+    for i, name in enumerate(missing):
+        value = cells[i % 4].text_input(f"{name}, for every row", key=f"set_{proposal.key}_{name}")
+        if value.strip():
+            values[name] = value.strip()
+    return values if len(values) == len(missing) else None
+
+
+def rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def show_check(check: preview.Check) -> None:
@@ -137,9 +161,11 @@ def batches() -> None:
     if st.session_state.get(_PENDING) != batch:
         return
     info = frame[frame["id"] == batch].iloc[0]
+    updated = int(info["rows_updated"])
     st.warning(f"Undo batch {batch} ({info['kind']} from {info['file_name']})? This removes the "
-               f"{int(info['rows_added']):,} rows it added and puts back the {int(info['rows_updated']):,} it "
-               "updated, and the sites it created that nothing else uses.")
+               f"{rows(int(info['rows_added']))} it added"
+               + (f", puts back the {rows(updated)} it updated" if updated else "")
+               + " and removes the sites it created that nothing else uses.")
     yes, no = st.columns(2)
     if yes.button(f"Yes, undo batch {batch}", key="undo_confirm", type="primary"):
         st.session_state.pop(_PENDING, None)
@@ -149,7 +175,8 @@ def batches() -> None:
             st.error(str(exc))
             return
         st.session_state["_undo_message"] = f"Batch {batch} undone: " + (
-            ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in removed.items() if n) or "nothing to remove")
+            ", ".join(f"removed {rows(n)} from {table.replace('_', ' ')}" for table, n in removed.items() if n)
+            or "nothing to remove")
         st.rerun()
     if no.button("Cancel", key="undo_cancel"):
         st.session_state.pop(_PENDING, None)
