@@ -12,11 +12,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .records import KINDS, Field, Kind
+
+if TYPE_CHECKING:  # imported when a migration runs: sqlite_utils loads pandas, 0.2 s a command
+    import sqlite_utils
 
 SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "resettle.db"
@@ -312,6 +314,10 @@ def migrate(conn: sqlite3.Connection) -> int:
         raise UsageError(
             f"this database has schema version {version}, newer than this resettle ({SCHEMA_VERSION}); upgrade resettle"
         )
+    if version == SCHEMA_VERSION:
+        return version
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn)
     while version < SCHEMA_VERSION:
         step = MIGRATIONS[version + 1]

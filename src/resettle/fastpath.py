@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,12 @@ FAST_MIN_BYTES = int(os.environ.get("RESETTLE_FAST_MIN_BYTES", 4_000_000))
 ROWS_PER_STATEMENT = 200
 # Below this many rows, index upkeep during the insert is cheaper than a rebuild.
 REBUILD_INDEXES_FROM = 50_000
+INDEX_THREADS = 2  # SQLite's sorter may use helper threads to build an index
+# The record tables whose CHECK constraints each look at one column (see db.table_ddl): for them, checking
+# every distinct value is checking every row (see _check_distinct_values).
+SINGLE_COLUMN_CHECKS = {"population", "transfers", "incidents", "pledges"}
 _FREE_TEXT = {"case_id", "description", "destination", "source"}
+_READ_BLOCK = 1 << 22
 
 
 @dataclass
@@ -56,23 +63,50 @@ def _count_lines(path: Path) -> int | None:
     newlines = carriage = 0
     last = b""
     open_line = 0  # bytes since the last line break
+    # One buffer read into again and again, and numpy to count: a tenth of the time of bytes.count.
+    block = bytearray(_READ_BLOCK)
+    equal = np.empty(len(block), dtype=bool)
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            count = block.count(b"\n")
-            newlines += count
-            carriage += block.count(b"\r")
-            last = block[-1:]
-            if count:
-                ends = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("\n"))
-                longest = max(open_line + int(ends[0]), int(np.diff(ends).max()) if count > 1 else 0)
-                open_line = len(block) - 1 - int(ends[-1])
+        while size := fh.readinto(block):
+            data = np.frombuffer(block, np.uint8, count=size)
+            newlines += int(np.count_nonzero(np.equal(data, ord("\n"), out=equal[:size])))
+            if block.find(b"\r", 0, size) >= 0:
+                carriage += int(np.count_nonzero(np.equal(data, ord("\r"), out=equal[:size])))
+            last = block[size - 1:size]
+            first = block.find(b"\n", 0, size)
+            if first < 0:
+                open_line += size
+            elif open_line + first > limit or _long_line(block, first, limit, size):
+                return None
             else:
-                longest = open_line = open_line + len(block)
-            if max(longest, open_line) > limit:
+                open_line = size - 1 - block.rfind(b"\n", 0, size)
+            if open_line > limit:
                 return None
     if carriage and carriage != newlines:
         return None
     return newlines + (0 if last in (b"\n", b"") else 1)
+
+
+def _long_line(block: bytearray, first: int, limit: int, size: int) -> bool:
+    """Whether two line breaks in block[:size] after `first` lie more than `limit` bytes apart.
+
+    Tiles of limit/2 bytes each hold a line break unless a line there is long: such a line covers a whole
+    tile, so a few hundred `find`s per block rule out every long line, and only a tile without a break
+    needs measuring."""
+    half = max(limit // 2, 1)
+    pos = first + 1
+    while pos + half <= size:
+        if block.find(b"\n", pos, pos + half) >= 0:
+            pos += half
+            continue
+        start = block.rfind(b"\n", 0, pos)
+        end = block.find(b"\n", pos + half, size)
+        if end < 0:
+            return False  # the line runs on into the next block: the caller carries its length
+        if end - start > limit:
+            return True
+        pos = end + 1
+    return False
 
 
 def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], options,
@@ -98,7 +132,9 @@ def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=False,
                                              ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            # Read as dictionaries: each column arrives as codes into its distinct values, which is all
+            # the rest needs, without a million Python strings.
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
                                                   include_columns=list(wanted.values()),
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
@@ -114,7 +150,8 @@ def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str
         if f.name not in wanted:
             out.constants[f.name] = f.default
             continue
-        encoded = data.column(wanted[f.name]).combine_chunks().dictionary_encode()
+        column = data.column(wanted[f.name])
+        encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0)
         distinct = encoded.dictionary.to_pylist()
         if f.name in _FREE_TEXT:
             if f.name == "case_id" and any(v.strip() for v in distinct):
@@ -162,13 +199,30 @@ def create_sites(conn, cols: Columns, batch_id: int, file_name: str) -> int:
     return created
 
 
+@contextmanager
+def foreign_keys_by_construction(conn) -> Iterator[None]:
+    """Foreign keys off for the fast path's write (SQLite can switch them only outside a transaction).
+
+    Every key that write stores exists by construction: site ids are looked up in `sites` (create_sites)
+    and the batch id is the batch row just inserted, in the same transaction. Checking them again for
+    each of a million rows costs a tenth of the import."""
+    was_on = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    if was_on:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        if was_on:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+
 def _stored(kind: Kind) -> list[tuple[str, str]]:
     """(field, stored column) pairs in table order, source last."""
     pairs = [(f.name, "site_id" if f.name == "site" else f.name) for f in kind.fields if f.name != "source"]
     return [*pairs, ("source", "source")]
 
 
-BLOCK_ROWS = 50_000  # rows between two calls of the progress callback
+BLOCK_ROWS = 50_000  # rows laid out and inserted at a time; the progress callback hears after each block
 
 
 def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra: dict[str, object],
@@ -184,9 +238,8 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
             constants[column] = default_source if (name == "source" and value is None) else value
     if "source" in cols.uniques:
         cols.uniques["source"] = [default_source if v is None else v for v in cols.uniques["source"]]
-    lists = [np.asarray(cols.uniques[name], dtype=object)[cols.codes[name]].tolist() for name, _ in varying]
+    uniques = [np.asarray(cols.uniques[name], dtype=object) for name, _ in varying]
     if with_line:
-        lists.insert(0, list(range(cols.first_line, cols.first_line + cols.rows)))
         varying.insert(0, ("line", "line"))
     const_names = list(constants)
     k, width = len(const_names), len(varying)
@@ -200,27 +253,32 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
         return f"INSERT INTO {table} ({target}) SELECT {select} FROM (VALUES {rows})"
 
     head = [constants[c] for c in const_names]
-    flat = [v for row in zip(*lists, strict=True) for v in row] if width else []
-    step = ROWS_PER_STATEMENT * width
-    full = (cols.rows // ROWS_PER_STATEMENT) * ROWS_PER_STATEMENT
     if width == 0:  # every column constant: one statement per row is still few
         conn.executemany(f"INSERT INTO {table} ({target}) VALUES ({', '.join('?' * k)})", [head] * cols.rows)
         return
-
-    def chunks():
-        every = max(BLOCK_ROWS // ROWS_PER_STATEMENT, 1)
-        for n, i in enumerate(range(0, full * width, step), 1):
-            if progress is not None and n % every == 0:
-                progress(n * ROWS_PER_STATEMENT, cols.rows)
-            yield head + flat[i:i + step]
-
-    if full:
-        conn.executemany(statement(ROWS_PER_STATEMENT), chunks())
-    rest = cols.rows - full
-    if rest:
-        conn.execute(statement(rest), head + flat[full * width:])
-    if progress is not None:
-        progress(cols.rows, cols.rows)
+    full_statement = statement(ROWS_PER_STATEMENT)
+    step = ROWS_PER_STATEMENT * width
+    # A block of rows at a time, laid out row by row in a numpy object array: the values are the parsed
+    # distinct values themselves (no copies), and memory stays at one block, not the whole file.
+    for start in range(0, cols.rows, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, cols.rows)
+        block = np.empty((stop - start, width), dtype=object)
+        j = 0
+        if with_line:
+            block[:, 0] = range(cols.first_line + start, cols.first_line + stop)
+            j = 1
+        for (name, _), values in zip(varying[j:], uniques, strict=True):
+            block[:, j] = values[cols.codes[name][start:stop]]
+            j += 1
+        flat = block.ravel().tolist()
+        del block
+        full = ((stop - start) // ROWS_PER_STATEMENT) * ROWS_PER_STATEMENT
+        if full:
+            conn.executemany(full_statement, (head + flat[i:i + step] for i in range(0, full * width, step)))
+        if stop - start > full:
+            conn.execute(statement(stop - start - full), head + flat[full * width:])
+        if progress is not None:
+            progress(stop, cols.rows)
 
 
 def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_source: str, progress=None) -> bool:
@@ -236,11 +294,45 @@ def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_so
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-    _insert(conn, kind.table, cols, _stored(kind), {"batch_id": batch_id}, default_source, with_line=False,
-            progress=progress)
-    for _, sql in indexes:
-        conn.execute(sql)
+    pairs, extra = _stored(kind), {"batch_id": batch_id}
+    _check_distinct_values(conn, kind, cols, pairs, extra, default_source)
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        _insert(conn, kind.table, cols, pairs, extra, default_source, with_line=False, progress=progress)
+    finally:
+        conn.execute("PRAGMA ignore_check_constraints = OFF")
+    threads = conn.execute("PRAGMA threads").fetchone()[0]
+    conn.execute(f"PRAGMA threads = {max(threads, INDEX_THREADS)}")  # the index sort, on both cores
+    try:
+        for _, sql in indexes:
+            conn.execute(sql)
+    finally:
+        conn.execute(f"PRAGMA threads = {threads}")
     return True
+
+
+def _check_distinct_values(conn, kind: Kind, cols: Columns, pairs: list[tuple[str, str]],
+                           extra: dict[str, object], default_source: str) -> None:
+    """Hold every distinct value of every column to the table's own CHECK constraints, so that the bulk
+    insert need not check each of a million rows again.
+
+    The tables of the fast path have CHECKs on single columns only, and each row's value in a column is
+    one of that column's distinct values: when every distinct value passes, every row does. Probe rows
+    (row i takes the i-th distinct value of each column, or its last) are inserted and rolled back; a
+    value that breaks a CHECK raises sqlite3.IntegrityError here, as it would in the insert itself.
+    """
+    if kind.name not in SINGLE_COLUMN_CHECKS:
+        raise ValueError(f"{kind.table} may have CHECKs across columns; the fast path does not take it")
+    probe = Columns(rows=max((len(v) for v in cols.uniques.values()), default=1), first_line=cols.first_line,
+                    constants=dict(cols.constants), uniques=dict(cols.uniques))
+    probe.codes = {name: np.minimum(np.arange(probe.rows), len(values) - 1)
+                   for name, values in cols.uniques.items() if name in cols.codes}
+    conn.execute("SAVEPOINT check_distinct_values")
+    try:
+        _insert(conn, kind.table, probe, pairs, extra, default_source, with_line=False)
+    finally:
+        conn.execute("ROLLBACK TO check_distinct_values")
+        conn.execute("RELEASE check_distinct_values")
 
 
 def stage_rows(conn, kind: Kind, cols: Columns, default_source: str, fields: list[str], progress=None) -> None:

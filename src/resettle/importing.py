@@ -263,7 +263,8 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         if fast is not None:
             report.fast_path = True
             report.notes.extend(table.notes)
-            _write(conn, kind, path, sha, options, report, fast=fast)
+            with fastpath.foreign_keys_by_construction(conn):
+                _write(conn, kind, path, sha, options, report, fast=fast)
             _save_after(conn, kind, options, report)
             return report
     try:
