@@ -682,3 +682,9 @@ def test_the_one_column_named_date_is_the_date(db_path, tmp_path):
     two = write(tmp_path, "q.csv", "Camp,Visit date,Upload date,Persons\nA,2020-01-01,2020-01-31,9\n")
     with pytest.raises(FileProblem, match=r"required column missing: date \(closest: 'Visit date', 'Upload date'\)\. "):
         imp(db_path, "population", two)
+
+
+def test_excel_dates_with_two_digit_years(db_path, tmp_path):
+    text = "site,date,residents\nA,1-Sep-14,1\nA,9/30/14,2\nA,9/1/14 0:00,3\nA,Oct-14,4\n"
+    imp(db_path, "population", write(tmp_path, "p.csv", text))
+    assert [r[1] for r in counts(db_path)] == ["2014-09-01", "2014-09-30", "2014-09-01", "2014-10-31"]

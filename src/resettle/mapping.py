@@ -154,8 +154,8 @@ def resolve_columns(
                 claim(f.name, index)
                 break
 
-    for f in kind.fields:  # a required date still without a column: the one column named "... date ..."
-        if f.required and f.type == "date" and f.name not in found and f.name not in set_values:
+    for f in kind.fields:  # the record's date still without a column: the one column named "... date ..."
+        if f.name == "date" and f.name not in found and f.name not in set_values:
             dated = [i for i, fs in enumerate(col_forms) if i not in taken and any("date" in x.split() for x in fs)]
             if len(dated) == 1:
                 claim(f.name, dated[0])

@@ -167,7 +167,7 @@ MEDEVACS = Kind(
         Field("date", "date", hxl=("#date+occurred", "#date+evacuated"),
               synonyms=("evacuation date", "date evacuated", "evacuated", "date of evacuation")),
         Field("request_date", "date", hxl=("#date+requested",),
-              synonyms=("requested", "date requested", "request", "date of request")),
+              synonyms=("requested", "date requested", "request date", "request", "date of request")),
         Field("patients", "count", required=True, hxl=("#affected+patients",),
               synonyms=("people", "persons", "number of patients", "cases", "individuals")),
         Field("destination", "text", hxl=("#loc+dest+name",), synonyms=("hospital", "facility", "destination facility")),

@@ -99,14 +99,23 @@ _MONTHS["sept"] = 9
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_SLASH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[T ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*[AaPp][Mm])?)?$")
+_SLASH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[T ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*[AaPp][Mm])?)?$")
 _YEAR = re.compile(r"^(?:(?:CY|FY|Year)\s*)?(\d{4})(?:\.0+)?$", re.IGNORECASE)  # 2016.0: a spreadsheet's year
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20140901
 _QUARTER = re.compile(r"^(?:Q([1-4])[\s\-/]*(\d{4})|(\d{4})[\s\-/]*Q([1-4]))$", re.IGNORECASE)
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
-_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?[\s\-,]+(\d{4})$")
-_DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4})$")
+_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?[\s\-,]+(\d{4}|\d{2})$")  # Jan 2025, Sep-14 (Excel's mmm-yy)
+_DAY_MON_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)\.?,?[\s\-]+(\d{4}|\d{2})$")  # 1-Sep-14
 _MON_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+
+
+def _year(text: str) -> int:
+    """A year as written: two digits (Excel's `9/1/14`, `1-Sep-14`) are this century up to next year, else
+    the last (`98` is 1998)."""
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if 2000 + year <= dt.date.today().year + 1 else 1900
+    return year
 
 
 def _make(year: int, month: int, day: int, raw: str) -> dt.date:
@@ -175,7 +184,7 @@ def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = 
     if m := _YMD_SLASH.match(text):
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
     if m := _SLASH.match(text):
-        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        a, b, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
         if a == b:
             return _make(year, a, b, raw)
         if order is None:
@@ -204,9 +213,9 @@ def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = 
     if m := _YEAR_MONTH.match(text):
         return _period(int(m.group(1)), int(m.group(2)), period_end, raw)
     if m := _MONTH_YEAR.match(text):
-        return _period(int(m.group(2)), _month(m.group(1), raw), period_end, raw)
+        return _period(_year(m.group(2)), _month(m.group(1), raw), period_end, raw)
     if m := _DAY_MON_YEAR.match(text):
-        return _make(int(m.group(3)), _month(m.group(2), raw), int(m.group(1)), raw)
+        return _make(_year(m.group(3)), _month(m.group(2), raw), int(m.group(1)), raw)
     if m := _MON_DAY_YEAR.match(text):
         return _make(int(m.group(3)), _month(m.group(1), raw), int(m.group(2)), raw)
     raise ValueProblem(f"{text!r} is not a date I can read (write it as YYYY-MM-DD)")
