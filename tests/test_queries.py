@@ -157,12 +157,61 @@ def test_cumulative_deaths_by_cause(tiny_conn):
 
 
 def test_reconciliation_intervals_in_the_range(tiny_conn):
-    frame = queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Alpha"]))
+    frame, total = queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Alpha"]))
     assert rows(frame[["start", "end", "departures", "deaths", "unexplained_change", "discrepancy"]]) == [
         ("2020-01-01", "2020-04-01", 90, 5, -15, True), ("2020-04-01", "2020-07-01", 180, 3, -7, True)]
-    later = queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Alpha"], start="2020-05-01"))
+    assert total == -22 == metrics.summary(tiny_conn, "Alpha")["unexplained_change"]
+    later, total = queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Alpha"], start="2020-05-01"))
     assert later["start"].tolist() == ["2020-04-01"]
-    assert queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Beta"])).empty  # one count, no interval
+    assert total == -22  # the headline still counts every interval up to D
+    assert queries.reconciliation(tiny_conn, queries.scope(tiny_conn, ["Beta"]))[0].empty  # one count only
+
+
+def test_largest_discrepancies_when_there_are_too_many_to_show():
+    frame = pd.DataFrame({"end": ["a", "b", "c", "d"], "unexplained_change": [0, -9, 3, 20]})
+    frame["discrepancy"] = frame["unexplained_change"] != 0
+    assert queries.largest_discrepancies(frame, 4) is frame
+    assert queries.largest_discrepancies(frame, 2)["end"].tolist() == ["d", "b"]
+
+
+def test_deaths_recorded_in_sql_is_the_summarys(tiny_conn, sample_db):
+    assert queries.deaths_recorded(tiny_conn, queries.scope(tiny_conn)) == 8
+    assert queries.deaths_recorded(tiny_conn, queries.scope(tiny_conn, ["Alpha"], end="2020-05-31")) == 6
+    from resettle import db
+
+    conn = db.connect(sample_db)
+    try:
+        for sites in ([], ["Camp Ashraf"]):
+            for end in (None, "2013-09-05", "2015-12-31"):
+                s = queries.scope(conn, sites, end=end)
+                assert queries.deaths_recorded(conn, s) == metrics.summary(conn, sites or None, s.end)["deaths_recorded"]
+    finally:
+        conn.close()
+
+
+def test_incident_markers_keep_the_deadliest(tiny_conn):
+    frame, total = queries.incident_markers(tiny_conn, queries.scope(tiny_conn), limit=2)
+    assert total == 3
+    assert frame["date"].tolist() == ["2020-03-20", "2020-06-01"]  # 17 and 5 casualties; Beta's 1 left out
+
+
+def test_every_site_without_a_site_condition_gives_the_same_figures(tiny_conn):
+    every = queries.scope(tiny_conn)
+    named = queries.scope(tiny_conn, ["Alpha", "Beta"])
+    assert every.all_sites and not named.all_sites
+    for query in (queries.departures_per_month, queries.cumulative_relocations, queries.medevacs_per_month,
+                  queries.cumulative_deaths, queries.pledged_vs_departed):
+        assert rows(query(tiny_conn, every)) == rows(query(tiny_conn, named)), query.__name__
+    assert queries.table_slice(tiny_conn, "sites", every)[1] == 2
+
+
+def test_a_long_cumulative_series_is_drawn_month_by_month(tiny_conn, monkeypatch):
+    monkeypatch.setattr(queries, "DAILY_POINTS", 2)
+    frame = queries.cumulative_relocations(tiny_conn, queries.scope(tiny_conn))
+    alb = frame[frame["host_country"] == "ALB"]
+    assert alb["date"].tolist() == ["2020-02-15", "2020-03-10", "2020-05-01", "2020-06-15", "2020-07-01"]
+    assert alb["people"].tolist() == [50, 70, 170, 170, 170]
+    assert frame[frame["host_country"] == "DEU"]["people"].tolist() == [0, 40, 40, 40, 40]
 
 
 def test_sources(tiny_conn):

@@ -19,18 +19,22 @@ from .records import KINDS
 DEATH_CAUSES = {"incidents": "Killed in incidents", "medical": "Died after a medical evacuation request"}
 TABLES = ("population", "transfers", "medevacs", "incidents", "pledges", "sites")
 TABLE_LIMIT = 1000
+DAILY_POINTS = 500  # a cumulative series with more dates than this is drawn month by month
 
 
 @dataclass(frozen=True)
 class Scope:
     """What a view covers: sites as (id, name), the as-of date D (`end`), an optional start, host countries.
 
-    `end` None means no upper bound (no data yet); an empty `host_countries` means every country."""
+    `end` None means no upper bound (no data yet); an empty `host_countries` means every country.
+    `all_sites`: no site was chosen, so no site condition is needed (one scan beats an index range scan
+    per site when every site is wanted)."""
 
     sites: tuple[tuple[int, str], ...]
     end: str | None
     start: str | None = None
     host_countries: tuple[str, ...] = ()
+    all_sites: bool = False
 
     @property
     def site_ids(self) -> list[int]:
@@ -44,7 +48,7 @@ def scope(conn: sqlite3.Connection, sites: list[str] | tuple[str, ...] | None = 
     chosen = metrics.resolve_sites(conn, list(sites) if sites else None)
     if end is None:
         end = metrics.default_as_of(conn, [i for i, _ in chosen])
-    return Scope(tuple(chosen), _iso(end), _iso(start), tuple(host_countries))
+    return Scope(tuple(chosen), _iso(end), _iso(start), tuple(host_countries), all_sites=not sites)
 
 
 def _iso(day: dt.date | str | None) -> str | None:
@@ -61,7 +65,7 @@ def _where(scope: Scope, *, date: str | None = "date", site: bool = True, countr
     a = f"{alias}." if alias else ""
     parts: list[str] = []
     params: list = []
-    if site:
+    if site and not scope.all_sites:
         parts.append(f"{a}site_id IN ({_marks(scope.site_ids)})")
         params += scope.site_ids
     if date and scope.end:
@@ -159,21 +163,24 @@ def departures_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
     """Cumulative departed people per host country on every departure date up to D (and at D itself), for
-    a stacked area. Not cut at the start date: a cumulative level carries what came before."""
+    a stacked area. Not cut at the start date: a cumulative level carries what came before. With more
+    than DAILY_POINTS dates, one point a month (its last date, where the level is exact)."""
     w, p = _where(scope, country=True, from_start=False)
-    tail = [scope.end] if scope.end else []
-    at_end = "UNION SELECT ?" if scope.end else ""
-    return _frame(conn, f"""WITH daily AS (
-            SELECT date, host_country, sum(people) AS people FROM transfers
-            WHERE stage = 'departed' AND {w} GROUP BY date, host_country),
-        dates AS (SELECT date FROM daily {at_end}),
-        countries AS (SELECT DISTINCT host_country FROM daily),
-        grid AS (
-            SELECT d.date, c.host_country, coalesce(x.people, 0) AS people
-            FROM dates d CROSS JOIN countries c
-            LEFT JOIN daily x ON x.date = d.date AND x.host_country = c.host_country)
-        SELECT date, host_country, sum(people) OVER (PARTITION BY host_country ORDER BY date) AS people
-        FROM grid ORDER BY date, host_country""", p + tail, ["date", "host_country", "people"])
+    # One pass over the table in SQL (departures per date and country); the running sum of those few
+    # rows is cheaper here than a second aggregation for a window query.
+    daily = _frame(conn, f"""SELECT date, host_country, sum(people) AS people FROM transfers
+        WHERE stage = 'departed' AND {w} GROUP BY date, host_country""", p, ["date", "host_country", "people"])
+    if daily.empty:
+        return daily
+    wide = daily.pivot_table(index="date", columns="host_country", values="people", aggfunc="sum",
+                             fill_value=0).sort_index().cumsum()
+    if scope.end and scope.end not in wide.index:
+        wide.loc[scope.end] = wide.iloc[-1]
+    if len(wide) > DAILY_POINTS:
+        wide = wide.groupby(wide.index.str[:7]).tail(1)
+    long = wide.stack().rename("people").reset_index()
+    long.columns = ["date", "host_country", "people"]
+    return long.astype({"people": "int64"}).sort_values(["date", "host_country"], ignore_index=True)
 
 
 def cumulative_pledges(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
@@ -280,6 +287,31 @@ def incidents(conn: sqlite3.Connection, scope: Scope, limit: int = 10_000) -> pd
         p + [limit], ["date", "site", "incident_type", "killed", "wounded", "hostages", "description", "source"])
 
 
+def incident_markers(conn: sqlite3.Connection, scope: Scope, limit: int = 300) -> tuple[pd.DataFrame, int]:
+    """The incidents in the range with the most people killed and wounded (at most `limit`, in date
+    order), to mark on a chart; and how many incidents the range has."""
+    w, p = _where(scope, date="i.date", alias="i")
+    total = conn.execute(f"SELECT count(*) FROM incidents i WHERE {w}", p).fetchone()[0]
+    frame = _frame(conn, f"""SELECT * FROM (
+            SELECT i.date, s.name, i.incident_type, i.killed, i.wounded, i.hostages, i.description, i.source, i.id
+            FROM incidents i JOIN sites s ON s.id = i.site_id WHERE {w}
+            ORDER BY coalesce(i.killed, 0) + coalesce(i.wounded, 0) DESC, i.date, i.id LIMIT ?)
+        ORDER BY date, id""", p + [limit],
+        ["date", "site", "incident_type", "killed", "wounded", "hostages", "description", "source", "id"])
+    return frame.drop(columns=["id"]), int(total)
+
+
+def deaths_recorded(conn: sqlite3.Connection, scope: Scope) -> int:
+    """DOMAIN.md's deaths_recorded at D, in SQL: killed in incidents plus medical evacuations with outcome
+    died, dated up to D (the same figure as metrics.summary, without loading every flow)."""
+    w, p = _where(scope, from_start=False)
+    wm, pm = _where(scope, date=_EVENT_DATE, from_start=False)
+    row = conn.execute(f"""SELECT (SELECT coalesce(sum(killed), 0) FROM incidents WHERE {w})
+        + (SELECT coalesce(sum(patients), 0) FROM medical_evacuations WHERE outcome = 'died' AND {wm})""",
+        p + pm).fetchone()
+    return int(row[0])
+
+
 def incident_totals(conn: sqlite3.Connection, scope: Scope) -> dict:
     """Incidents, killed, wounded and hostages in the range (unreported figures count as none; a row
     with an `events` count stands for that many incidents)."""
@@ -317,17 +349,28 @@ def cumulative_deaths(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
 # ---------------------------------------------------------------- reconciliation
 
 
-def reconciliation(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
-    """metrics.reconciliation's intervals up to D that end on or after the start date, with a flag for
-    the intervals whose flows do not explain the change in the count."""
+def reconciliation(conn: sqlite3.Connection, scope: Scope) -> tuple[pd.DataFrame, int]:
+    """metrics' intervals between consecutive counts up to D that end on or after the start date, with a
+    flag where the flows do not explain the change; and the headline unexplained_change (the total over
+    every interval up to D), from one load of the sites."""
     columns = ["site", "start", "end", "count_start", "count_end", "departures", "deaths", "unexplained_change"]
     if not scope.end:
-        return pd.DataFrame(columns=[*columns, "discrepancy"])
+        return pd.DataFrame(columns=[*columns, "discrepancy"]), 0
     loaded = metrics.load_sites(conn, list(scope.sites))
-    rows = [i for s in loaded for i in s.intervals(scope.end) if not scope.start or i["end"] >= scope.start]
-    frame = pd.DataFrame(rows, columns=columns)
+    every = [i for s in loaded for i in s.intervals(scope.end)]
+    total = sum(i["unexplained_change"] for i in every)
+    frame = pd.DataFrame([i for i in every if not scope.start or i["end"] >= scope.start], columns=columns)
     frame["discrepancy"] = frame["unexplained_change"] != 0
-    return frame
+    return frame, int(total)
+
+
+def largest_discrepancies(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most `limit` intervals to show: all of them when few, else the discrepancies largest first."""
+    if len(frame) <= limit:
+        return frame
+    worst = frame[frame["discrepancy"]].reindex(
+        frame.loc[frame["discrepancy"], "unexplained_change"].abs().sort_values(ascending=False).index)
+    return worst.head(limit)
 
 
 # ---------------------------------------------------------------- tables
@@ -352,7 +395,7 @@ def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit
     select, names, date, country = _table_sql(kind_name)
     w, p = _where(scope, date=date, site=kind.has_site, country=country, alias="t")
     if kind_name == "sites":
-        w, p = f"t.id IN ({_marks(scope.site_ids)})", list(scope.site_ids)
+        w, p = ("1", []) if scope.all_sites else (f"t.id IN ({_marks(scope.site_ids)})", list(scope.site_ids))
     if source_contains:
         escaped = source_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         w += " AND t.source LIKE ? ESCAPE '\\'"

@@ -19,6 +19,10 @@ from .. import db, importing, metrics, preview, queries, sample
 from ..records import KINDS
 
 CACHE = {"show_spinner": False, "max_entries": 64}
+# What a browser can draw quickly: beyond these, a chart shows a selection and says so.
+COUNT_POINTS_MAX = 3000
+INCIDENT_MARKERS_MAX = 300
+INTERVALS_MAX = 2000
 
 
 def db_path() -> Path:
@@ -117,7 +121,17 @@ def _overview(version: tuple, view) -> dict:
         counts = pd.DataFrame(metrics.count_points(loaded),
                               columns=["site", "date", "source", "residents", "headline", "low", "high", "sources"])
         counts = counts[counts["date"] <= scope.end]
+        notes = []
+        if len(counts) > COUNT_POINTS_MAX:
+            notes.append(f"{len(counts):,} population counts: too many to mark one by one (the line is their "
+                         "estimate); pick fewer sites to see each count and its source.")
+            counts = counts.iloc[0:0]
+        incidents, total = queries.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
+        if total > len(incidents):
+            notes.append(f"The {len(incidents):,} incidents with the most people killed and wounded are marked, of "
+                         f"{total:,}; the Incidents page lists them all.")
         return {
+            "notes": notes,
             "empty": False,
             "summary": now,
             "changes": changes,
@@ -125,7 +139,7 @@ def _overview(version: tuple, view) -> dict:
             "sources": queries.sources_behind(conn, scope),
             "estimate": pd.DataFrame(metrics.residents_series(loaded, day), columns=["date", "residents"]),
             "counts": counts,
-            "incidents": queries.incidents(conn, scope),
+            "incidents": incidents,
             "projection": {"from": now["as_of"], "residents": now["residents"], "to": now["projected_completion"],
                            "recent": now["departures_last_90_days"]},
             "cumulative": queries.cumulative_relocations(conn, scope),
@@ -167,11 +181,10 @@ def relocation(view) -> dict:
 def _medical(version: tuple, view) -> dict:
     with connection() as conn:
         scope = _scope(conn, view)
-        summary = metrics.summary(conn, list(view.sites) or None, scope.end) if scope.end else None
         return {
             "as_of": scope.end,
             "figures": queries.medical_access(conn, scope),
-            "deaths_recorded": summary["deaths_recorded"] if summary else 0,
+            "deaths_recorded": queries.deaths_recorded(conn, scope),
             "per_month": queries.medevacs_per_month(conn, scope),
             "waits": queries.waiting_days(conn, scope),
             "open": queries.open_requests(conn, scope),
@@ -207,11 +220,15 @@ def incidents(view) -> dict:
 def _reconciliation(version: tuple, view) -> dict:
     with connection() as conn:
         scope = _scope(conn, view)
-        summary = metrics.summary(conn, list(view.sites) or None, scope.end) if scope.end else None
+        intervals, total = queries.reconciliation(conn, scope)
+        shown = queries.largest_discrepancies(intervals, INTERVALS_MAX)
         return {
             "as_of": scope.end,
-            "intervals": queries.reconciliation(conn, scope),
-            "unexplained_change": summary["unexplained_change"] if summary else 0,
+            "intervals": shown,
+            "note": (f"{len(intervals):,} intervals in this range, {int(intervals['discrepancy'].sum()):,} of them "
+                     f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
+                     "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
+            "unexplained_change": total,
             "sources": queries.sources(conn, "population", scope, from_start=False),
         }
 

@@ -56,6 +56,8 @@ def page(view: View) -> None:
         st.caption("The other figures count every host country: the host-country filter narrows the charts "
                    "and tables by country.")
 
+    for note in info["notes"]:
+        st.caption(note)
     common.chart(charts.remaining_population(info["estimate"], info["counts"], s["as_of"], info["sources"],
                                              incidents=info["incidents"], projection=info["projection"],
                                              x_range=info["x_range"]), key="chart_remaining")

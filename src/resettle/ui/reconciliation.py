@@ -22,6 +22,8 @@ def page(view: View) -> None:
     if frame.empty:
         st.info("Fewer than two population counts in this range: no interval to reconcile.")
         return
+    if info["note"]:
+        st.caption(info["note"])
     common.chart(charts.reconciliation(frame, as_of, info["sources"]), key="chart_reconciliation")
     st.subheader("Intervals between counts")
     st.caption("Rows with a discrepancy (unexplained change other than zero) are highlighted.")
