@@ -512,6 +512,9 @@ def test_a_dry_run_saves_no_mapping(db_path, tmp_path):
     imp(db_path, "transfers", write(tmp_path, "a.csv", ARRIVALS), column_map={"date": "Arrival"},
         set_values={"site": "A", "host_country": "ALB"}, save_mapping="m", dry_run=True)
     assert rows(db_path, "SELECT count(*) FROM mappings") == [(0,)]
+    report = imp(db_path, "transfers", write(tmp_path, "b.csv", ARRIVALS), column_map={"date": "Arrival"},
+                 set_values={"site": "A", "host_country": "ALB"}, save_mapping="m", dry_run=True)
+    assert "  the mapping was not saved as 'm': a dry run writes nothing" in report.lines()
 
 
 # ---------------------------------------------------------------- progress and the closing report
@@ -688,3 +691,27 @@ def test_excel_dates_with_two_digit_years(db_path, tmp_path):
     text = "site,date,residents\nA,1-Sep-14,1\nA,9/30/14,2\nA,9/1/14 0:00,3\nA,Oct-14,4\n"
     imp(db_path, "population", write(tmp_path, "p.csv", text))
     assert [r[1] for r in counts(db_path)] == ["2014-09-01", "2014-09-30", "2014-09-01", "2014-10-31"]
+
+
+def test_a_failed_import_saves_no_mapping(db_path, tmp_path):
+    bad = write(tmp_path, "a.csv", "Arrival,Persons\n2016-09-09,-5\n")
+    with pytest.raises(ValidationFailed):
+        imp(db_path, "transfers", bad, column_map={"date": "Arrival"}, set_values={"site": "A", "host_country": "ALB"},
+            save_mapping="m")
+    assert rows(db_path, "SELECT count(*) FROM mappings") == [(0,)]
+
+
+def test_columns_joined_by_map_take_the_general_path_with_the_same_result(db_path, tmp_path, monkeypatch):
+    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
+    body = "".join(f"IRQ,Baghdad,{'Karkh' if i % 2 else ''},{i % 5},2025-01-01\n" for i in range(2000))
+    path = write(tmp_path, "a.csv", "location_code,admin1_name,admin2_name,events,reference_period_start\n" + body)
+    report = imp(db_path, "incidents", path, column_map={"site": "location_code+admin1_name+admin2_name"})
+    assert (report.fast_path, report.added) == (False, 2000)
+    assert rows(db_path, "SELECT s.name, count(*), sum(events) FROM incidents i JOIN sites s ON s.id = i.site_id "
+                         "GROUP BY 1 ORDER BY 1") == [("IRQ / Baghdad", 1000, 2000), ("IRQ / Baghdad / Karkh", 1000, 2000)]
+
+
+def test_a_header_cell_of_nothing_but_punctuation(db_path, tmp_path):
+    path = write(tmp_path, "t.csv", ',,sit,\t",date,host_country,people\nCamp Liberty,2012-01-01,ALB,0\n')
+    with pytest.raises(FileProblem, match="required column missing: site"):
+        imp(db_path, "transfers", path)

@@ -707,7 +707,9 @@ def apply_mapping(saved: SavedMapping, kind_name: str, options: ImportOptions) -
 
 
 def _save_after(conn, kind: Kind, options: ImportOptions, report: ImportReport) -> None:
-    if options.save_mapping and not options.dry_run:
+    if options.save_mapping and options.dry_run:
+        report.notes.append(f"the mapping was not saved as {options.save_mapping!r}: a dry run writes nothing")
+    elif options.save_mapping:
         saved = save_mapping(conn, options.save_mapping, kind.name, options)
         report.notes.append(f"saved this mapping as {saved.name!r} (reuse it with --mapping {saved.name})")
 

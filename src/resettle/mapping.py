@@ -42,7 +42,7 @@ def forms(name: str) -> tuple[str, ...]:
         if words[:1] in (["#"], ["no"], ["nb"], ["num"]) and len(words) > 1:
             rest = words[2:] if words[1] == "of" else words[1:]
             out += [" ".join(["number", "of", *rest]), " ".join(rest)]
-    return tuple(dict.fromkeys(f for f in out if f))
+    return tuple(dict.fromkeys([out[0], *(f for f in out[1:] if f)]))  # the plain form, even when empty
 
 
 def _hxl_parts(tag: str) -> tuple[str, frozenset[str]]:
