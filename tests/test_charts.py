@@ -237,3 +237,26 @@ def test_reconciliation_marks_the_discrepancies():
 def test_empty_frames_give_an_empty_but_finished_figure(build):
     fig = build()
     assert fig.layout.title.text and caption_of(fig).startswith("Data as of n/a")
+
+
+def test_the_colour_map_gives_every_country_its_own_colour():
+    ranked = ["ALB", "AUS", "CAN", "DEU", "BEL"] + [f"X{i:02d}" for i in range(20)]
+    colours = charts.colour_map(ranked)
+    assert colours["ALB"] == "#0072B2" and colours["DEU"] == "#E69F00"  # the fixed colours stay
+    own = [c for c in colours.values() if c != charts.OTHER_COLOUR]
+    assert len(own) == len(set(own)) == len(charts.PALETTE)  # no two countries share a colour
+    assert colours["AUS"] != colours["ALB"] and colours["BEL"] != colours["DEU"]
+    assert colours["X19"] == charts.OTHER_COLOUR  # past the palette
+
+
+def test_countries_beyond_the_palette_are_stacked_as_other():
+    colours = {"ALB": "#0072B2", "DEU": "#E69F00", "NZL": charts.OTHER_COLOUR, "PER": charts.OTHER_COLOUR}
+    frame = pd.DataFrame({"month": ["2020-01-01"] * 4 + ["2020-02-01"], "host_country": ["ALB", "DEU", "NZL", "PER", "NZL"],
+                          "people": [10, 5, 2, 3, 4]})
+    fig = charts.departures_per_month(frame, "2020-07-01", [], colours=colours)
+    assert [t.name for t in fig.data] == ["Albania", "Other host countries", "Germany"]  # 10, 9, 5
+    other = trace(fig, "Other host countries")
+    assert values(other.y) == [5, 4] and other.marker.color == charts.OTHER_COLOUR
+    cumulative = charts.cumulative_relocations(frame.rename(columns={"month": "date"}), PLEDGES.iloc[0:0], None,
+                                               None, [], colours=colours)
+    assert values(trace(cumulative, "Other host countries").y) == [5, 4]

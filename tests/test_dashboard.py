@@ -186,6 +186,23 @@ def test_the_host_country_filter_narrows_the_charts_by_country(monkeypatch, samp
     assert at.query_params["host_countries"] == "DEU"
 
 
+def test_a_country_has_one_colour_across_pages(monkeypatch, sample_copy):
+    def colours(spec: dict) -> dict[str, str]:
+        out = {}
+        for t in spec["data"]:
+            colour = t.get("marker", {}).get("color") or t.get("line", {}).get("color")
+            if isinstance(colour, str):
+                out[t["name"]] = colour
+        return out
+
+    overview = colours(chart(page(monkeypatch, sample_copy, "overview"), "Relocated, by host country"))
+    relocation = colours(chart(page(monkeypatch, sample_copy, "relocation"), "Departures per month"))
+    shared = set(overview) & set(relocation)
+    assert len(shared) >= 10
+    assert {n: overview[n] for n in shared} == {n: relocation[n] for n in shared}
+    assert len(set(relocation.values())) == len(relocation)  # no two countries alike
+
+
 def test_the_site_filter_applies_to_every_page(monkeypatch, sample_copy):
     at = page(monkeypatch, sample_copy, "incidents", {"sites": "Camp Ashraf"})
     assert metric(at, "Killed") == "52" and metric(at, "Taken hostage") == "7"

@@ -34,6 +34,7 @@ def test_scope_defaults_to_every_site_and_their_as_of(tiny_conn):
 def test_the_database_as_a_whole(tiny_conn, conn):
     assert queries.is_empty(conn) and not queries.is_empty(tiny_conn)
     assert queries.host_countries(tiny_conn) == ["ALB", "DEU", "FIN"]
+    assert queries.host_countries_ranked(tiny_conn) == ["ALB", "FIN", "DEU"]  # 170, 80, 40 departed
     assert queries.date_bounds(tiny_conn, [1, 2]) == (dt.date(2020, 1, 1), dt.date(2020, 7, 1))
     assert queries.date_bounds(tiny_conn, [2]) == (dt.date(2020, 2, 1), dt.date(2020, 3, 1))
 

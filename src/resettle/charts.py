@@ -33,19 +33,53 @@ CAPTION_SHIFT = -62  # pixels below the plot area: under the x-axis ticks and ti
 SOURCE_CHARS = 70
 
 
-def country_colour(iso3: str) -> str:
-    """A stable colour for a host country: the same code always gets the same colour, on every chart."""
-    fixed = {"ALB": "#0072B2", "DEU": "#E69F00", "FIN": "#56B4E9", "ITA": "#009E73", "NLD": "#D55E00",
-             "DNK": "#CC79A7", "NOR": "#332288", "IRL": "#44AA99", "GBR": "#882255", "USA": "#999933",
-             "ROU": "#DDCC77", "IRQ": "#888888"}
-    if iso3 in fixed:
-        return fixed[iso3]
+FIXED = {"ALB": "#0072B2", "DEU": "#E69F00", "FIN": "#56B4E9", "ITA": "#009E73", "NLD": "#D55E00",
+         "DNK": "#CC79A7", "NOR": "#332288", "IRL": "#44AA99", "GBR": "#882255", "USA": "#999933",
+         "ROU": "#DDCC77", "IRQ": "#888888"}
+OTHER = "OTHER"  # the host countries beyond the palette, drawn together
+OTHER_COLOUR = "#BBBBBB"
+
+
+def country_colour(iso3: str, colours: dict[str, str] | None = None) -> str:
+    """The colour of a host country: from `colours` (colour_map of the database's countries, so no two
+    share one), else a fixed or hashed colour; the same code gets the same colour on every chart."""
+    if colours is not None and iso3 in colours:
+        return colours[iso3]
+    if iso3 == OTHER:
+        return OTHER_COLOUR
+    if iso3 in FIXED:
+        return FIXED[iso3]
     return PALETTE[sum(ord(c) * (i + 1) for i, c in enumerate(iso3 or "")) % len(PALETTE)]
+
+
+def colour_map(ranked: list[str]) -> dict[str, str]:
+    """A colour for every host country, the most important first (`ranked`): its fixed colour when it
+    has one, else the next palette colour nobody has; past the palette, the grey of the other countries."""
+    out: dict[str, str] = {}
+    for code in ranked:
+        if code in FIXED:
+            out[code] = FIXED[code]
+    free = [c for c in PALETTE if c not in out.values()]
+    for code in ranked:
+        if code not in out:
+            out[code] = free.pop(0) if free else OTHER_COLOUR
+    return out
 
 
 def country_label(iso3: str) -> str:
     """A host country as a legend shows it: its short English name."""
-    return country_name(iso3)
+    return "Other host countries" if iso3 == OTHER else country_name(iso3)
+
+
+def _with_others(frame: pd.DataFrame, colours: dict[str, str] | None, keys: list[str], value: str) -> pd.DataFrame:
+    """The countries that have no colour of their own (beyond the palette) summed as one, OTHER."""
+    if colours is None or frame.empty:
+        return frame
+    grey = [c for c in frame["host_country"].unique() if colours.get(c) == OTHER_COLOUR]
+    if not grey:
+        return frame
+    merged = frame.assign(host_country=frame["host_country"].where(~frame["host_country"].isin(grey), OTHER))
+    return merged.groupby([*keys, "host_country"], as_index=False, sort=False)[value].sum()
 
 
 def _short(source: str) -> str:
@@ -180,17 +214,18 @@ def _incident_markers(estimate: pd.DataFrame, incidents: pd.DataFrame) -> go.Sca
 
 
 def cumulative_relocations(cumulative: pd.DataFrame, pledges: pd.DataFrame, baseline: int | None,
-                           as_of: str | None, sources: list[str], *,
-                           x_range: tuple[str, str] | None = None) -> go.Figure:
+                           as_of: str | None, sources: list[str], *, x_range: tuple[str, str] | None = None,
+                           colours: dict[str, str] | None = None) -> go.Figure:
     """Cumulative departures stacked by host country, against the baseline population and the places
     pledged. `cumulative`: date, host_country, people (cumulative). `pledges`: date, places (cumulative)."""
     fig = go.Figure()
+    cumulative = _with_others(cumulative, colours, ["date"], "people")
     for code in _countries_by_total(cumulative, "people", last=True):
         rows = cumulative[cumulative["host_country"] == code]
+        colour = country_colour(code, colours)
         fig.add_trace(go.Scatter(x=rows["date"], y=rows["people"], name=country_label(code), legendgroup=code,
                                  stackgroup="relocated", mode="lines",
-                                 line={"shape": "hv", "width": 0.5, "color": country_colour(code)},
-                                 fillcolor=country_colour(code),
+                                 line={"shape": "hv", "width": 0.5, "color": colour}, fillcolor=colour,
                                  hovertemplate=f"{country_label(code)}: %{{y:,}}<extra></extra>"))
     if not pledges.empty:
         fig.add_trace(go.Scatter(x=pledges["date"], y=pledges["places"], name="Places pledged (cumulative)",
@@ -213,13 +248,15 @@ def cumulative_relocations(cumulative: pd.DataFrame, pledges: pd.DataFrame, base
 # ---------------------------------------------------------------- relocation
 
 
-def departures_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+def departures_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
+                         colours: dict[str, str] | None = None) -> go.Figure:
     """Departed people per month stacked by host country. `frame`: month, host_country, people."""
     fig = go.Figure()
+    frame = _with_others(frame, colours, ["month"], "people")
     for code in _countries_by_total(frame, "people"):
         rows = frame[frame["host_country"] == code]
         fig.add_trace(go.Bar(x=rows["month"], y=rows["people"], name=country_label(code), legendgroup=code,
-                             marker_color=country_colour(code), xperiod="M1", xperiodalignment="middle",
+                             marker_color=country_colour(code, colours), xperiod="M1", xperiodalignment="middle",
                              hovertemplate=f"{country_label(code)}: %{{y:,}}<extra></extra>"))
     fig.update_layout(barmode="stack")
     months = frame["month"].nunique()
@@ -228,20 +265,21 @@ def departures_per_month(frame: pd.DataFrame, as_of: str | None, sources: list[s
                   sources, x_title="Month")
 
 
-def pledged_vs_departed(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+def pledged_vs_departed(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
+                        colours: dict[str, str] | None = None) -> go.Figure:
     """Per host country (one row each, the largest on top): places pledged (outlined) against people departed
     (filled), in the country's colour, each bar labelled with its figure. `frame`: host_country, pledged,
     departed."""
     codes = list(frame["host_country"])
     names = [country_label(c) for c in codes]
-    colours = [country_colour(c) for c in codes]
+    fills = [country_colour(c, colours) for c in codes]
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=names, x=frame["departed"], name="Departed", orientation="h", marker={"color": colours},
+    fig.add_trace(go.Bar(y=names, x=frame["departed"], name="Departed", orientation="h", marker={"color": fills},
                          customdata=codes, text=[f"{v:,}" for v in frame["departed"]], textposition="outside",
                          cliponaxis=False, hovertemplate="departed: %{x:,}<extra></extra>"))
     fig.add_trace(go.Bar(y=names, x=frame["pledged"], name="Places pledged", orientation="h",
-                         marker={"color": "rgba(255,255,255,0)", "line": {"color": colours, "width": 1.5},
-                                 "pattern": {"shape": "/", "fgcolor": colours, "size": 6}},
+                         marker={"color": "rgba(255,255,255,0)", "line": {"color": fills, "width": 1.5},
+                                 "pattern": {"shape": "/", "fgcolor": fills, "size": 6}},
                          customdata=codes, text=[f"{v:,} pledged" if v else "" for v in frame["pledged"]],
                          textposition="outside", cliponaxis=False, hovertemplate="pledged: %{x:,}<extra></extra>"))
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
@@ -258,15 +296,17 @@ def _room_for_labels(fig: go.Figure, largest: float) -> None:
     fig.update_xaxes(range=[0, max(largest, 1) * 1.22], separatethousands=True)
 
 
-def stages(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.Figure:
+def stages(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
+           colours: dict[str, str] | None = None) -> go.Figure:
     """People per stage of the transfer (submitted, accepted, departed), stacked by host country.
     `frame`: stage, host_country, people."""
     fig = go.Figure()
     present = [s for s in STAGE_ORDER if s in set(frame["stage"])]
+    frame = _with_others(frame, colours, ["stage"], "people")
     for code in _countries_by_total(frame, "people"):
         rows = frame[frame["host_country"] == code]
         fig.add_trace(go.Bar(y=rows["stage"], x=rows["people"], orientation="h", name=country_label(code),
-                             legendgroup=code, marker_color=country_colour(code),
+                             legendgroup=code, marker_color=country_colour(code, colours),
                              hovertemplate=f"{country_label(code)}: %{{x:,}}<extra></extra>"))
     totals = frame.groupby("stage")["people"].sum()
     fig.add_trace(go.Scatter(y=present, x=[int(totals[s]) for s in present], mode="text", showlegend=False,

@@ -99,6 +99,16 @@ def host_countries(conn: sqlite3.Connection) -> list[str]:
         "SELECT host_country FROM transfers UNION SELECT host_country FROM pledges ORDER BY 1")]
 
 
+def host_countries_ranked(conn: sqlite3.Connection) -> list[str]:
+    """Every host country, the most people departed to first, then the most places pledged (for colours)."""
+    return [r[0] for r in conn.execute(
+        """SELECT host_country FROM (
+            SELECT host_country, sum(people) AS departed, 0 AS pledged FROM transfers WHERE stage = 'departed'
+            GROUP BY 1
+            UNION ALL SELECT host_country, 0, sum(places) FROM pledges GROUP BY 1)
+        GROUP BY host_country ORDER BY sum(departed) DESC, sum(pledged) DESC, host_country""")]
+
+
 def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date | None, dt.date | None]:
     """The earliest dated record of the sites and their default as-of date (DOMAIN.md)."""
     m = _marks(site_ids)

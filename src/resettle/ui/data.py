@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import db, importing, metrics, preview, queries, sample
+from .. import charts, db, importing, metrics, preview, queries, sample
 from ..records import KINDS
 
 CACHE = {"show_spinner": False, "max_entries": 64}
@@ -83,6 +83,17 @@ def _host_countries(version: tuple) -> list[str]:
 
 def host_countries() -> list[str]:
     return _host_countries(version())
+
+
+@st.cache_data(**CACHE)
+def _colours(version: tuple) -> dict[str, str]:
+    with connection() as conn:
+        return charts.colour_map(queries.host_countries_ranked(conn))
+
+
+def colours() -> dict[str, str]:
+    """One colour per host country of the database, the same on every chart (charts.colour_map)."""
+    return _colours(version())
 
 
 @st.cache_data(**CACHE)

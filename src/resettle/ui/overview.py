@@ -62,5 +62,6 @@ def page(view: View) -> None:
                                              incidents=info["incidents"], projection=info["projection"],
                                              x_range=info["x_range"]), key="chart_remaining")
     common.chart(charts.cumulative_relocations(info["cumulative"], info["pledges"], s["baseline_population"],
-                                               s["as_of"], info["relocation_sources"], x_range=info["x_range"]),
+                                               s["as_of"], info["relocation_sources"], x_range=info["x_range"],
+                                               colours=data.colours()),
                  key="chart_cumulative")
