@@ -381,7 +381,8 @@ def test_a_missing_token_in_a_required_field_is_an_error(db_path, tmp_path, toke
      ("Macedonia", "MKD"), ("Sri Lanka (Ceylon)", "LKA"), ("Iran (Islamic Rep. of)", "IRN"),
      ("Dem. Rep. Congo", "COD"), ("Venezuela (Bolivarian Republic of)", "VEN"), ("Côte d'Ivoire", "CIV"),
      ("Syrian Arab Rep.", "SYR"), ("Palestinian", "PSE"), ("Micronesia (Fed. States of)", "FSM"), ("DE", "DEU"),
-     ("alb", "ALB"), ("008", "ALB"), ("United Kingdom", "GBR")],
+     ("alb", "ALB"), ("008", "ALB"), ("United Kingdom", "GBR"), ("Burma/Myanmar", "MMR"),
+     ("Gambia (Republic of The)", "GMB"), ("Sudan, South", "SSD"), ("Bonaire", "BES")],
 )
 def test_countries_as_reports_write_them(db_path, tmp_path, written, iso3):
     text = f'site,date,host_country,people,origin_country\nA,2016-01-01,"{written}",1,"{written}"\n'
@@ -390,11 +391,13 @@ def test_countries_as_reports_write_them(db_path, tmp_path, written, iso3):
 
 
 def test_an_unknown_country_suggests_the_closest(db_path, tmp_path):
-    path = write(tmp_path, "t.csv", "site,date,host_country,people\nA,2016-01-01,Albnia,1\nA,2016-01-01,Atlantis,1\n")
+    path = write(tmp_path, "t.csv", "site,date,host_country,people\nA,2016-01-01,Albnia,1\nA,2016-01-01,Atlantis,1\n"
+                 "A,2016-01-01,Gambia (Islamic Rep.),1\n")
     assert errors_of(db_path, "transfers", path) == [
         "t.csv:2: host_country: 'Albnia' is not a country I know; did you mean Albania (ALB)?",
         "t.csv:3: host_country: 'Atlantis' is not a country I know; give an ISO 3166 code (ALB or AL) or the "
         "country's English name.",
+        "t.csv:4: host_country: 'Gambia (Islamic Rep.)' is not a country I know; did you mean Gambia (GMB)?",
     ]
 
 

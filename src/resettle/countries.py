@@ -104,7 +104,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Wales",
         "Northern Ireland",
     ),
-    "GMB": ("Gambia, The", "The Gambia"),
+    "GMB": ("Gambia, The", "The Gambia", "Gambia (Republic of The)", "Republic of The Gambia"),
     "HKG": ("Hong Kong SAR, China", "China, Hong Kong SAR", "Hong Kong SAR", "Hong Kong, China"),
     "IRN": (
         "Iran (Islamic Rep. of)",
@@ -133,7 +133,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Republic of Macedonia",
         "North Macedonia",
     ),
-    "MMR": ("Burma", "Myanmar (Burma)"),
+    "MMR": ("Burma", "Myanmar (Burma)", "Burma (Myanmar)"),
+    "BES": ("Bonaire", "Caribbean Netherlands", "Bonaire, Saint Eustatius and Saba"),
+    "SSD": ("Sudan, South", "Republic of South Sudan"),
     "NLD": ("Holland", "Netherlands (Kingdom of the)"),
     "PRK": (
         "North Korea",
@@ -370,12 +372,22 @@ def to_iso3(text: str) -> str | None:
     names = _names()
     if key in names:
         return names[key]
+    if "/" in raw:  # "Burma/Myanmar": two names of one country
+        parts = {_known(p) for p in raw.split("/")}
+        if len(parts) == 1 and None not in parts:
+            return parts.pop()
     if key in _ambiguous():
         candidates = _ambiguous()[key]
         raise UnknownCountry(str(text), candidates[0], candidates)
     if key in _dissolved():
         raise UnknownCountry(str(text), None, _dissolved()[key])
     raise UnknownCountry(str(text), suggest(raw))
+
+
+def _known(text: str) -> str | None:
+    """The ISO3 of a code or a name we know exactly; None otherwise."""
+    raw = text.strip()
+    return _code(raw) or _names().get(normalise(raw)) if raw else None
 
 
 def country_name(iso3: str) -> str:
@@ -399,6 +411,9 @@ def suggest(text: str) -> str | None:
     if key in _dissolved():
         return None
     names = _names()
+    bare = re.sub(r"\s*\([^)]*\)", "", raw).strip()  # "Gambia (Rep. of)": the name before its qualifier
+    if bare != raw and _known(bare):
+        return _known(bare)
     close = difflib.get_close_matches(key, _suggestible(), n=1, cutoff=_SUGGEST_CUTOFF)
     return names[close[0]] if close else None
 
