@@ -252,6 +252,119 @@ def backup(out: Path, db_path: Path | None, force: bool) -> None:
     click.echo(f"backed up {src} to {dest} ({dest.stat().st_size / 1_048_576:.1f} MB)")
 
 
+@cli.group()
+def export() -> None:
+    """Charts, data, the briefing report and the bundle, for a site (or all) and an as-of date."""
+
+
+site_option = click.option("--site", help="One site (default: all sites together).")
+as_of_option = click.option("--as-of", "as_of", help="As of this date, YYYY-MM-DD (default: the latest data).")
+out_dir_option = click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+                              help="The folder to write into (created if missing).")
+
+
+def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, dated: bool = True):
+    """An open read connection and the scope of the export (the data export has no as-of date: every row)."""
+    from . import queries
+
+    conn = db.connect(_db(db_path), create=False)
+    try:
+        day = metrics.parse_as_of(as_of)
+        if dated:
+            return conn, queries.scope(conn, [site] if site else None, end=day)
+        return conn, queries.Scope(tuple(metrics.resolve_sites(conn, site or None)), None)
+    except BaseException:
+        conn.close()
+        raise
+
+
+@export.command("charts")
+@click.option("--format", "fmt", required=True, type=click.Choice(["png", "svg", "pdf", "html"]))
+@out_dir_option
+@site_option
+@as_of_option
+@db_option
+@click.option("--width", type=int, default=1280, show_default=True, help="Chart width in CSS pixels.")
+@click.option("--height", type=int, default=720, show_default=True, help="Chart height in CSS pixels.")
+@click.option("--scale", type=float, default=2, show_default=True, help="PNG pixels per CSS pixel.")
+def export_charts(fmt, out, site, as_of, db_path, width, height, scale) -> None:
+    """Every dashboard chart into --out as <chart>.<format>."""
+    from . import export as exporting
+    from . import figures
+
+    size = exporting.Size(width, height, scale)
+    if fmt in exporting.STATIC_FORMATS:
+        exporting.require_browser()
+    started = time.perf_counter()
+    conn, scope = _export_scope(db_path, site, as_of)
+    try:
+        written = exporting.write_charts(figures.build_all(conn, scope), fmt, out, size)
+    finally:
+        conn.close()
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"{len(written)} charts as {fmt.upper()}, as of {scope.end or 'no data yet'}, "
+               f"in {time.perf_counter() - started:.1f} s", err=True)
+
+
+@export.command("data")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "hxl"]))
+@out_dir_option
+@site_option
+@db_option
+def export_data(fmt, out, site, db_path) -> None:
+    """Every table (of the site, or all) into --out: <table>.csv, <table>.hxl.csv or resettle.xlsx."""
+    from . import export as exporting
+
+    conn, scope = _export_scope(db_path, site, None, dated=False)
+    try:
+        written = exporting.write_data(conn, scope, fmt, out)
+    finally:
+        conn.close()
+    for path in written:
+        click.echo(str(path))
+
+
+@export.command("report")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.html (works offline) or FILE.pdf (needs Chrome or Chromium).")
+@site_option
+@as_of_option
+@db_option
+def export_report(out, site, as_of, db_path) -> None:
+    """The briefing report: headline figures, every chart, reconciliation, sources."""
+    from . import report
+
+    if out.suffix.lower() == ".pdf":
+        from . import export as exporting
+
+        exporting.require_browser()
+    conn, scope = _export_scope(db_path, site, as_of)
+    try:
+        path = report.write_report(conn, scope, out, label=scope.sites[0][1] if site else None)
+    finally:
+        conn.close()
+    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB), as of {scope.end or 'no data yet'}")
+
+
+@export.command("bundle")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.zip: the report, every chart, the data and a copy of the database.")
+@site_option
+@as_of_option
+@db_option
+def export_bundle(out, site, as_of, db_path) -> None:
+    """A zip: the report (HTML, PDF), every chart (PNG, SVG), the data (CSV, XLSX, HXL), the database."""
+    from . import export as exporting
+    from . import report
+
+    exporting.require_browser()
+    day = metrics.parse_as_of(as_of)
+    path, members = report.write_bundle(_db(db_path), out, sites=[site] if site else None,
+                                        as_of=day.isoformat() if day else None)
+    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB, {len(members)} files)")
+
+
 @cli.command()
 @db_option
 @click.option("--port", type=int, default=8501, show_default=True)

@@ -1,0 +1,487 @@
+"""Exports: charts as PNG, SVG, PDF and interactive HTML; the filtered tables as CSV, XLSX and HXL.
+
+Static images go through kaleido 1.x, which drives an installed Chrome or Chromium. One browser serves
+every image of the process (`renderer()`): started once, it renders a chart in about a tenth of a
+second. Nothing phones home: kaleido's page loads plotly.js from the plotly package on disk, MathJax is
+off (kaleido's default fetches it from a CDN), and the browser is given a proxy that leads nowhere, so
+a request to the network fails rather than leaves. HTML needs no browser: plotly.js is inlined.
+
+Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return)
+get a leading single quote in CSV and XLSX; numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import csv
+import html
+import io
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from . import metrics, queries
+from .errors import UsageError
+from .queries import Scope
+from .records import KINDS
+
+STATIC_FORMATS = ("png", "svg", "pdf")
+CHART_FORMATS = (*STATIC_FORMATS, "html")
+DATA_FORMATS = ("csv", "xlsx", "hxl")
+MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
+        "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "zip": "application/zip"}
+
+# A 16:9 slide at 1280x720 CSS pixels; PNG at twice that for a sharp projector or print.
+WIDTH, HEIGHT, SCALE = 1280, 720, 2
+BROWSER_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+                      "/usr/bin/google-chrome-stable")
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+NO_BROWSER = ("PNG, SVG and PDF need Chrome or Chromium: apt-get install chromium "
+              "(or set RESETTLE_CHROMIUM to its path)")
+# Where the browser sends any request for the network: a closed port on this machine.
+NOWHERE = "http://127.0.0.1:9"
+START_SECONDS = 60
+RENDER_SECONDS = 60
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+class BrowserMissing(UsageError):
+    """No Chrome or Chromium to render PNG, SVG or PDF. Exit status 2; the message is one line."""
+
+
+# ---------------------------------------------------------------- the browser
+
+
+def find_browser() -> str | None:
+    """The Chrome or Chromium to drive: $RESETTLE_CHROMIUM, else $BROWSER_PATH, else the usual places."""
+    for variable in ("RESETTLE_CHROMIUM", "BROWSER_PATH"):
+        chosen = os.environ.get(variable)
+        if chosen:  # the user's choice: used as given, or none at all
+            return chosen if os.path.isfile(chosen) and os.access(chosen, os.X_OK) else None
+    for candidate in BROWSER_CANDIDATES:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    for name in BROWSER_NAMES:
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def require_browser() -> str:
+    """The browser's path, or BrowserMissing with the one line that says how to get one."""
+    path = find_browser()
+    if path is None:
+        chosen = next(((v, os.environ[v]) for v in ("RESETTLE_CHROMIUM", "BROWSER_PATH") if os.environ.get(v)), None)
+        if chosen:
+            raise BrowserMissing(f"PNG, SVG and PDF need Chrome or Chromium: {chosen[0]}={chosen[1]} is not one "
+                                 "(point it at the browser, or apt-get install chromium and unset it)")
+        raise BrowserMissing(NO_BROWSER)
+    return path
+
+
+def static_available() -> bool:
+    """True where PNG, SVG and PDF can be made (a browser is installed)."""
+    return find_browser() is not None
+
+
+def kaleido_page():
+    """kaleido's page without MathJax (its default fetches MathJax from a CDN); plotly.js then comes from
+    the plotly package on disk and kaleido's own script from kaleido's: every script a file:// URL."""
+    import kaleido
+
+    return kaleido.PageGenerator(mathjax=False)
+
+
+class Renderer:
+    """One headless browser, driven by kaleido from an event loop on its own thread; any thread may call
+    it. kaleido.start_sync_server would do the same, but it waits forever when the browser fails to
+    start and hands results to whichever caller asks next, so the dashboard's sessions use this."""
+
+    def __init__(self, browser: str) -> None:
+        import kaleido
+
+        self.browser = browser
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="resettle-renderer", daemon=True)
+        self._thread.start()
+        self._kaleido: kaleido.Kaleido | None = None
+        try:
+            self._run(self._open(), START_SECONDS)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _open(self) -> None:
+        import kaleido
+
+        k = kaleido.Kaleido(page_generator=kaleido_page(), path=self.browser, timeout=RENDER_SECONDS,
+                            proxy_server=NOWHERE)
+        await k.open()
+        self._kaleido = k
+
+    def _run(self, coroutine, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    @property
+    def alive(self) -> bool:
+        return self._kaleido is not None and self._thread.is_alive()
+
+    def image(self, fig: go.Figure | dict, fmt: str, width: int, height: int, scale: float) -> bytes:
+        """The figure as PNG, SVG or PDF bytes."""
+        opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+        return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_SECONDS + 5)
+
+    def print_pdf(self, page: Path, options: dict) -> bytes:
+        """A local HTML file printed to PDF by the same browser (Page.printToPDF `options`)."""
+        return self._run(self._print(page, options), RENDER_SECONDS + 5)
+
+    async def _print(self, page: Path, options: dict) -> bytes:
+        k = self._kaleido
+        tab = await k.create_tab("", window=True)
+        try:
+            await tab.send_command("Page.enable")
+            loaded = tab.subscribe_once("Page.loadEventFired")
+            answer = await tab.send_command("Page.navigate", params={"url": page.resolve().as_uri()})
+            if "error" in answer or answer.get("result", {}).get("errorText"):
+                raise RuntimeError(f"the browser could not open {page.name}: {answer}")
+            await asyncio.wait_for(loaded, RENDER_SECONDS)
+            answer = await tab.send_command("Page.printToPDF", params=options)
+            if "error" in answer:
+                raise RuntimeError(f"the browser could not print {page.name}: {answer['error']}")
+            return base64.b64decode(answer["result"]["data"])
+        finally:
+            await k.close_tab(tab.target_id)
+
+    def close(self) -> None:
+        if self._kaleido is not None:
+            try:
+                self._run(self._kaleido.close(), 15)
+            except Exception:  # closing a browser that already died: nothing left to do
+                pass
+            self._kaleido = None
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+
+_renderer: Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def renderer() -> Renderer:
+    """The process's browser, started on first use (and again if it died); BrowserMissing without one."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is not None and _renderer.alive:
+            return _renderer
+        if _renderer is not None:
+            _renderer.close()
+            _renderer = None
+        _renderer = Renderer(require_browser())
+        return _renderer
+
+
+def shutdown() -> None:
+    """Close the shared browser (it starts again on the next static export)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is not None:
+            _renderer.close()
+            _renderer = None
+
+
+atexit.register(shutdown)
+
+
+def _with_renderer(call):
+    """Run call(renderer); once more on a fresh browser if the first one died under it."""
+    from choreographer.errors import BrowserClosedError, BrowserFailedError, ChannelClosedError
+
+    try:
+        return call(renderer())
+    except (BrowserClosedError, BrowserFailedError, ChannelClosedError):
+        shutdown()
+        return call(renderer())
+
+
+# ---------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class Size:
+    """An exported chart's size: CSS pixels, and the PNG's pixel multiplier."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    scale: float = SCALE
+
+    def __post_init__(self) -> None:
+        if not (100 <= self.width <= 10_000 and 100 <= self.height <= 10_000):
+            raise UsageError(f"a chart of {self.width}x{self.height} px: width and height go from 100 to 10000")
+        if not 0.1 <= self.scale <= 10:
+            raise UsageError(f"scale {self.scale}: it goes from 0.1 to 10")
+
+
+SLIDE = Size()  # the default: a 16:9 slide
+
+
+def chart_bytes(fig: go.Figure, fmt: str, size: Size = SLIDE) -> bytes:
+    """One chart as PNG, SVG, PDF (through the shared browser) or a self-contained interactive HTML page.
+    PNG is width*scale x height*scale pixels; SVG is width x height; a PDF page is the same size in points
+    (width*0.75 x height*0.75: 96 CSS pixels to the inch)."""
+    fig = for_export(fig)
+    if fmt == "html":
+        return chart_html(fig).encode("utf-8")
+    if fmt not in STATIC_FORMATS:
+        raise UsageError(f"{fmt!r} is not a chart format: use one of {', '.join(CHART_FORMATS)}")
+    # Vectors have no pixels to multiply: kaleido would blow a PDF page up by the scale.
+    scale = size.scale if fmt == "png" else 1
+    return _with_renderer(lambda r: r.image(fig, fmt, size.width, size.height, scale))
+
+
+PAGE_REFERENCE = "(see the Data page)"
+
+
+def for_export(fig: go.Figure) -> go.Figure:
+    """The page's figure as a file carries it: the caption's pointer to the Data page (which a file has
+    not) points to the export's list of sources instead."""
+    texts = [a.text or "" for a in fig.layout.annotations]
+    if not any(PAGE_REFERENCE in t for t in texts):
+        return fig
+    fig = go.Figure(fig)
+    fig.update_annotations(selector=lambda a: PAGE_REFERENCE in (a.text or ""),
+                           text=next(t for t in texts if PAGE_REFERENCE in t).replace(
+                               PAGE_REFERENCE, "(all listed with the exported data and in the briefing)"))
+    return fig
+
+
+def chart_title(fig: go.Figure) -> str:
+    return (fig.layout.title.text or "chart") if fig.layout.title else "chart"
+
+
+def chart_html(fig: go.Figure) -> str:
+    """The chart as one HTML page that works offline: plotly.js inline, nothing fetched."""
+    div = pio.to_html(fig, full_html=False, include_plotlyjs=True, config=PLOTLY_CONFIG,
+                      default_width="100%", default_height=f"{int(fig.layout.height or HEIGHT)}px")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(chart_title(fig))}</title>"
+            f'<style>body{{margin:0;padding:8px;font-family:sans-serif}}</style></head>'
+            f"<body>{div}</body></html>\n")
+
+
+def write_charts(figures: dict[str, go.Figure], fmt: str, out_dir: Path, size: Size = SLIDE) -> list[Path]:
+    """Every chart into `out_dir` as <chart name>.<fmt> (names are ours, never the user's text)."""
+    if fmt not in CHART_FORMATS:
+        raise UsageError(f"{fmt!r} is not a chart format: use one of {', '.join(CHART_FORMATS)}")
+    if fmt in STATIC_FORMATS:
+        require_browser()  # before any file is written
+    out_dir = _folder(out_dir)
+    written = []
+    for name, fig in figures.items():
+        path = out_dir / f"{name}.{fmt}"
+        path.write_bytes(chart_bytes(fig, fmt, size))
+        written.append(path)
+    return written
+
+
+def _folder(path: Path) -> Path:
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file: --out takes a folder for these files")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- data
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DATA_TABLES = queries.TABLES  # population, transfers, medevacs, incidents, pledges, sites
+
+
+def neutralise(value):
+    """A text cell a spreadsheet would run as a formula, with a leading quote; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def table_rows(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[list[str], Iterator[tuple]]:
+    """The columns and rows of one table in the scope (as the Data page filters it, without a limit),
+    streamed from the database in date order."""
+    select, names, date, country = queries._table_sql(kind)
+    record = KINDS[kind]
+    w, p = queries._where(scope, date=date, site=record.has_site, country=country, alias="t")
+    if kind == "sites":
+        w, p = f"t.id IN ({','.join('?' * len(scope.site_ids))})", list(scope.site_ids)
+    join = "JOIN sites s ON s.id = t.site_id" if record.has_site else ""
+    order = f"{date}, t.id" if date else "t.name"
+    cursor = conn.execute(f"SELECT {select} FROM {record.table} t {join} WHERE {w} ORDER BY {order}", p)
+    return names, iter(cursor)
+
+
+RECONCILIATION = "reconciliation"
+RECONCILIATION_COLUMNS = ["site", "start", "end", "count_start", "count_end", "departures", "deaths",
+                          "unexplained_change"]
+
+
+def reconciliation_rows(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], list[tuple]]:
+    """The intervals between consecutive counts up to D (the sites' latest date when the scope has none)
+    that end on or after the start date, with their flows and unexplained change (negative numbers too)."""
+    end = scope.end
+    if end is None:
+        latest = metrics.default_as_of(conn, scope.site_ids)
+        end = latest.isoformat() if latest else None
+    if end is None:
+        return RECONCILIATION_COLUMNS, []
+    rows = [tuple(i[c] for c in RECONCILIATION_COLUMNS)
+            for site in metrics.load_sites(conn, list(scope.sites)) for i in site.intervals(end)
+            if not scope.start or i["end"] >= scope.start]
+    return RECONCILIATION_COLUMNS, rows
+
+
+def hxl_tags(kind: str) -> list[str]:
+    """The HXL hashtag row of a table: each field's first (usual) tag."""
+    return [f.hxl[0] if f.hxl else "" for f in KINDS[kind].fields]
+
+
+def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bool = False) -> int:
+    """One table as CSV to a text stream; with `hxl`, only the record's fields, under a hashtag row.
+    Returns the rows written."""
+    names, rows = table_rows(conn, kind, scope)
+    writer = csv.writer(out, lineterminator="\r\n")
+    if hxl:
+        fields = KINDS[kind].names
+        keep = [names.index(f) for f in fields]
+        writer.writerow(fields)
+        writer.writerow(hxl_tags(kind))
+        rows = (tuple(row[i] for i in keep) for row in rows)
+    else:
+        writer.writerow(names)
+    count = 0
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+        count += 1
+    return count
+
+
+def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], list[tuple]]:
+    """Each source of the exported rows, per table and import batch: how many rows, which dates, from
+    which file, imported when and by whom."""
+    columns = ["table", "source", "rows", "first_date", "last_date", "batch_id", "file_name", "imported_at",
+               "editor", "sha256"]
+    out = []
+    for kind in DATA_TABLES:
+        select, names, date, country = queries._table_sql(kind)
+        record = KINDS[kind]
+        w, p = queries._where(scope, date=date, site=record.has_site, country=country, alias="t")
+        if kind == "sites":
+            w, p = f"t.id IN ({','.join('?' * len(scope.site_ids))})", list(scope.site_ids)
+        dates = f"min({date}), max({date})" if date else "NULL, NULL"
+        out += [(kind, *row) for row in conn.execute(
+            f"""SELECT t.source, count(*), {dates}, t.batch_id, b.file_name, b.imported_at, b.editor, b.sha256
+                FROM {record.table} t LEFT JOIN import_batches b ON b.id = t.batch_id WHERE {w}
+                GROUP BY t.source, t.batch_id ORDER BY t.source, t.batch_id""", p)]
+    return columns, out
+
+
+def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
+    """Every table in the scope, one sheet each, and a sheet of the sources and import batches, to a path
+    or a binary stream (openpyxl's write-only mode: rows stream through)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
+        ws = book.create_sheet(title)
+        ws.freeze_panes = "A2"
+        for i, name in enumerate(columns):
+            ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
+        header = []
+        for name in columns:
+            cell = WriteOnlyCell(ws, value=name)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in rows:
+            ws.append([neutralise(v) for v in row])
+
+    for kind in DATA_TABLES:
+        names, rows = table_rows(conn, kind, scope)
+        sheet(kind, names, rows)
+    sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
+    columns, rows = sources_table(conn, scope)
+    sheet("sources", columns, rows)
+    book.save(out)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def xlsx_bytes(conn: sqlite3.Connection, scope: Scope) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(conn, scope, buffer)
+    return buffer.getvalue()
+
+
+DATA_FILES = {"csv": "{kind}.csv", "hxl": "{kind}.hxl.csv"}
+XLSX_NAME = "resettle.xlsx"
+
+
+def data_files(fmt: str) -> list[str]:
+    """The names `write_data` gives its files (ours, never the user's text)."""
+    if fmt == "xlsx":
+        return [XLSX_NAME]
+    names = [DATA_FILES[fmt].format(kind=k) for k in DATA_TABLES]
+    return names + ([f"{RECONCILIATION}.csv"] if fmt == "csv" else [])
+
+
+def write_data(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path) -> list[Path]:
+    """The tables in the scope into `out_dir`: <table>.csv (and reconciliation.csv), <table>.hxl.csv
+    (the record tables: HXL has no tags for the derived intervals), or one resettle.xlsx."""
+    if fmt not in DATA_FORMATS:
+        raise UsageError(f"{fmt!r} is not a data format: use one of {', '.join(DATA_FORMATS)}")
+    out_dir = _folder(out_dir)
+    if fmt == "xlsx":
+        path = out_dir / XLSX_NAME
+        write_xlsx(conn, scope, path)
+        return [path]
+    written = []
+    for kind in DATA_TABLES:
+        path = out_dir / DATA_FILES[fmt].format(kind=kind)
+        # A byte-order mark, so that Excel reads the plain CSV as UTF-8 (Côte d'Ivoire intact); none
+        # in the HXL file, which goes to HDX and other tools, not to a spreadsheet first.
+        encoding = "utf-8" if fmt == "hxl" else "utf-8-sig"
+        with open(path, "w", newline="", encoding=encoding) as fh:
+            write_csv(conn, kind, scope, fh, hxl=fmt == "hxl")
+        written.append(path)
+    if fmt == "csv":
+        path = out_dir / f"{RECONCILIATION}.csv"
+        columns, rows = reconciliation_rows(conn, scope)
+        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(columns)
+            writer.writerows([neutralise(v) for v in row] for row in rows)
+        written.append(path)
+    return written

@@ -1,0 +1,252 @@
+"""Every dashboard chart as a plotly Figure for a Scope, without Streamlit.
+
+The pages and the exports both come here: `<page>_data(conn, scope)` gathers what a page shows (from
+`queries` and `metrics`), `<page>_figures(info)` turns it into that page's figures, and `build_all`
+does both for every page. So a downloaded or exported chart is the chart on the page, never a copy
+that could drift from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import charts, metrics, queries
+from .queries import Scope
+
+# Page -> the names of its charts, in the order the page shows them. The names are stable: they name
+# the exported files and the dashboard's download buttons.
+PAGES: dict[str, tuple[str, ...]] = {
+    "overview": ("remaining_population", "cumulative_relocations"),
+    "relocation": ("departures_per_month", "pledged_vs_departed", "stages"),
+    "medical": ("medevacs_per_month", "waiting_days"),
+    "incidents": ("incidents_timeline", "cumulative_deaths"),
+    "reconciliation": ("reconciliation",),
+}
+CHART_NAMES: tuple[str, ...] = tuple(name for names in PAGES.values() for name in names)
+# What a browser can draw quickly: beyond these, a chart shows a selection and says so.
+COUNT_POINTS_MAX = 3000
+INCIDENT_MARKERS_MAX = 300
+INTERVALS_MAX = 2000
+
+
+def site_label(scope: Scope, label: str | None = None) -> str | None:
+    """The sites a view covers as the figures name them: their names, or None for every site (`label`
+    wins when given)."""
+    if label is not None:
+        return label or None
+    if scope.all_sites:
+        return None
+    return ", ".join(name for _, name in scope.sites) or None
+
+
+def _range(scope: Scope) -> tuple[str | None, str | None]:
+    return (scope.start, scope.end)
+
+
+def _union(*lists: list[str]) -> list[str]:
+    return sorted(set().union(*lists))
+
+
+# ---------------------------------------------------------------- overview
+
+
+def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None = None) -> dict:
+    """Headline figures at D and their change over 30 days, the sources behind them, and the data of the
+    overview's charts."""
+    chosen = list(scope.sites)
+    ids = scope.site_ids
+    label = site_label(scope, label)
+    if scope.end is None:
+        named = None if scope.all_sites else [n for _, n in chosen]
+        return {"summary": metrics.summary(conn, named or None), "changes": {}, "sources": [], "empty": True,
+                "notes": []}
+    day = dt.date.fromisoformat(scope.end)
+    loaded = metrics.load_sites(conn, chosen)
+    now = metrics.figures_at(conn, loaded, day, label, ids)
+    before = metrics.figures_at(conn, loaded, day - dt.timedelta(days=metrics.CHANGE_DAYS), label, ids)
+    changes = metrics.changes(now, before)
+    if scope.host_countries:
+        changes["relocated_to"] = metrics.relocated_to(now, scope.host_countries) - metrics.relocated_to(
+            before, scope.host_countries)
+    counts = pd.DataFrame(metrics.count_points(loaded),
+                          columns=["site", "date", "source", "residents", "headline", "low", "high", "sources"])
+    counts = counts[counts["date"] <= scope.end]
+    notes = []
+    if len(counts) > COUNT_POINTS_MAX:
+        notes.append(f"{len(counts):,} population counts: too many to mark one by one (the line is their "
+                     "estimate); pick fewer sites to see each count and its source.")
+        counts = counts.iloc[0:0]
+    incidents, total = queries.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
+    if total > len(incidents):
+        notes.append(f"The {len(incidents):,} incidents with the most people killed and wounded are marked, of "
+                     f"{total:,}; the Incidents page lists them all.")
+    return {
+        "notes": notes,
+        "empty": False,
+        "summary": now,
+        "changes": changes,
+        "relocated_to": metrics.relocated_to(now, scope.host_countries) if scope.host_countries else None,
+        "sources": queries.sources_behind(conn, scope),
+        "estimate": pd.DataFrame(metrics.residents_series(loaded, day), columns=["date", "residents"]),
+        "counts": counts,
+        "incidents": incidents,
+        "projection": {"from": now["as_of"], "residents": now["residents"], "to": now["projected_completion"],
+                       "recent": now["departures_last_90_days"]},
+        "cumulative": queries.cumulative_relocations(conn, scope),
+        "pledges": queries.cumulative_pledges(conn, scope),
+        "relocation_sources": _union(queries.sources(conn, "transfers", scope, from_start=False),
+                                     queries.sources(conn, "pledges", scope, from_start=False)),
+        "x_range": _range(scope),
+    }
+
+
+def overview_figures(info: dict) -> dict[str, go.Figure]:
+    if info["empty"]:
+        return {}
+    s = info["summary"]
+    return {
+        "remaining_population": charts.remaining_population(
+            info["estimate"], info["counts"], s["as_of"], info["sources"], incidents=info["incidents"],
+            projection=info["projection"], x_range=info["x_range"]),
+        "cumulative_relocations": charts.cumulative_relocations(
+            info["cumulative"], info["pledges"], s["baseline_population"], s["as_of"], info["relocation_sources"],
+            x_range=info["x_range"]),
+    }
+
+
+# ---------------------------------------------------------------- relocation
+
+
+def relocation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+    per_month = queries.departures_per_month(conn, scope)
+    return {
+        "as_of": scope.end,
+        "per_month": per_month,
+        "table": queries.departures_table(per_month),
+        "pledged": queries.pledged_vs_departed(conn, scope),
+        "stages": queries.stages(conn, scope),
+        "sources": queries.sources(conn, "transfers", scope),
+        "pledge_sources": _union(queries.sources(conn, "transfers", scope, from_start=False),
+                                 queries.sources(conn, "pledges", scope, from_start=False)),
+    }
+
+
+def relocation_figures(info: dict) -> dict[str, go.Figure]:
+    as_of, out = info["as_of"], {}
+    if not info["per_month"].empty:
+        out["departures_per_month"] = charts.departures_per_month(info["per_month"], as_of, info["sources"])
+    if not info["pledged"].empty:
+        out["pledged_vs_departed"] = charts.pledged_vs_departed(info["pledged"], as_of, info["pledge_sources"])
+    if not info["stages"].empty:
+        out["stages"] = charts.stages(info["stages"], as_of, info["sources"])
+    return out
+
+
+# ---------------------------------------------------------------- medical access
+
+
+def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+    return {
+        "as_of": scope.end,
+        "figures": queries.medical_access(conn, scope),
+        "deaths_recorded": queries.deaths_recorded(conn, scope),
+        "per_month": queries.medevacs_per_month(conn, scope),
+        "waits": queries.waiting_days(conn, scope),
+        "open": queries.open_requests(conn, scope),
+        "sources": queries.sources(conn, "medevacs", scope),
+    }
+
+
+def medical_figures(info: dict) -> dict[str, go.Figure]:
+    as_of, out = info["as_of"], {}
+    if info["per_month"].empty:
+        return out
+    out["medevacs_per_month"] = charts.medevacs_per_month(info["per_month"], as_of, info["sources"])
+    if not info["waits"].empty:
+        out["waiting_days"] = charts.waiting_days(info["waits"], info["figures"]["median_wait_days"], as_of,
+                                                  info["sources"])
+    return out
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+    return {
+        "as_of": scope.end,
+        "totals": queries.incident_totals(conn, scope),
+        "incidents": queries.incidents(conn, scope),
+        "deaths": queries.cumulative_deaths(conn, scope),
+        "sources": queries.sources(conn, "incidents", scope),
+        "death_sources": _union(queries.sources(conn, "incidents", scope, from_start=False),
+                                queries.sources(conn, "medevacs", scope, from_start=False)),
+        "x_range": _range(scope),
+    }
+
+
+def incidents_figures(info: dict) -> dict[str, go.Figure]:
+    as_of, out = info["as_of"], {}
+    if not info["incidents"].empty:
+        out["incidents_timeline"] = charts.incidents_timeline(info["incidents"], as_of, info["sources"])
+    if not info["deaths"].empty:
+        out["cumulative_deaths"] = charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"],
+                                                            x_range=info["x_range"])
+    return out
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+    intervals, total = queries.reconciliation(conn, scope)
+    shown = queries.largest_discrepancies(intervals, INTERVALS_MAX)
+    return {
+        "as_of": scope.end,
+        "intervals": shown,
+        "note": (f"{len(intervals):,} intervals in this range, {int(intervals['discrepancy'].sum()):,} of them "
+                 f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
+                 "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
+        "unexplained_change": total,
+        "sources": queries.sources(conn, "population", scope, from_start=False),
+    }
+
+
+def reconciliation_figures(info: dict) -> dict[str, go.Figure]:
+    if info["intervals"].empty:
+        return {}
+    return {"reconciliation": charts.reconciliation(info["intervals"], info["as_of"], info["sources"])}
+
+
+# ---------------------------------------------------------------- every page
+
+BUILDERS: dict[str, tuple[Callable[..., dict], Callable[[dict], dict[str, go.Figure]]]] = {
+    "overview": (overview_data, overview_figures),
+    "relocation": (relocation_data, relocation_figures),
+    "medical": (medical_data, medical_figures),
+    "incidents": (incidents_data, incidents_figures),
+    "reconciliation": (reconciliation_data, reconciliation_figures),
+}
+
+
+def page_data(conn: sqlite3.Connection, scope: Scope) -> dict[str, dict]:
+    """What each page shows, for the scope: page name -> its data."""
+    return {page: gather(conn, scope) for page, (gather, _) in BUILDERS.items()}
+
+
+def figures_from(data: dict[str, dict]) -> dict[str, go.Figure]:
+    """Every chart the pages would draw from `page_data`, by name, in the pages' order."""
+    out: dict[str, go.Figure] = {}
+    for page, (_, draw) in BUILDERS.items():
+        out.update(draw(data[page]))
+    return out
+
+
+def build_all(conn: sqlite3.Connection, scope: Scope) -> dict[str, go.Figure]:
+    """Every dashboard chart for the scope, by stable name ("remaining_population", ...). A chart the
+    pages leave out for want of data (no medical evacuations, no stages) is left out here too."""
+    return figures_from(page_data(conn, scope))
