@@ -6,13 +6,13 @@ those small aggregates. Every people count returned is an int.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
 
 from .errors import UsageError
 
@@ -40,30 +40,60 @@ def parse_as_of(text: str | None) -> dt.date | None:
         raise UsageError(f"--as-of {text!r} is not a date: write it as YYYY-MM-DD") from None
 
 
+def _days(dates) -> np.ndarray:
+    """ISO dates as int64 day numbers (days since 1970-01-01), for arithmetic and searchsorted."""
+    return np.array(dates, dtype="datetime64[D]").astype(np.int64)
+
+
+def _day(day: str | dt.date) -> int:
+    return int(np.datetime64(day if isinstance(day, str) else day.isoformat(), "D").astype(np.int64))
+
+
+def _iso(days: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]"), unit="D")
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _cum_at(days: np.ndarray, cum: np.ndarray, at: np.ndarray | int) -> np.ndarray | int:
+    """The cumulative value at each day of `at` (the last of `cum` on or before it; 0 before the first)."""
+    i = np.searchsorted(days, at, side="right")
+    if not len(cum):
+        return np.zeros_like(i) if isinstance(i, np.ndarray) else 0
+    return np.where(i > 0, cum[np.maximum(i - 1, 0)], 0)
+
+
 @dataclass
 class Site:
-    """One site's aggregates: counts (median per date, with range and sources) and daily flows."""
+    """One site's aggregates, as day numbers (see _days) and numpy arrays: its population counts (the
+    headline of each date: the median of the sources' totals, with their range), and cumulative
+    departures and deaths by date. Methods take ISO dates."""
 
     id: int
     name: str
-    count_dates: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # date -> headline (median of source totals)
-    count_sources: dict[str, dict[str, int]] = field(default_factory=dict)  # date -> source -> total
-    dep_dates: list[str] = field(default_factory=list)
-    dep_cum: list[int] = field(default_factory=list)  # cumulative departed people by dep_dates
-    death_dates: list[str] = field(default_factory=list)
-    death_cum: list[int] = field(default_factory=list)
+    count_days: np.ndarray = field(default_factory=lambda: _NONE)  # sorted, one per date with a count
+    count_values: np.ndarray = field(default_factory=lambda: _NONE)  # headline per count day
+    count_low: np.ndarray = field(default_factory=lambda: _NONE)
+    count_high: np.ndarray = field(default_factory=lambda: _NONE)
+    count_n: np.ndarray = field(default_factory=lambda: _NONE)  # how many sources per count day
+    rows_day: np.ndarray = field(default_factory=lambda: _NONE)  # each source's total, as reported
+    rows_source: list[str] = field(default_factory=list)
+    rows_total: np.ndarray = field(default_factory=lambda: _NONE)
+    dep_days: np.ndarray = field(default_factory=lambda: _NONE)
+    dep_cum: np.ndarray = field(default_factory=lambda: _NONE)  # cumulative departed people by dep_days
+    death_days: np.ndarray = field(default_factory=lambda: _NONE)
+    death_cum: np.ndarray = field(default_factory=lambda: _NONE)
 
-    @staticmethod
-    def _upto(dates: list[str], cum: list[int], day: str) -> int:
-        i = bisect.bisect_right(dates, day)
-        return cum[i - 1] if i else 0
+    @property
+    def count_dates(self) -> list[str]:
+        return list(_iso(self.count_days))
 
     def departed_upto(self, day: str) -> int:
-        return self._upto(self.dep_dates, self.dep_cum, day)
+        return int(_cum_at(self.dep_days, self.dep_cum, _day(day)))
 
     def deaths_upto(self, day: str) -> int:
-        return self._upto(self.death_dates, self.death_cum, day)
+        return int(_cum_at(self.death_days, self.death_cum, _day(day)))
 
     def departed_between(self, after: str, upto: str) -> int:
         """Departed people with date in (after, upto]."""
@@ -74,35 +104,59 @@ class Site:
 
     @property
     def baseline(self) -> int | None:
-        return self.counts[self.count_dates[0]] if self.count_dates else None
+        return int(self.count_values[0]) if len(self.count_days) else None
 
     def latest_count(self, day: str) -> tuple[str, int] | None:
-        i = bisect.bisect_right(self.count_dates, day)
+        i = int(np.searchsorted(self.count_days, _day(day), side="right"))
         if not i:
             return None
-        t = self.count_dates[i - 1]
-        return t, self.counts[t]
+        return str(_iso(self.count_days[i - 1:i])[0]), int(self.count_values[i - 1])
+
+    def residents_at(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(has a count on or before the day, residents estimate) for each of `days`: the latest count C
+        at t <= day, minus departures and deaths in (t, day]."""
+        i = np.searchsorted(self.count_days, days, side="right") - 1
+        known = i >= 0
+        if not len(self.count_days):
+            return known, np.zeros(len(days), dtype=np.int64)
+        j = np.maximum(i, 0)
+        t = self.count_days[j]
+        flows = (_cum_at(self.dep_days, self.dep_cum, days) - _cum_at(self.dep_days, self.dep_cum, t)
+                 + _cum_at(self.death_days, self.death_cum, days) - _cum_at(self.death_days, self.death_cum, t))
+        return known, self.count_values[j] - flows
 
     def residents(self, day: str) -> int | None:
-        latest = self.latest_count(day)
-        if latest is None:
-            return None
-        t, c = latest
-        return c - self.departed_between(t, day) - self.deaths_between(t, day)
+        known, value = self.residents_at(np.array([_day(day)]))
+        return int(value[0]) if known[0] else None
+
+    def unexplained_upto(self, day: int) -> int:
+        """The sum of unexplained_change over the intervals up to `day` (a day number). The intervals
+        partition (t_first, t_last], so the sum is (c_last - c_first) + the flows in that span."""
+        k = int(np.searchsorted(self.count_days, day, side="right"))
+        if k < 2:
+            return 0
+        first, last = self.count_days[0], self.count_days[k - 1]
+        flows = (_cum_at(self.dep_days, self.dep_cum, last) - _cum_at(self.dep_days, self.dep_cum, first)
+                 + _cum_at(self.death_days, self.death_cum, last) - _cum_at(self.death_days, self.death_cum, first))
+        return int(self.count_values[k - 1] - self.count_values[0] + flows)
 
     def intervals(self, day: str) -> list[dict]:
         """Consecutive population counts up to `day`, each with the flows between them."""
-        out = []
-        dates = [d for d in self.count_dates if d <= day]
-        for t1, t2 in zip(dates, dates[1:], strict=False):
-            c1, c2 = self.counts[t1], self.counts[t2]
-            dep = self.departed_between(t1, t2)
-            deaths = self.deaths_between(t1, t2)
-            out.append({
-                "site": self.name, "start": t1, "end": t2, "count_start": c1, "count_end": c2,
-                "departures": dep, "deaths": deaths, "unexplained_change": (c2 - c1) + dep + deaths,
-            })
-        return out
+        k = int(np.searchsorted(self.count_days, _day(day), side="right"))
+        if k < 2:
+            return []
+        t = self.count_days[:k]
+        c = self.count_values[:k]
+        dep = np.diff(_cum_at(self.dep_days, self.dep_cum, t))
+        deaths = np.diff(_cum_at(self.death_days, self.death_cum, t))
+        change = np.diff(c) + dep + deaths
+        dates = _iso(t)
+        return [
+            {"site": self.name, "start": str(dates[n]), "end": str(dates[n + 1]), "count_start": int(c[n]),
+             "count_end": int(c[n + 1]), "departures": int(dep[n]), "deaths": int(deaths[n]),
+             "unexplained_change": int(change[n])}
+            for n in range(k - 1)
+        ]
 
 
 def resolve_sites(conn: sqlite3.Connection, site: str | list[str] | None) -> list[tuple[int, str]]:
@@ -126,41 +180,77 @@ def _in(ids: list[int]) -> str:
     return ",".join(str(int(i)) for i in ids) or "NULL"
 
 
+class Loaded(list):
+    """What load_sites returns: each site's Site, in the order asked (a plain list to its callers), and
+    the departures per host country and date of those sites together, read on first use and then kept,
+    so that figures at several dates (a figure and its change over 30 days) read them once."""
+
+    def __init__(self, sites: list[Site], ids: list[int]) -> None:
+        super().__init__(sites)
+        self.ids = ids
+        self.country_flows: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def _per_site(conn: sqlite3.Connection, sql: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """site_id -> (day numbers, cumulative sums) from rows (site_id, date, amount) ordered by site and date."""
+    rows = conn.execute(sql).fetchall()
+    if not rows:
+        return {}
+    site_ids, dates, amounts = zip(*rows, strict=True)
+    sid = np.array(site_ids, dtype=np.int64)
+    days, values = _days(dates), np.array(amounts, dtype=np.int64)
+    cuts = np.flatnonzero(np.diff(sid)) + 1
+    return {int(s[0]): (d, np.cumsum(v)) for s, d, v in zip(np.split(sid, cuts), np.split(days, cuts),
+                                                            np.split(values, cuts), strict=True)}
+
+
 def load_sites(conn: sqlite3.Connection, sites: list[tuple[int, str]]) -> list[Site]:
-    """Aggregates of each site, in SQL: totals per source and date, departures and deaths per date."""
+    """Aggregates of each site, summed in SQL (totals per source and date, departures and deaths per date)
+    and turned into arrays: one pass over each table, whatever the number of sites."""
     by_id = {i: Site(i, n) for i, n in sites}
-    ids = _in(list(by_id))
-    for site_id, date, source, total in conn.execute(
-        f"SELECT site_id, date, source, sum(residents) FROM population_counts WHERE site_id IN ({ids}) "
-        "GROUP BY site_id, date, source ORDER BY site_id, date"
-    ):
-        by_id[site_id].count_sources.setdefault(date, {})[source] = total
-    for s in by_id.values():
-        s.count_dates = sorted(s.count_sources)
-        s.counts = {d: median_half_up(list(v.values())) for d, v in s.count_sources.items()}
-    for site_id, date, people in conn.execute(
-        f"SELECT site_id, date, sum(people) FROM transfers WHERE stage = 'departed' AND site_id IN ({ids}) "
-        "GROUP BY site_id, date ORDER BY site_id, date"
-    ):
-        s = by_id[site_id]
-        s.dep_dates.append(date)
-        s.dep_cum.append((s.dep_cum[-1] if s.dep_cum else 0) + people)
-    deaths: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for site_id, date, n in conn.execute(
-        f"SELECT site_id, date, sum(killed) FROM incidents WHERE killed > 0 AND site_id IN ({ids}) GROUP BY site_id, date "
+    ids = list(by_id)
+    loaded = Loaded(list(by_id.values()), ids)
+    where = f"site_id IN ({_in(ids)})"
+    rows = conn.execute(
+        f"SELECT site_id, date, source, sum(residents) FROM population_counts WHERE {where} "
+        "GROUP BY site_id, date, source ORDER BY site_id, date, source"
+    ).fetchall()
+    if rows:
+        site_ids, dates, sources, totals = zip(*rows, strict=True)
+        sid, days, total = np.array(site_ids, dtype=np.int64), _days(dates), np.array(totals, dtype=np.int64)
+        first = np.ones(len(sid), dtype=bool)  # the first row of each (site, date)
+        first[1:] = (sid[1:] != sid[:-1]) | (days[1:] != days[:-1])
+        starts = np.flatnonzero(first)
+        sizes = np.diff(np.append(starts, len(sid)))
+        group = np.cumsum(first) - 1
+        ordered = total[np.lexsort((total, group))]  # each date's totals, smallest first
+        # The median of the sources' totals, rounded half up (away from zero, as Decimal's ROUND_HALF_UP):
+        # twice the median is the sum of the two middle totals (one total twice when their number is odd).
+        twice = ordered[starts + (sizes - 1) // 2] + ordered[starts + sizes // 2]
+        headline = np.where(twice >= 0, (twice + 1) // 2, -((1 - twice) // 2))
+        low, high = np.minimum.reduceat(total, starts), np.maximum.reduceat(total, starts)
+        group_sid = sid[starts]
+        for s in loaded:
+            a, b = np.searchsorted(group_sid, s.id), np.searchsorted(group_sid, s.id, side="right")
+            r0, r1 = np.searchsorted(sid, s.id), np.searchsorted(sid, s.id, side="right")
+            s.count_days, s.count_values = days[starts[a:b]], headline[a:b]
+            s.count_low, s.count_high, s.count_n = low[a:b], high[a:b], sizes[a:b]
+            s.rows_day, s.rows_source, s.rows_total = days[r0:r1], list(sources[r0:r1]), total[r0:r1]
+    departures = _per_site(conn, (
+        f"SELECT site_id, date, sum(people) FROM transfers WHERE stage = 'departed' AND {where} "
+        "GROUP BY site_id, date ORDER BY site_id, date"))
+    deaths = _per_site(conn, (
+        f"SELECT site_id, day, sum(n) FROM ("
+        f"SELECT site_id, date AS day, killed AS n FROM incidents WHERE killed > 0 AND {where} "
         "UNION ALL "
-        f"SELECT site_id, coalesce(date, request_date), sum(patients) FROM medical_evacuations "
-        f"WHERE outcome = 'died' AND patients > 0 AND site_id IN ({ids}) GROUP BY site_id, coalesce(date, request_date)"
-    ):
-        deaths[site_id][date] += n
-    for site_id, per_day in deaths.items():
-        s = by_id[site_id]
-        total = 0
-        for d in sorted(per_day):
-            total += per_day[d]
-            s.death_dates.append(d)
-            s.death_cum.append(total)
-    return list(by_id.values())
+        f"SELECT site_id, coalesce(date, request_date), patients FROM medical_evacuations "
+        f"WHERE outcome = 'died' AND patients > 0 AND {where}"
+        ") GROUP BY site_id, day ORDER BY site_id, day"))
+    for site_id, (days, cum) in departures.items():
+        by_id[site_id].dep_days, by_id[site_id].dep_cum = days, cum
+    for site_id, (days, cum) in deaths.items():
+        by_id[site_id].death_days, by_id[site_id].death_cum = days, cum
+    return loaded
 
 
 def default_as_of(conn: sqlite3.Connection, ids: list[int]) -> dt.date | None:
@@ -176,15 +266,32 @@ def default_as_of(conn: sqlite3.Connection, ids: list[int]) -> dt.date | None:
     return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
 
-def _by_country(conn: sqlite3.Connection, ids: list[int], day: str) -> dict[str, int]:
-    return {
-        country: int(people)
-        for country, people in conn.execute(
-            f"SELECT host_country, sum(people) FROM transfers WHERE stage = 'departed' AND site_id IN ({_in(ids)}) "
-            "AND date <= ? GROUP BY host_country ORDER BY sum(people) DESC, host_country",
-            (day,),
-        )
-    }
+def _country_flows(conn: sqlite3.Connection, ids: list[int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """host_country -> (day numbers, cumulative departed people) of the sites together."""
+    rows = conn.execute(
+        f"SELECT host_country, date, sum(people) FROM transfers WHERE stage = 'departed' AND site_id IN ({_in(ids)}) "
+        "GROUP BY host_country, date ORDER BY host_country, date"
+    ).fetchall()
+    if not rows:
+        return {}
+    countries, dates, people = zip(*rows, strict=True)
+    days, values = _days(dates), np.array(people, dtype=np.int64)
+    starts = [0, *(i for i in range(1, len(countries)) if countries[i] != countries[i - 1]), len(countries)]
+    return {countries[a]: (days[a:b], np.cumsum(values[a:b])) for a, b in zip(starts, starts[1:], strict=False)}
+
+
+def _by_country(conn: sqlite3.Connection, loaded: list[Site], ids: list[int], day: str) -> dict[str, int]:
+    """Departed people per host country up to `day`, largest first (a country with departures on or before
+    the day is listed even when they add up to 0)."""
+    if isinstance(loaded, Loaded) and loaded.ids == list(ids):
+        if loaded.country_flows is None:
+            loaded.country_flows = _country_flows(conn, ids)
+        flows = loaded.country_flows
+    else:
+        flows = _country_flows(conn, ids)
+    n = _day(day)
+    totals = [(country, int(_cum_at(days, cum, n))) for country, (days, cum) in flows.items() if days[0] <= n]
+    return dict(sorted(totals, key=lambda item: (-item[1], item[0])))
 
 
 def summary(conn: sqlite3.Connection, site: str | list[str] | None = None, as_of: dt.date | str | None = None) -> dict:
@@ -210,13 +317,13 @@ def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, 
                ids: list[int]) -> dict:
     """The headline figures at `day_date` from already loaded site aggregates."""
     day = day_date.isoformat()
-    window_start = (day_date - dt.timedelta(days=WINDOW_DAYS)).isoformat()
+    n, window_start = _day(day), _day(day) - WINDOW_DAYS
     baselines = [s.baseline for s in loaded if s.baseline is not None]
     residents_each = [r for s in loaded if (r := s.residents(day)) is not None]
-    relocated = sum(s.departed_upto(day) for s in loaded)
-    recent = sum(s.departed_between(window_start, day) for s in loaded)
-    deaths = sum(s.deaths_upto(day) for s in loaded)
-    unexplained = sum(i["unexplained_change"] for s in loaded for i in s.intervals(day))
+    relocated = sum(int(_cum_at(s.dep_days, s.dep_cum, n)) for s in loaded)
+    recent = relocated - sum(int(_cum_at(s.dep_days, s.dep_cum, window_start)) for s in loaded)
+    deaths = sum(int(_cum_at(s.death_days, s.death_cum, n)) for s in loaded)
+    unexplained = sum(s.unexplained_upto(n) for s in loaded)
     baseline = sum(baselines) if baselines else None
     residents = sum(residents_each) if residents_each else None
     percent = float(round_half_up(Decimal(100 * relocated) / baseline, 1)) if baseline else None
@@ -230,7 +337,7 @@ def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, 
         "baseline_population": baseline,
         "residents": residents,
         "relocated_total": int(relocated),
-        "relocated_by_country": _by_country(conn, ids, day),
+        "relocated_by_country": _by_country(conn, loaded, ids, day),
         "percent_relocated": percent,
         "departures_last_90_days": int(recent),
         "projected_completion": projected,
@@ -252,27 +359,41 @@ def reconciliation(conn: sqlite3.Connection, site: str | list[str] | None = None
 def residents_series(loaded: list[Site], as_of: dt.date) -> list[tuple[str, int]]:
     """The residents estimate of the sites together on every date something changed, up to `as_of`
     (a step line: each count, then minus departures and deaths until the next count)."""
-    day = as_of.isoformat()
-    dates = sorted({d for s in loaded for d in (*s.count_dates, *s.dep_dates, *s.death_dates) if d <= day} | {day})
-    out = []
-    for d in dates:
-        values = [r for s in loaded if (r := s.residents(d)) is not None]
-        if values:
-            out.append((d, int(sum(values))))
-    return out
-
-
-def count_points(loaded: list[Site]) -> list[dict]:
-    """Every population count as reported: site, date, source, total; plus the headline (median) and range."""
-    out = []
+    day = _day(as_of)
+    days = np.concatenate([np.array([day], dtype=np.int64)]
+                          + [d for s in loaded for d in (s.count_days, s.dep_days, s.death_days)])
+    days = np.unique(days[days <= day])
+    total = np.zeros(len(days), dtype=np.int64)
+    counted = np.zeros(len(days), dtype=bool)  # some site has a count on or before the day
     for s in loaded:
-        for d in s.count_dates:
-            per_source = s.count_sources[d]
-            for source, total in per_source.items():
-                out.append({"site": s.name, "date": d, "source": source, "residents": int(total),
-                            "headline": s.counts[d], "low": min(per_source.values()),
-                            "high": max(per_source.values()), "sources": len(per_source)})
-    return out
+        known, residents = s.residents_at(days)
+        total += np.where(known, residents, 0)
+        counted |= known
+    return list(zip(_iso(days[counted]).tolist(), total[counted].tolist(), strict=True))
+
+
+COUNT_POINTS = ["site", "date", "source", "residents", "headline", "low", "high", "sources"]
+
+
+def count_points(loaded: list[Site]):
+    """Every population count as reported, as a pandas DataFrame with the columns COUNT_POINTS: site,
+    date, source, its total (residents); and the date's headline (median), range and number of sources."""
+    import pandas as pd
+
+    parts = [s for s in loaded if len(s.rows_day)]
+    if not parts:
+        return pd.DataFrame(columns=COUNT_POINTS)
+    at = [np.searchsorted(s.count_days, s.rows_day) for s in parts]  # each row's count day
+    return pd.DataFrame({
+        "site": np.repeat(np.array([s.name for s in parts], dtype=object), [len(s.rows_day) for s in parts]),
+        "date": _iso(np.concatenate([s.rows_day for s in parts])).astype(object),
+        "source": np.array([src for s in parts for src in s.rows_source], dtype=object),
+        "residents": np.concatenate([s.rows_total for s in parts]),
+        "headline": np.concatenate([s.count_values[i] for s, i in zip(parts, at, strict=True)]),
+        "low": np.concatenate([s.count_low[i] for s, i in zip(parts, at, strict=True)]),
+        "high": np.concatenate([s.count_high[i] for s, i in zip(parts, at, strict=True)]),
+        "sources": np.concatenate([s.count_n[i] for s, i in zip(parts, at, strict=True)]),
+    }, columns=COUNT_POINTS)
 
 
 # ---------------------------------------------------------------- the dashboard's figures

@@ -1,0 +1,95 @@
+"""metrics.py's arrays give exactly the figures of the plain, date-by-date reading (metrics_reference.py) on
+random databases: several sources per date, deaths from incidents and medical evacuations, submissions,
+empty sites, as-of dates before, inside and after the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from metrics_reference import count_points as ref_count_points
+from metrics_reference import figures_at as ref_figures_at
+from metrics_reference import load_sites as ref_load_sites
+from metrics_reference import residents_series as ref_residents_series
+
+from resettle import db, importing, metrics
+
+SITES = ["Alpha", "Beta", "Gamma", "Delta"]
+
+
+def _date(rng: random.Random) -> str:
+    return (dt.date(2015, 1, 1) + dt.timedelta(days=rng.randint(0, 400))).isoformat()
+
+
+def _write(path, header: str, lines: list[str]) -> None:
+    path.write_text(header + "\n" + "".join(line + "\n" for line in lines))
+
+
+def _random_db(tmp_path, seed: int):
+    rng = random.Random(seed)
+    sites = SITES[: rng.randint(1, len(SITES))]
+    counted = [s for s in sites if rng.random() < 0.85]  # some sites have no count at all
+    population = []
+    for site in counted:
+        for _ in range(rng.randint(1, 8)):
+            day = _date(rng)
+            for source in rng.sample(["UNHCR", "IOM", "Camp", "NGO"], rng.randint(1, 3)):
+                for origin in rng.sample(["IRN", "SYR", ""], rng.randint(1, 2)):  # rows of one source add up
+                    population.append(f"{site},{day},{rng.randint(0, 900)},{origin},{source}")
+    transfers = [f"{rng.choice(sites)},{_date(rng)},{rng.choice(['ALB', 'DEU', 'FIN', 'USA'])},{rng.randint(0, 60)},"
+                 f"{rng.choice(['departed', 'departed', 'submitted', 'accepted', ''])}" for _ in range(rng.randint(0, 60))]
+    incidents = [f"{rng.choice(sites)},{_date(rng)},{rng.choice(['', '0', '3', '12'])}" for _ in range(rng.randint(0, 10))]
+    medevacs = []
+    for _ in range(rng.randint(0, 12)):
+        request = _date(rng)
+        date = "" if rng.random() < 0.3 else (dt.date.fromisoformat(request) + dt.timedelta(days=rng.randint(0, 30))).isoformat()
+        medevacs.append(f"{rng.choice(sites)},{date},{request},{rng.randint(0, 3)},{rng.choice(['died', 'returned', 'pending'])}")
+    path = tmp_path / f"random-{seed}.db"
+    db.init(path)
+    files = {
+        "population": ("site,date,residents,origin_country,source", population),
+        "transfers": ("site,date,host_country,people,stage", transfers),
+        "incidents": ("site,date,killed", incidents),
+        "medevacs": ("site,date,request_date,patients,outcome", medevacs),
+    }
+    for kind, (header, lines) in files.items():
+        if lines:
+            _write(tmp_path / f"{kind}-{seed}.csv", header, lines)
+            importing.import_file(path, kind, tmp_path / f"{kind}-{seed}.csv")
+    return path
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_arrays_agree_with_the_plain_reading(tmp_path, seed):
+    conn = db.connect(_random_db(tmp_path, seed))
+    try:
+        every = metrics.resolve_sites(conn, None)
+        rng = random.Random(seed)
+        choices = [every, every[:1], every[1:], rng.sample(every, len(every))]
+        for chosen in choices:
+            ids = [i for i, _ in chosen]
+            fast, plain = metrics.load_sites(conn, chosen), ref_load_sites(conn, chosen)
+            latest = metrics.default_as_of(conn, ids) or dt.date(2015, 6, 1)
+            days = [latest, latest - dt.timedelta(days=30), dt.date(2014, 12, 31), dt.date(2015, 3, 1),
+                    dt.date(2016, 6, 1)]
+            for day in days:
+                assert metrics.figures_at(conn, fast, day, None, ids) == ref_figures_at(conn, plain, day, None, ids)
+                assert metrics.residents_series(fast, day) == ref_residents_series(plain, day)
+                assert [i for s in fast for i in s.intervals(day.isoformat())] == [
+                    i for s in plain for i in s.intervals(day.isoformat())]
+            points = metrics.count_points(fast)
+            assert list(points.columns) == metrics.COUNT_POINTS
+            assert points.to_dict("records") == ref_count_points(plain)
+    finally:
+        conn.close()
+
+
+def test_figures_are_plain_ints(tiny_conn):
+    """JSON integers, not numpy ones: every figure and every series value is a Python int."""
+    s = metrics.summary(tiny_conn)
+    assert all(type(s[k]) is int for k in ("baseline_population", "residents", "relocated_total",
+                                            "departures_last_90_days", "deaths_recorded", "unexplained_change"))
+    assert all(type(v) is int for v in s["relocated_by_country"].values())
+    loaded = metrics.load_sites(tiny_conn, metrics.resolve_sites(tiny_conn, None))
+    assert all(type(d) is str and type(r) is int for d, r in metrics.residents_series(loaded, dt.date(2020, 7, 1)))
