@@ -105,7 +105,12 @@ def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None =
     }
 
 
-def overview_figures(info: dict) -> dict[str, go.Figure]:
+def colours(conn: sqlite3.Connection) -> dict[str, str]:
+    """One colour per host country of the database, the same on every chart (charts.colour_map)."""
+    return charts.colour_map(queries.host_countries_ranked(conn))
+
+
+def overview_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     if info["empty"]:
         return {}
     s = info["summary"]
@@ -115,7 +120,7 @@ def overview_figures(info: dict) -> dict[str, go.Figure]:
             projection=info["projection"], x_range=info["x_range"]),
         "cumulative_relocations": charts.cumulative_relocations(
             info["cumulative"], info["pledges"], s["baseline_population"], s["as_of"], info["relocation_sources"],
-            x_range=info["x_range"]),
+            x_range=info["x_range"], colours=colours),
     }
 
 
@@ -136,14 +141,16 @@ def relocation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     }
 
 
-def relocation_figures(info: dict) -> dict[str, go.Figure]:
+def relocation_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     as_of, out = info["as_of"], {}
     if not info["per_month"].empty:
-        out["departures_per_month"] = charts.departures_per_month(info["per_month"], as_of, info["sources"])
+        out["departures_per_month"] = charts.departures_per_month(info["per_month"], as_of, info["sources"],
+                                                                  colours=colours)
     if not info["pledged"].empty:
-        out["pledged_vs_departed"] = charts.pledged_vs_departed(info["pledged"], as_of, info["pledge_sources"])
+        out["pledged_vs_departed"] = charts.pledged_vs_departed(info["pledged"], as_of, info["pledge_sources"],
+                                                                colours=colours)
     if not info["stages"].empty:
-        out["stages"] = charts.stages(info["stages"], as_of, info["sources"])
+        out["stages"] = charts.stages(info["stages"], as_of, info["sources"], colours=colours)
     return out
 
 
@@ -162,7 +169,7 @@ def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     }
 
 
-def medical_figures(info: dict) -> dict[str, go.Figure]:
+def medical_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     as_of, out = info["as_of"], {}
     if info["per_month"].empty:
         return out
@@ -189,7 +196,7 @@ def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     }
 
 
-def incidents_figures(info: dict) -> dict[str, go.Figure]:
+def incidents_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     as_of, out = info["as_of"], {}
     if not info["incidents"].empty:
         out["incidents_timeline"] = charts.incidents_timeline(info["incidents"], as_of, info["sources"])
@@ -216,7 +223,7 @@ def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     }
 
 
-def reconciliation_figures(info: dict) -> dict[str, go.Figure]:
+def reconciliation_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     if info["intervals"].empty:
         return {}
     return {"reconciliation": charts.reconciliation(info["intervals"], info["as_of"], info["sources"])}
@@ -224,7 +231,8 @@ def reconciliation_figures(info: dict) -> dict[str, go.Figure]:
 
 # ---------------------------------------------------------------- every page
 
-BUILDERS: dict[str, tuple[Callable[..., dict], Callable[[dict], dict[str, go.Figure]]]] = {
+# Page -> (its data from the database, its figures from that data and the host countries' colours).
+BUILDERS: dict[str, tuple[Callable[..., dict], Callable[..., dict[str, go.Figure]]]] = {
     "overview": (overview_data, overview_figures),
     "relocation": (relocation_data, relocation_figures),
     "medical": (medical_data, medical_figures),
@@ -238,15 +246,15 @@ def page_data(conn: sqlite3.Connection, scope: Scope) -> dict[str, dict]:
     return {page: gather(conn, scope) for page, (gather, _) in BUILDERS.items()}
 
 
-def figures_from(data: dict[str, dict]) -> dict[str, go.Figure]:
+def figures_from(data: dict[str, dict], colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     """Every chart the pages would draw from `page_data`, by name, in the pages' order."""
     out: dict[str, go.Figure] = {}
     for page, (_, draw) in BUILDERS.items():
-        out.update(draw(data[page]))
+        out.update(draw(data[page], colours))
     return out
 
 
 def build_all(conn: sqlite3.Connection, scope: Scope) -> dict[str, go.Figure]:
     """Every dashboard chart for the scope, by stable name ("remaining_population", ...). A chart the
     pages leave out for want of data (no medical evacuations, no stages) is left out here too."""
-    return figures_from(page_data(conn, scope))
+    return figures_from(page_data(conn, scope), colours(conn))

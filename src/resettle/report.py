@@ -79,7 +79,8 @@ def briefing(conn: sqlite3.Connection, scope: Scope, *, label: str | None = None
     columns, rows = export.sources_table(conn, scope)
     return Briefing(scope=scope, label=figures.site_label(scope, label), data=data,
                     made_at=(made_at or dt.datetime.now(dt.UTC)).replace(microsecond=0),
-                    figures=figures.figures_from(data), sources=pd.DataFrame(rows, columns=columns))
+                    figures=figures.figures_from(data, figures.colours(conn)),
+                    sources=pd.DataFrame(rows, columns=columns))
 
 
 # ---------------------------------------------------------------- HTML
@@ -379,11 +380,12 @@ def bundle_members(figure_names: list[str]) -> list[str]:
     return names
 
 
-def write_bundle(db_path: Path, out: Path, *, sites: list[str] | None = None, as_of: str | None = None,
+def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...] | None = None,
+                 as_of: str | None = None, start: str | None = None, host_countries: tuple[str, ...] = (),
                  size: export.Size = export.SLIDE) -> tuple[Path, list[str]]:
     """A zip of the briefing (HTML and PDF), every chart as PNG and SVG, the data as CSV, XLSX and HXL,
-    and a consistent copy of the database; everything made from that copy. Returns the zip and its
-    members."""
+    and a consistent copy of the database; everything made from that copy, for the sites, as-of date,
+    start date and host countries given (the pages' filters). Returns the zip and its members."""
     out = Path(out)
     if out.suffix.lower() != ".zip":
         raise UsageError(f"{out.name}: the bundle is FILE.zip")
@@ -394,8 +396,8 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | None = None, as
         copy = db.backup(db_path, Path(tmp) / BUNDLE_DB)
         conn = sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            scope = queries.scope(conn, sites, end=as_of)
-            b = briefing(conn, scope, label=None if not sites else ", ".join(n for _, n in scope.sites))
+            scope = queries.scope(conn, list(sites or ()), start, as_of, host_countries)
+            b = briefing(conn, scope)
             files: dict[str, bytes] = {"report.html": html_report(b).encode("utf-8"), "report.pdf": pdf_report(b)}
             for name, fig in b.figures.items():
                 for fmt in ("png", "svg"):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from .. import export
 from ..errors import ResettleError
 from . import data
 
@@ -35,8 +36,35 @@ def delta(value, unit: str = "", colour: str = "normal") -> dict:
     return {"delta": f"{text}{unit}", "delta_color": colour, "delta_description": CHANGE_NOTE}
 
 
-def chart(fig, key: str) -> None:
+DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("pdf", "PDF"), ("html", "HTML"))
+
+
+def chart(fig, key: str, *, name: str | None = None, view=None) -> None:
+    """A chart; with its name (figures.PAGES) and the view, a download of it under it."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    if name is not None and view is not None:
+        downloads(fig, name, view, key)
+
+
+def downloads(fig, name: str, view, key: str) -> None:
+    """The chart as PNG, SVG, PDF or interactive HTML, each made when its button is pressed (PNG, SVG and
+    PDF by the shared browser; without one, a line says how to get one and HTML still works)."""
+    static = export.static_available()
+    size = export.SLIDE
+    with st.popover("Download chart", key=f"{key}_downloads"):
+        st.caption(f"With its title, units, as-of date and sources, at {size.width}x{size.height} px "
+                   f"(PNG at {size.scale:g}x). HTML is the interactive chart; it works offline.")
+        cells = st.columns(len(DOWNLOADS))
+        for cell, (fmt, label) in zip(cells, DOWNLOADS, strict=True):
+            if fmt in export.STATIC_FORMATS and not static:
+                continue
+            stem = f"{name}_as_of_{view.as_of}" if view.as_of else name
+            cell.download_button(label, data.chart_file(view, name, fmt, fig), file_name=f"{stem}.{fmt}",
+                                 mime=export.MIME[fmt], key=f"{key}_{fmt}", on_click="ignore")
+        if not static:
+            st.caption(export.NO_BROWSER)
+
+
 
 
 def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):

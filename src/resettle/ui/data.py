@@ -2,27 +2,25 @@
 import or an undo shows at once. A connection is opened per query (sqlite3 connections are per thread).
 
 Each public function reads the change counter (`version()`) and calls a cached function keyed by it and
-by the view; the work itself is in the library (metrics, queries, importing, preview).
+by the view; the work itself is in the library (figures, metrics, queries, export, report, importing,
+preview).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from .. import charts, db, importing, metrics, preview, queries, sample
+from .. import db, export, figures, importing, metrics, preview, queries, report, sample
 from ..records import KINDS
 
 CACHE = {"show_spinner": False, "max_entries": 64}
-# What a browser can draw quickly: beyond these, a chart shows a selection and says so.
-COUNT_POINTS_MAX = 3000
-INCIDENT_MARKERS_MAX = 300
-INTERVALS_MAX = 2000
 
 
 def db_path() -> Path:
@@ -46,10 +44,6 @@ def version() -> tuple:
 
 def _scope(conn, view) -> queries.Scope:
     return queries.scope(conn, view.sites, view.start, view.end, view.host_countries)
-
-
-def _range(view) -> tuple[str | None, str | None]:
-    return (view.start.isoformat() if view.start else None, view.end.isoformat() if view.end else None)
 
 
 # ---------------------------------------------------------------- filters
@@ -88,11 +82,11 @@ def host_countries() -> list[str]:
 @st.cache_data(**CACHE)
 def _colours(version: tuple) -> dict[str, str]:
     with connection() as conn:
-        return charts.colour_map(queries.host_countries_ranked(conn))
+        return figures.colours(conn)
 
 
 def colours() -> dict[str, str]:
-    """One colour per host country of the database, the same on every chart (charts.colour_map)."""
+    """One colour per host country of the database, the same on every chart (figures.colours)."""
     return _colours(version())
 
 
@@ -114,74 +108,19 @@ def date_bounds(sites: tuple[str, ...]) -> tuple[dt.date | None, dt.date | None]
 @st.cache_data(**CACHE)
 def _overview(version: tuple, view) -> dict:
     with connection() as conn:
-        scope = _scope(conn, view)
-        chosen = list(scope.sites)
-        ids = scope.site_ids
-        label = chosen[0][1] if len(view.sites) == 1 else (", ".join(view.sites) if view.sites else None)
-        if scope.end is None:
-            return {"summary": metrics.summary(conn, list(view.sites) or None), "changes": {}, "sources": [],
-                    "empty": True}
-        day = dt.date.fromisoformat(scope.end)
-        loaded = metrics.load_sites(conn, chosen)
-        now = metrics.figures_at(conn, loaded, day, label, ids)
-        before = metrics.figures_at(conn, loaded, day - dt.timedelta(days=metrics.CHANGE_DAYS), label, ids)
-        changes = metrics.changes(now, before)
-        if view.host_countries:
-            changes["relocated_to"] = metrics.relocated_to(now, view.host_countries) - metrics.relocated_to(
-                before, view.host_countries)
-        counts = pd.DataFrame(metrics.count_points(loaded),
-                              columns=["site", "date", "source", "residents", "headline", "low", "high", "sources"])
-        counts = counts[counts["date"] <= scope.end]
-        notes = []
-        if len(counts) > COUNT_POINTS_MAX:
-            notes.append(f"{len(counts):,} population counts: too many to mark one by one (the line is their "
-                         "estimate); pick fewer sites to see each count and its source.")
-            counts = counts.iloc[0:0]
-        incidents, total = queries.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
-        if total > len(incidents):
-            notes.append(f"The {len(incidents):,} incidents with the most people killed and wounded are marked, of "
-                         f"{total:,}; the Incidents page lists them all.")
-        return {
-            "notes": notes,
-            "empty": False,
-            "summary": now,
-            "changes": changes,
-            "relocated_to": metrics.relocated_to(now, view.host_countries) if view.host_countries else None,
-            "sources": queries.sources_behind(conn, scope),
-            "estimate": pd.DataFrame(metrics.residents_series(loaded, day), columns=["date", "residents"]),
-            "counts": counts,
-            "incidents": incidents,
-            "projection": {"from": now["as_of"], "residents": now["residents"], "to": now["projected_completion"],
-                           "recent": now["departures_last_90_days"]},
-            "cumulative": queries.cumulative_relocations(conn, scope),
-            "pledges": queries.cumulative_pledges(conn, scope),
-            "relocation_sources": sorted(set(queries.sources(conn, "transfers", scope, from_start=False))
-                                         | set(queries.sources(conn, "pledges", scope, from_start=False))),
-            "x_range": _range(view),
-        }
+        return figures.overview_data(conn, _scope(conn, view))
 
 
 def overview(view) -> dict:
     """Headline figures at D and their change over 30 days, the sources behind them, and the overview's
-    chart data."""
+    chart data (figures.overview_data: the exports draw from the same)."""
     return _overview(version(), view)
 
 
 @st.cache_data(**CACHE)
 def _relocation(version: tuple, view) -> dict:
     with connection() as conn:
-        scope = _scope(conn, view)
-        per_month = queries.departures_per_month(conn, scope)
-        return {
-            "as_of": scope.end,
-            "per_month": per_month,
-            "table": queries.departures_table(per_month),
-            "pledged": queries.pledged_vs_departed(conn, scope),
-            "stages": queries.stages(conn, scope),
-            "sources": queries.sources(conn, "transfers", scope),
-            "pledge_sources": sorted(set(queries.sources(conn, "transfers", scope, from_start=False))
-                                     | set(queries.sources(conn, "pledges", scope, from_start=False))),
-        }
+        return figures.relocation_data(conn, _scope(conn, view))
 
 
 def relocation(view) -> dict:
@@ -191,16 +130,7 @@ def relocation(view) -> dict:
 @st.cache_data(**CACHE)
 def _medical(version: tuple, view) -> dict:
     with connection() as conn:
-        scope = _scope(conn, view)
-        return {
-            "as_of": scope.end,
-            "figures": queries.medical_access(conn, scope),
-            "deaths_recorded": queries.deaths_recorded(conn, scope),
-            "per_month": queries.medevacs_per_month(conn, scope),
-            "waits": queries.waiting_days(conn, scope),
-            "open": queries.open_requests(conn, scope),
-            "sources": queries.sources(conn, "medevacs", scope),
-        }
+        return figures.medical_data(conn, _scope(conn, view))
 
 
 def medical(view) -> dict:
@@ -210,17 +140,7 @@ def medical(view) -> dict:
 @st.cache_data(**CACHE)
 def _incidents(version: tuple, view) -> dict:
     with connection() as conn:
-        scope = _scope(conn, view)
-        return {
-            "as_of": scope.end,
-            "totals": queries.incident_totals(conn, scope),
-            "incidents": queries.incidents(conn, scope),
-            "deaths": queries.cumulative_deaths(conn, scope),
-            "sources": queries.sources(conn, "incidents", scope),
-            "death_sources": sorted(set(queries.sources(conn, "incidents", scope, from_start=False))
-                                    | set(queries.sources(conn, "medevacs", scope, from_start=False))),
-            "x_range": _range(view),
-        }
+        return figures.incidents_data(conn, _scope(conn, view))
 
 
 def incidents(view) -> dict:
@@ -230,22 +150,56 @@ def incidents(view) -> dict:
 @st.cache_data(**CACHE)
 def _reconciliation(version: tuple, view) -> dict:
     with connection() as conn:
-        scope = _scope(conn, view)
-        intervals, total = queries.reconciliation(conn, scope)
-        shown = queries.largest_discrepancies(intervals, INTERVALS_MAX)
-        return {
-            "as_of": scope.end,
-            "intervals": shown,
-            "note": (f"{len(intervals):,} intervals in this range, {int(intervals['discrepancy'].sum()):,} of them "
-                     f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
-                     "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
-            "unexplained_change": total,
-            "sources": queries.sources(conn, "population", scope, from_start=False),
-        }
+        return figures.reconciliation_data(conn, _scope(conn, view))
 
 
 def reconciliation(view) -> dict:
     return _reconciliation(version(), view)
+
+
+# ---------------------------------------------------------------- downloads
+# Made when the button is pressed (st.download_button's data as a callable), cached per view.
+
+FILES = {"show_spinner": False, "max_entries": 16}
+
+
+@st.cache_data(**FILES)
+def _chart_file(version: tuple, view, name: str, fmt: str, _fig) -> bytes:
+    return export.chart_bytes(_fig, fmt)
+
+
+def chart_file(view, name: str, fmt: str, fig) -> Callable[[], bytes]:
+    """The chart on the page as a file, made on demand: PNG, SVG, PDF (the shared browser) or HTML."""
+    key = version()
+    return lambda: _chart_file(key, view, name, fmt, fig)
+
+
+@st.cache_data(**FILES)
+def _briefing(version: tuple, view, fmt: str) -> bytes:
+    with connection() as conn:
+        b = report.briefing(conn, _scope(conn, view))
+    return report.html_report(b).encode("utf-8") if fmt == "html" else report.pdf_report(b)
+
+
+def briefing(view, fmt: str) -> Callable[[], bytes]:
+    """The briefing report of the view (HTML or PDF), made on demand."""
+    key = version()
+    return lambda: _briefing(key, view, fmt)
+
+
+@st.cache_data(**FILES)
+def _bundle(version: tuple, view) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="resettle-page-") as tmp:
+        path, _ = report.write_bundle(db_path(), Path(tmp) / "bundle.zip", sites=view.sites,
+                                      as_of=view.as_of, start=view.start.isoformat() if view.start else None,
+                                      host_countries=view.host_countries)
+        return path.read_bytes()
+
+
+def bundle(view) -> Callable[[], bytes]:
+    """The bundle of the view (report, charts, data, a copy of the database), made on demand."""
+    key = version()
+    return lambda: _bundle(key, view)
 
 
 @st.cache_data(**CACHE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts
+from .. import figures
 from . import common, data
 from .filters import View
 
@@ -13,6 +13,7 @@ def page(view: View) -> None:
     st.title("Incidents")
     info = data.incidents(view)
     t, as_of = info["totals"], info["as_of"]
+    figs = figures.incidents_figures(info)
     st.caption(f"Attacks and other security events dated in the range, as of **{as_of}**. "
                "A figure not reported counts as none in the totals and shows no bar.")
     row = st.columns(4)
@@ -23,10 +24,9 @@ def page(view: View) -> None:
     if info["incidents"].empty:
         st.info("No incidents in this range.")
     else:
-        common.chart(charts.incidents_timeline(info["incidents"], as_of, info["sources"]), key="chart_incidents")
+        common.chart(figs["incidents_timeline"], key="chart_incidents", name="incidents_timeline", view=view)
     if not info["deaths"].empty:
-        common.chart(charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"], x_range=info["x_range"]),
-                     key="chart_deaths")
+        common.chart(figs["cumulative_deaths"], key="chart_deaths", name="cumulative_deaths", view=view)
     if not info["incidents"].empty:
         st.subheader("The incidents")
         st.dataframe(info["incidents"], hide_index=True, width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts
+from .. import figures
 from . import common, data
 from .filters import View
 
@@ -33,10 +33,10 @@ def page(view: View) -> None:
     if info["per_month"].empty:
         st.info("No medical evacuation requests in this range.")
         return
-    common.chart(charts.medevacs_per_month(info["per_month"], as_of, info["sources"]), key="chart_medevacs")
+    figs = figures.medical_figures(info)
+    common.chart(figs["medevacs_per_month"], key="chart_medevacs", name="medevacs_per_month", view=view)
     if not info["waits"].empty:
-        common.chart(charts.waiting_days(info["waits"], f["median_wait_days"], as_of, info["sources"]),
-                     key="chart_waits")
+        common.chart(figs["waiting_days"], key="chart_waits", name="waiting_days", view=view)
     st.subheader("Denied and pending requests")
     if info["open"].empty:
         st.caption("None in this range.")

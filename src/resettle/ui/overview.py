@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts
+from .. import export, figures
 from ..countries import country_name
 from . import common, data
 from .filters import View
@@ -58,10 +58,27 @@ def page(view: View) -> None:
 
     for note in info["notes"]:
         st.caption(note)
-    common.chart(charts.remaining_population(info["estimate"], info["counts"], s["as_of"], info["sources"],
-                                             incidents=info["incidents"], projection=info["projection"],
-                                             x_range=info["x_range"]), key="chart_remaining")
-    common.chart(charts.cumulative_relocations(info["cumulative"], info["pledges"], s["baseline_population"],
-                                               s["as_of"], info["relocation_sources"], x_range=info["x_range"],
-                                               colours=data.colours()),
-                 key="chart_cumulative")
+    figs = figures.overview_figures(info, data.colours())
+    common.chart(figs["remaining_population"], key="chart_remaining", name="remaining_population", view=view)
+    common.chart(figs["cumulative_relocations"], key="chart_cumulative", name="cumulative_relocations", view=view)
+    briefing_pack(view)
+
+
+def briefing_pack(view: View) -> None:
+    """The briefing report (HTML, PDF) and the bundle of everything, for the filters as they are."""
+    st.subheader("Briefing pack")
+    st.caption("The headline figures, every chart of the dashboard, the reconciliation table and the sources, "
+               "for the sites, dates and host countries chosen. The HTML works offline; the bundle adds every "
+               "chart as PNG and SVG, the data as CSV, XLSX and HXL, and a copy of the database.")
+    static = export.static_available()
+    stem = f"briefing_as_of_{view.as_of}" if view.as_of else "briefing"
+    bundle = f"bundle_as_of_{view.as_of}" if view.as_of else "bundle"
+    row = st.columns(3)
+    row[0].download_button("Download briefing (HTML)", data.briefing(view, "html"), file_name=f"{stem}.html",
+                           mime=export.MIME["html"], key="briefing_html", on_click="ignore")
+    row[1].download_button("Download briefing (PDF)", data.briefing(view, "pdf"), file_name=f"{stem}.pdf",
+                           mime=export.MIME["pdf"], key="briefing_pdf", on_click="ignore", disabled=not static)
+    row[2].download_button("Download bundle (zip)", data.bundle(view), file_name=f"{bundle}.zip",
+                           mime=export.MIME["zip"], key="briefing_bundle", on_click="ignore", disabled=not static)
+    if not static:
+        st.caption(export.NO_BROWSER)

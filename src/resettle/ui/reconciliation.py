@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts
+from .. import figures
 from . import common, data
 from .filters import View
 
@@ -24,7 +24,8 @@ def page(view: View) -> None:
         return
     if info["note"]:
         st.caption(info["note"])
-    common.chart(charts.reconciliation(frame, as_of, info["sources"]), key="chart_reconciliation")
+    common.chart(figures.reconciliation_figures(info)["reconciliation"], key="chart_reconciliation",
+                 name="reconciliation", view=view)
     st.subheader("Intervals between counts")
     st.caption("Rows with a discrepancy (unexplained change other than zero) are highlighted.")
     st.dataframe(common.highlight(frame, "discrepancy"), hide_index=True, width="stretch")
