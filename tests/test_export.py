@@ -174,6 +174,18 @@ def test_every_chart_as_png_and_svg_reuses_one_browser(renderer, sample_figures,
     assert seconds < 15, f"{seconds:.1f} s: the browser is not being reused"
 
 
+@pytest.mark.browser
+def test_sessions_may_ask_for_images_at_the_same_time(renderer, sample_figures):
+    """The dashboard's sessions share the browser: concurrent calls each get their own figure back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes = [(640 + 40 * i, 360 + 20 * i) for i in range(6)]
+    fig = sample_figures["reconciliation"]
+    with ThreadPoolExecutor(6) as pool:
+        images = list(pool.map(lambda wh: export.chart_bytes(fig, "png", export.Size(*wh, 1)), sizes))
+    assert [png_size(image) for image in images] == sizes
+
+
 def test_the_kaleido_page_loads_nothing_from_the_network():
     page = export.kaleido_page().generate_index()
     assert "http://" not in page and "https://" not in page, page
@@ -260,6 +272,24 @@ def test_xlsx_opens_and_holds_the_database_values(sample_db, tmp_path):
         assert sum(r[-1] for r in intervals) == metrics.summary(conn)["unexplained_change"]
     finally:
         conn.close()
+
+
+def test_a_table_longer_than_a_sheet_goes_on_over_more_sheets(tiny_db, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(export, "SHEET_ROWS", 3)  # Excel's 1,048,576, made small: a header and two rows
+    conn = db.connect(tiny_db)
+    try:
+        (path,) = export.write_data(conn, _all(conn), "xlsx", tmp_path)
+        expected = _db_frame(conn, "transfers", _all(conn))
+    finally:
+        conn.close()
+    book = load_workbook(path)
+    parts = [n for n in book.sheetnames if n.startswith("transfers")]
+    assert parts[:2] == ["transfers", "transfers (2)"] and len(parts) == -(-len(expected) // 2)
+    rows = [list(r) for n in parts for r in book[n].iter_rows(min_row=2, values_only=True)]
+    assert rows == expected
+    assert all(book[n].max_row <= 3 for n in book.sheetnames)
 
 
 def test_data_follows_the_site(sample_db, tmp_path):

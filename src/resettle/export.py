@@ -18,6 +18,7 @@ import base64
 import csv
 import html
 import io
+import itertools
 import os
 import shutil
 import sqlite3
@@ -400,6 +401,9 @@ def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], li
     return columns, out
 
 
+SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included
+
+
 def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
     """Every table in the scope, one sheet each, and a sheet of the sources and import batches, to a path
     or a binary stream (openpyxl's write-only mode: rows stream through)."""
@@ -411,18 +415,27 @@ def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
     bold = Font(bold=True)
 
     def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        ws = book.create_sheet(title)
-        ws.freeze_panes = "A2"
-        for i, name in enumerate(columns):
-            ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
-        header = []
-        for name in columns:
-            cell = WriteOnlyCell(ws, value=name)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in rows:
-            ws.append([neutralise(v) for v in row])
+        """One table: on as many sheets as Excel's row limit needs ("transfers", "transfers (2)", ...)."""
+        rows = iter(rows)
+        part = 1
+        while True:
+            ws = book.create_sheet(title if part == 1 else f"{title} ({part})")
+            ws.freeze_panes = "A2"
+            for i, name in enumerate(columns):
+                ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
+            header = []
+            for name in columns:
+                cell = WriteOnlyCell(ws, value=name)
+                cell.font = bold
+                header.append(cell)
+            ws.append(header)
+            for row in itertools.islice(rows, SHEET_ROWS - 1):
+                ws.append([neutralise(v) for v in row])
+            following = next(rows, None)
+            if following is None:
+                return
+            rows = itertools.chain([following], rows)
+            part += 1
 
     for kind in DATA_TABLES:
         names, rows = table_rows(conn, kind, scope)

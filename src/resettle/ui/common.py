@@ -65,8 +65,6 @@ def downloads(fig, name: str, view, key: str) -> None:
             st.caption(export.NO_BROWSER)
 
 
-
-
 def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):
     """A Styler that colours the rows where `flag` is true."""
     def rows(row: pd.Series) -> list[str]:
