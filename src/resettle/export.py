@@ -52,6 +52,7 @@ NO_BROWSER = ("PNG, SVG and PDF need Chrome or Chromium: apt-get install chromiu
 # Where the browser sends any request for the network: a closed port on this machine.
 NOWHERE = "http://127.0.0.1:9"
 START_SECONDS = 60
+TABS = 2  # figures rendered side by side: a quarter faster for a batch, on two cores
 RENDER_SECONDS = 60
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -125,7 +126,7 @@ class Renderer:
     async def _open(self) -> None:
         import kaleido
 
-        k = kaleido.Kaleido(page_generator=kaleido_page(), path=self.browser, timeout=RENDER_SECONDS,
+        k = kaleido.Kaleido(n=TABS, page_generator=kaleido_page(), path=self.browser, timeout=RENDER_SECONDS,
                             proxy_server=NOWHERE)
         await k.open()
         self._kaleido = k
@@ -142,10 +143,14 @@ class Renderer:
     def alive(self) -> bool:
         return self._kaleido is not None and self._thread.is_alive()
 
-    def image(self, fig: go.Figure | dict, fmt: str, width: int, height: int, scale: float) -> bytes:
-        """The figure as PNG, SVG or PDF bytes."""
+    def images(self, figs: list, fmt: str, width: int, height: int, scale: float) -> list[bytes]:
+        """The figures as PNG, SVG or PDF bytes, rendered side by side in the browser's tabs."""
         opts = {"format": fmt, "width": width, "height": height, "scale": scale}
-        return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_SECONDS + 5)
+
+        async def render() -> list[bytes]:
+            return list(await asyncio.gather(*(self._kaleido.calc_fig(fig, opts=opts) for fig in figs)))
+
+        return self._run(render(), RENDER_SECONDS * max(1, len(figs)) + 5)
 
     def print_pdf(self, page: Path, options: dict) -> bytes:
         """A local HTML file printed to PDF by the same browser (Page.printToPDF `options`)."""
@@ -245,14 +250,22 @@ def chart_bytes(fig: go.Figure, fmt: str, size: Size = SLIDE) -> bytes:
     """One chart as PNG, SVG, PDF (through the shared browser) or a self-contained interactive HTML page.
     PNG is width*scale x height*scale pixels; SVG is width x height; a PDF page is the same size in points
     (width*0.75 x height*0.75: 96 CSS pixels to the inch)."""
-    fig = for_export(fig)
-    if fmt == "html":
-        return chart_html(fig).encode("utf-8")
-    if fmt not in STATIC_FORMATS:
+    return charts_bytes({"chart": fig}, fmt, size)["chart"]
+
+
+def charts_bytes(figures: dict[str, go.Figure], fmt: str, size: Size = SLIDE) -> dict[str, bytes]:
+    """Several charts in one format, by name; images rendered side by side by the shared browser."""
+    if fmt not in CHART_FORMATS:
         raise UsageError(f"{fmt!r} is not a chart format: use one of {', '.join(CHART_FORMATS)}")
+    ready = {name: for_export(fig) for name, fig in figures.items()}
+    if fmt == "html":
+        return {name: chart_html(fig).encode("utf-8") for name, fig in ready.items()}
+    if not ready:
+        return {}
     # Vectors have no pixels to multiply: kaleido would blow a PDF page up by the scale.
     scale = size.scale if fmt == "png" else 1
-    return _with_renderer(lambda r: r.image(fig, fmt, size.width, size.height, scale))
+    images = _with_renderer(lambda r: r.images(list(ready.values()), fmt, size.width, size.height, scale))
+    return dict(zip(ready, images, strict=True))
 
 
 PAGE_REFERENCE = "(see the Data page)"
@@ -294,9 +307,9 @@ def write_charts(figures: dict[str, go.Figure], fmt: str, out_dir: Path, size: S
         require_browser()  # before any file is written
     out_dir = _folder(out_dir)
     written = []
-    for name, fig in figures.items():
+    for name, content in charts_bytes(figures, fmt, size).items():
         path = out_dir / f"{name}.{fmt}"
-        path.write_bytes(chart_bytes(fig, fmt, size))
+        path.write_bytes(content)
         written.append(path)
     return written
 

@@ -321,7 +321,7 @@ def pdf_report(b: Briefing) -> bytes:
     """The report as an A4 PDF: the printable page (charts as SVG) printed by the export browser."""
     export.require_browser()
     size = export.Size(PRINT_WIDTH, PRINT_HEIGHT, 1)
-    static = {name: export.chart_bytes(fig, "svg", size) for name, fig in b.figures.items()}
+    static = export.charts_bytes(b.figures, "svg", size)
     page = html_report(b, static=static)
     footer = (f'<div style="font-size:8px;color:#5b6673;width:100%;padding:0 12mm;display:flex;'
               f'justify-content:space-between;font-family:Arial,sans-serif">'
@@ -399,9 +399,9 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...]
             scope = queries.scope(conn, list(sites or ()), start, as_of, host_countries)
             b = briefing(conn, scope)
             files: dict[str, bytes] = {"report.html": html_report(b).encode("utf-8"), "report.pdf": pdf_report(b)}
-            for name, fig in b.figures.items():
-                for fmt in ("png", "svg"):
-                    files[f"charts/{name}.{fmt}"] = export.chart_bytes(fig, fmt, size)
+            for fmt in ("png", "svg"):
+                for name, content in export.charts_bytes(b.figures, fmt, size).items():
+                    files[f"charts/{name}.{fmt}"] = content
             data_dir = Path(tmp) / "data"
             for fmt in export.DATA_FORMATS:
                 export.write_data(conn, scope, fmt, data_dir)
