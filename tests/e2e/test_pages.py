@@ -1,0 +1,47 @@
+"""Every page, loaded in Chromium from the server: no exception, every chart drawn, nothing fetched from
+anywhere but the server, and a screenshot kept in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+
+from .pages import charts, full_screenshot, off_site, open_page
+
+# url path (the overview is the default page, served at /), title, charts drawn on the sample data
+PAGES = [
+    ("", "Relocation overview", 2),
+    ("relocation", "Relocation", 3),
+    ("medical", "Medical access", 2),
+    ("incidents", "Incidents", 2),
+    ("reconciliation", "Reconciliation", 1),
+    ("data", "Data", 0),
+    ("import", "Import a file", 0),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("path", "title", "expected"), PAGES, ids=[p or "overview" for p, _, _ in PAGES])
+def test_page_loads_with_its_charts_and_nothing_from_outside(dashboard, page, requests_made, path, title, expected):
+    open_page(page, f"{dashboard.url}/{path}", title, charts=expected)  # waits for them to be drawn
+
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]') \
+        .first.inner_text()
+    # The pages turn an unexpected error into an st.error message, not an exception element.
+    errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+    assert not errors, errors
+    drawn = charts(page)
+    assert drawn["drawn"] == drawn["boxes"] >= expected, drawn
+    full_screenshot(page, path or "overview")
+
+    assert requests_made.urls, "no request recorded"
+    assert off_site(requests_made.urls) == [], "the page fetched from outside this machine"
+    assert "Traceback" not in dashboard.log(), dashboard.log()[-3000:]
+
+
+def test_off_site_tells_this_machine_from_the_world():
+    here = ["http://127.0.0.1:8501/static/js/index.js", "ws://127.0.0.1:8501/_stcore/stream",
+            "http://localhost:8501/favicon.png", "http://[::1]:8501/", "data:image/png;base64,AAAA",
+            "blob:http://127.0.0.1:8501/4f2c"]
+    away = ["https://cdn.jsdelivr.net/npm/plotly.js", "https://fonts.googleapis.com/css2?family=Source+Sans",
+            "http://127.0.0.2.example.com/", "https://webhooks.fivetran.com/webhooks/x", "wss://example.org/"]
+    assert off_site(here + away) == away
