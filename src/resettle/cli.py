@@ -368,8 +368,14 @@ def export_bundle(out, site, as_of, db_path) -> None:
 @cli.command()
 @db_option
 @click.option("--port", type=int, default=8501, show_default=True)
-def serve(db_path: Path | None, port: int) -> None:
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Where to listen: 127.0.0.1 is this computer only; 0.0.0.0 every network (configure editors first).")
+@click.option("--max-upload-mb", "max_upload_mb", type=click.IntRange(1, 1000), default=None,
+              help="The Import page's upload limit in MB (default 50, as in .streamlit/config.toml).")
+def serve(db_path: Path | None, port: int, address: str, max_upload_mb: int | None) -> None:
     """Start the dashboard (builds the database from the sample data if it is missing)."""
+    from .preview import MAX_UPLOAD_MB
+
     path = _db(db_path).resolve()
     if not path.exists():
         click.echo(f"{path} does not exist: loading the sample data first")
@@ -377,8 +383,28 @@ def serve(db_path: Path | None, port: int) -> None:
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "RESETTLE_DB": str(path)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
+           "--server.address", address, "--server.maxUploadSize", str(max_upload_mb or MAX_UPLOAD_MB),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     raise SystemExit(subprocess.call(cmd, cwd=root, env=env))
+
+
+@cli.command("hash-password")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read the password from the first line of standard input (no prompt).")
+@click.option("--name", help="Print NAME:HASH, the form RESETTLE_EDITORS takes.")
+def hash_password(from_stdin: bool, name: str | None) -> None:
+    """Print the salted scrypt hash of an editor's password, for Streamlit secrets or RESETTLE_EDITORS."""
+    from . import auth
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, default="",
+                                show_default=False, err=True)
+    if len(password) < auth.MIN_PASSWORD:
+        raise _Exit(f"error: the password must have at least {auth.MIN_PASSWORD} characters", 2)
+    line = auth.hash_password(password)
+    click.echo(f"{name.strip()}:{line}" if name else line)
 
 
 class _Exit(click.ClickException):

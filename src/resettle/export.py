@@ -30,7 +30,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import metrics, queries
+from . import disclosure, metrics, queries
 from .errors import UsageError
 from .queries import Scope
 from .records import KINDS
@@ -380,10 +380,10 @@ def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bo
     names, rows = table_rows(conn, kind, scope)
     writer = csv.writer(out, lineterminator="\r\n")
     if hxl:
-        fields = KINDS[kind].names
+        fields = [f for f in KINDS[kind].names if f in names]  # a public table leaves some out (disclosure)
         keep = [names.index(f) for f in fields]
         writer.writerow(fields)
-        writer.writerow(hxl_tags(kind))
+        writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
         rows = (tuple(row[i] for i in keep) for row in rows)
     else:
         writer.writerow(names)
@@ -411,7 +411,7 @@ def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], li
             f"""SELECT t.source, count(*), {dates}, t.batch_id, b.file_name, b.imported_at, b.editor, b.sha256
                 FROM {record.table} t LEFT JOIN import_batches b ON b.id = t.batch_id WHERE {w}
                 GROUP BY t.source, t.batch_id ORDER BY t.source, t.batch_id""", p)]
-    return columns, out
+    return disclosure.public_batch_columns(columns, out)  # public mode: no editors' names
 
 
 SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included

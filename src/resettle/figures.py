@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import charts, metrics, queries
+from . import charts, disclosure, metrics, queries
 from .queries import Scope
 
 # Page -> the names of its charts, in the order the page shows them. The names are stable: they name
@@ -158,7 +158,8 @@ def relocation_figures(info: dict, colours: dict[str, str] | None = None) -> dic
 
 
 def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
-    return {
+    # Public mode: small medical figures suppressed here, so the page and every export show the same.
+    return disclosure.medical({
         "as_of": scope.end,
         "figures": queries.medical_access(conn, scope),
         "deaths_recorded": queries.deaths_recorded(conn, scope),
@@ -166,7 +167,7 @@ def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
         "waits": queries.waiting_days(conn, scope),
         "open": queries.open_requests(conn, scope),
         "sources": queries.sources(conn, "medevacs", scope),
-    }
+    })
 
 
 def medical_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
@@ -177,14 +178,14 @@ def medical_figures(info: dict, colours: dict[str, str] | None = None) -> dict[s
     if not info["waits"].empty:
         out["waiting_days"] = charts.waiting_days(info["waits"], info["figures"]["median_wait_days"], as_of,
                                                   info["sources"])
-    return out
+    return {name: disclosure.mark(fig, info) for name, fig in out.items()}
 
 
 # ---------------------------------------------------------------- incidents
 
 
 def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
-    return {
+    return disclosure.incidents({
         "as_of": scope.end,
         "totals": queries.incident_totals(conn, scope),
         "incidents": queries.incidents(conn, scope),
@@ -193,7 +194,7 @@ def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
         "death_sources": _union(queries.sources(conn, "incidents", scope, from_start=False),
                                 queries.sources(conn, "medevacs", scope, from_start=False)),
         "x_range": _range(scope),
-    }
+    })
 
 
 def incidents_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
@@ -201,8 +202,8 @@ def incidents_figures(info: dict, colours: dict[str, str] | None = None) -> dict
     if not info["incidents"].empty:
         out["incidents_timeline"] = charts.incidents_timeline(info["incidents"], as_of, info["sources"])
     if not info["deaths"].empty:
-        out["cumulative_deaths"] = charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"],
-                                                            x_range=info["x_range"])
+        out["cumulative_deaths"] = disclosure.mark(
+            charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"], x_range=info["x_range"]), info)
     return out
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,13 +24,48 @@ from .errors import ResettleError, RowError, ValidationFailed
 from .mapping import header_score, resolve_columns
 from .records import KINDS, Kind
 
+# The dashboard's upload limit when Streamlit's server.maxUploadSize is not set (.streamlit/config.toml
+# and `resettle serve` set it to this): a 50 MB CSV is about a million rows.
+MAX_UPLOAD_MB = 50
+_NAME_CHARS = 120
+_NAME_BYTES = 200
+
+
+def upload_name(name: str) -> str:
+    """The file name an upload is saved under: its base name only (no folder, from either kind of slash),
+    without control characters, at most 120 characters and 200 bytes (keeping the extension); "upload.csv" when
+    nothing is left or only dots are. It never leaves the upload's temporary folder."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    if not base.strip("."):
+        return "upload.csv"
+    if len(base) > _NAME_CHARS or len(base.encode("utf-8")) > _NAME_BYTES:
+        stem, dot, suffix = base.rpartition(".")
+        suffix = "." + suffix[:10] if dot and stem else ""
+        stem = stem if suffix else base
+        stem = stem[: _NAME_CHARS - len(suffix)]
+        while len((stem + suffix).encode("utf-8")) > _NAME_BYTES:  # file systems count bytes (255 at most)
+            stem = stem[:-1]
+        base = stem.rstrip() + suffix
+    return base
+
+
+def upload_problem(name: str, size: int, limit_mb: float = MAX_UPLOAD_MB) -> str | None:
+    """Why an upload of `size` bytes is refused before it is read (too big, empty), or None."""
+    if size > limit_mb * 1024 * 1024:
+        return (f"{upload_name(name)}: {size / 1_048_576:,.1f} MB is over the upload limit of {limit_mb:g} MB. "
+                "Split the file, or import it on the command line (`resettle import`), which has no limit.")
+    if size == 0:
+        return f"{upload_name(name)}: the file is empty (0 bytes): nothing to import."
+    return None
+
 
 @contextmanager
 def saved_upload(name: str, content: bytes) -> Iterator[Path]:
-    """The uploaded bytes as a file named like the upload, in a temporary folder removed afterwards."""
-    base = Path(name.replace("\\", "/")).name.strip() or "upload.csv"
+    """The uploaded bytes as a file named like the upload (`upload_name`), in a temporary folder removed
+    afterwards."""
     with tempfile.TemporaryDirectory(prefix="resettle-upload-") as folder:
-        path = Path(folder) / base
+        path = Path(folder) / upload_name(name)
         path.write_bytes(content)
         yield path
 
@@ -43,6 +79,8 @@ class Proposal:
     mapping: dict[str, str | None]
     guessed_kind: str | None
     notes: list[str]
+    file: str = ""  # the file's name, as messages give it
+    header_line: int | None = None  # the line of the header row (1 = the first)
 
     @property
     def key(self) -> str:
@@ -74,7 +112,8 @@ def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None
     table = reading.open_table(path, sheet=sheet, header_hint=header_score(kind))
     found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line)
     mapping = {f: (_column_label(table.columns, found[f]) if f in found else None) for f in kind.names}
-    return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), list(table.notes))
+    return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), list(table.notes),
+                    file=Path(path).name, header_line=table.header_line)
 
 
 def guess_kind(columns: list[str]) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import metrics
+from . import disclosure, metrics
 from .records import KINDS
 
 DEATH_CAUSES = {"incidents": "Killed in incidents", "medical": "Died after a medical evacuation request"}
@@ -387,14 +387,17 @@ def largest_discrepancies(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 
 def _table_sql(kind_name: str) -> tuple[str, list[str], str | None, bool]:
-    """SELECT list with site names, the column names, the date expression and whether host_country is there."""
+    """SELECT list with site names, the column names, the date expression and whether host_country is there.
+    In public mode, as disclosure.public_columns has it: no identifying column, small medical counts '<5'
+    (the Data page, its download and every data export read tables through here)."""
     kind = KINDS[kind_name]
     if kind_name == "sites":
         names = ["id", *kind.names, "batch_id"]
         return ", ".join(f"t.{n}" for n in names), names, None, False
     cols = ["t.id"] + [("s.name" if f == "site" else f"t.{f}") for f in kind.names] + ["t.batch_id"]
+    names, cols = disclosure.public_columns(kind_name, ["id", *kind.names, "batch_id"], cols)
     date = "coalesce(t.date, t.request_date)" if kind_name == "medevacs" else "t.date"
-    return ", ".join(cols), ["id", *kind.names, "batch_id"], date, "host_country" in kind.names
+    return ", ".join(cols), names, date, "host_country" in kind.names
 
 
 def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit: int = TABLE_LIMIT,

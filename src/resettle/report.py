@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from . import __version__, db, export, figures, queries
+from . import __version__, db, disclosure, export, figures, queries
 from .errors import UsageError
 from .queries import Scope
 
@@ -376,7 +376,8 @@ def bundle_members(figure_names: list[str]) -> list[str]:
     names = ["report.html", "report.pdf"]
     names += [f"charts/{n}.{fmt}" for n in figure_names for fmt in ("png", "svg")]
     names += [f"data/{name}" for fmt in export.DATA_FORMATS for name in export.data_files(fmt)]
-    names += [BUNDLE_DB]
+    if not disclosure.public_mode():  # the copy holds every row and name: never in a public bundle
+        names += [BUNDLE_DB]
     return names
 
 
@@ -415,7 +416,8 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...]
                     zf.writestr(name, content)
                 for path in sorted(data_dir.iterdir()):
                     zf.write(path, f"data/{path.name}")
-                zf.write(copy, BUNDLE_DB)
+                if not disclosure.public_mode():  # public mode: the copy would hold every row and name
+                    zf.write(copy, BUNDLE_DB)
                 members = zf.namelist()
             os.replace(partial, out)
         finally:

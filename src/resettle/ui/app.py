@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from .. import db
 from . import (
     common,
     data,
@@ -32,6 +33,12 @@ PAGES: list[tuple[str, str, Callable]] = [
 ]
 
 
+def pages() -> list[tuple[str, str, Callable]]:
+    """The pages of the navigation: in read-only mode (RESETTLE_READ_ONLY) without Import, so neither the
+    upload nor any undo exists (the library refuses them on the server side too)."""
+    return [p for p in PAGES if not (db.read_only_mode() and p[0] == "import")]
+
+
 def main(default: str = "overview") -> None:
     """Build the navigation, draw the filters, run the chosen page."""
     # No page_icon: an emoji icon would be fetched from a CDN, and nothing here phones home.
@@ -41,7 +48,7 @@ def main(default: str = "overview") -> None:
     def runner(name: str, body: Callable) -> Callable[[], None]:
         def run() -> None:
             if state.get("empty") and name != "import":
-                common.first_screen(state["pages"]["import"])
+                common.first_screen(state["pages"].get("import"))
             else:
                 common.guarded(name, lambda: body(state.get("view")))
         run.__name__ = f"page_{name}"
@@ -49,7 +56,7 @@ def main(default: str = "overview") -> None:
 
     state["pages"] = {
         name: st.Page(runner(name, body), title=title, url_path=name, default=name == default)
-        for name, title, body in PAGES
+        for name, title, body in pages()
     }
     nav = st.navigation(list(state["pages"].values()))
 

@@ -4,6 +4,7 @@ that turns a failure into a message, and the first screen of an empty database."
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -11,14 +12,26 @@ import streamlit as st
 
 from .. import export
 from ..errors import ResettleError
-from . import data
+from . import access, data
 
 log = logging.getLogger("resettle.ui")
 CHANGE_NOTE = "vs 30 days earlier"
 
 
+_MARKDOWN_ACTIVE = re.compile(r"([\\\[\]<>$])")
+
+
+def plain(text) -> str:
+    """Text from the data, a file or a link, made inert in Streamlit's markdown: without [ ] < > $ (and the
+    backslash) it can make no link, no image (a site named ![x](http://...) would have every viewer's
+    browser fetch that address), no autolink and no formula. Emphasis and line breaks stay as they are."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", str(text))
+
+
 def people(value) -> str:
-    """A people count as the page writes it: 1,234; a dash when unknown."""
+    """A people count as the page writes it: 1,234; a dash when unknown; a suppressed one as it is ("<5")."""
+    if isinstance(value, str):
+        return value
     return "–" if value is None else f"{int(value):,}"
 
 
@@ -78,24 +91,30 @@ def guarded(name: str, body: Callable[[], None]) -> None:
     try:
         body()
     except ResettleError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     except Exception as exc:  # a bug: say so plainly, keep the details for the server log
         log.exception("the %s page failed", name)
-        st.error(f"This page could not be shown because of an unexpected error ({type(exc).__name__}: {exc}). "
+        st.error(f"This page could not be shown because of an unexpected error ({type(exc).__name__}: {plain(exc)}). "
                  "Nothing was changed. Try other filters or reload the page; the details are in the server log.")
 
 
 def first_screen(import_page) -> None:
-    """The empty database: load the sample data, or import a file."""
+    """The empty database: load the sample data, or import a file (`import_page` is None in read-only mode;
+    the sample is offered to an editor only)."""
     st.title("resettle")
     st.info("The database is empty: there are no sites, population counts or transfers yet.")
+    if import_page is None:
+        st.caption("This dashboard is read-only: data is added elsewhere, and shows here once it is.")
+        return
     st.markdown(
         "Start with the **sample data**, an illustrative record of the Camp Liberty relocation (2013-2016) "
         "built on public milestones, several of them from partisan sources, each row citing its source. "
         "Or bring your own figures: import CSV or Excel files on the Import page, one record kind at a time "
         "(sites, population counts, transfers, medical evacuations, incidents, pledges)."
     )
-    if st.button("Load the sample data", key="load_sample", type="primary"):
+    if access.editor() is None:
+        st.caption("Sign in on the Import page to load the sample data or import a file.")
+    elif st.button("Load the sample data", key="load_sample", type="primary"):
         with st.spinner("Loading the sample data…"):
             data.load_sample()
         st.rerun()

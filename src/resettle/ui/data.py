@@ -8,6 +8,7 @@ preview).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import db, export, figures, importing, metrics, preview, queries, report, sample
+from .. import db, disclosure, export, figures, importing, metrics, preview, queries, report, sample
 from ..records import KINDS
+from . import access
 
 CACHE = {"show_spinner": False, "max_entries": 64}
 
@@ -37,9 +39,11 @@ def connection() -> Iterator:
 
 
 def version() -> tuple:
-    """The cache key of every query: which database, and its change counter (every import and undo)."""
+    """The cache key of every query: which database, its change counter (every import and undo), and
+    whether small medical figures are suppressed (public mode, its threshold)."""
     with connection() as conn:
-        return (str(db_path()), *db.data_version(conn))
+        public = (disclosure.public_mode(), disclosure.threshold())
+        return (str(db_path()), *db.data_version(conn), *public)
 
 
 def _scope(conn, view) -> queries.Scope:
@@ -231,22 +235,41 @@ def batches() -> pd.DataFrame:
     return _batches(version())
 
 
+@st.cache_data(**CACHE)
+def _audit(version: tuple) -> pd.DataFrame:
+    with connection() as conn:
+        return pd.DataFrame(importing.list_audit(conn), columns=["id", "at", "editor", "action", "batch_id", "detail"])
+
+
+def audit() -> pd.DataFrame:
+    """The audit log, newest first: every import and undo, when, by which editor."""
+    return _audit(version())
+
+
+# Each change below asks access.require_editor first (server side: read-only mode, sign-in), and records
+# the editor it names, whatever the caller passed.
+
+
 def load_sample() -> list[importing.ImportReport]:
+    access.require_editor("loading the sample data")
     return sample.load(db_path())
 
 
 def check_import(path: Path, kind: str, options: importing.ImportOptions) -> preview.Check:
     """A dry run of the import: what it would add, or every problem; nothing is written."""
-    return preview.check(db_path(), kind, path, options)
+    editor = access.require_editor("importing")
+    return preview.check(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
 def run_import(path: Path, kind: str, options: importing.ImportOptions) -> preview.Check:
-    return preview.commit(db_path(), kind, path, options)
+    editor = access.require_editor("importing")
+    return preview.commit(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
 def undo(batch_id: int) -> dict[str, int]:
+    editor = access.require_editor("undoing an import")
     with connection() as conn:
-        return importing.undo(conn, batch_id, editor="dashboard")
+        return importing.undo(conn, batch_id, editor=editor)
 
 
 KIND_LABELS = {k: KINDS[k].table.replace("_", " ") for k in KINDS}

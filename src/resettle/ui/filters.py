@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ..countries import country_name
-from . import data
+from . import common, data
 
 _LOADED = "_filters_loaded_from_url"
 _CHOSEN = "_date_range_chosen"
@@ -91,7 +91,7 @@ def sidebar() -> View:
     if not st.session_state.get(_LOADED):
         st.session_state[_LOADED] = True
         for problem in _read_url(site_names, countries):
-            st.sidebar.warning(f"The link asks for {problem}; left out.")
+            st.sidebar.warning(common.plain(f"The link asks for {problem}; left out."))
     bar = st.sidebar
     bar.header("Filters")
     sites = bar.multiselect("Sites", site_names, key="sites", placeholder="All sites",

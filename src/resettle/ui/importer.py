@@ -1,7 +1,9 @@
 """Import: upload a file, check its column mapping, see every error before anything is written, confirm.
-Below, the import batches, each with an undo behind a confirmation.
+Below, the import batches, each with an undo behind a confirmation, and the audit log.
 
-The part after the upload, `review(path, kind)`, takes a saved file, so it can be tested without a browser.
+Importing and undoing need an editor (ui/access.py: a sign-in, or an open local dashboard); in read-only
+mode this page is not in the navigation at all. The part after the upload, `received(name, content,
+kind)`, takes the uploaded bytes, so it can be tested without a browser.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import streamlit as st
 from .. import importing, preview
 from ..errors import ResettleError
 from ..records import KINDS
-from . import data
+from . import access, common, data
 
 NO_COLUMN = "(not in the file)"
 KIND_LABELS = {"sites": "Sites", "population": "Population counts", "transfers": "Transfers",
@@ -23,33 +25,53 @@ _UPLOADS = "_upload_round"
 _PENDING = "_undo_pending"
 
 
+def upload_limit_mb() -> float:
+    """The upload limit of this server (Streamlit's server.maxUploadSize, in MB)."""
+    return float(st.get_option("server.maxUploadSize") or preview.MAX_UPLOAD_MB)
+
+
 def page(view=None) -> None:
     st.title("Import a file")
-    st.caption("One CSV or Excel (.xlsx) file per record kind. Every row is checked first; nothing is written "
-               "until you confirm, and then the whole file goes in as one batch (or nothing does).")
+    editor = access.panel()
+    if editor is None:
+        return
+    limit = upload_limit_mb()
+    st.caption("One CSV or Excel (.xlsx) file per record kind, up to "
+               f"{limit:g} MB (bigger files: `resettle import` on the command line). Every row is checked first; "
+               "nothing is written until you confirm, and then the whole file goes in as one batch (or nothing does).")
     if message := st.session_state.pop(_MESSAGE, None):
-        st.success(message)
+        st.success(common.plain(message))
     row = st.columns([1, 2])
     kind = row[0].selectbox("Record kind", list(KINDS), format_func=KIND_LABELS.get, key="import_kind")
     with row[0].expander("Fields of this kind"):
         st.markdown("\n".join(
             f"- `{f.name}`{' (required)' if f.required else ''}"
             + (f": one of {', '.join(f.choices)}" if f.choices else "") for f in KINDS[kind].fields))
-    upload = row[1].file_uploader("CSV or Excel file", type=["csv", "tsv", "txt", "xlsx"],
+    upload = row[1].file_uploader(f"CSV or Excel file (up to {limit:g} MB)", type=["csv", "tsv", "txt", "xlsx"],
                                   key=f"upload_{st.session_state.get(_UPLOADS, 0)}")
     if upload is not None:
-        with preview.saved_upload(upload.name, upload.getvalue()) as path:
-            review(path, kind)
+        received(upload.name, upload.getvalue(), kind, editor)
     st.divider()
-    batches()
+    batches(editor)
+    audit_log()
 
 
-def review(path, kind: str) -> None:
+def received(name: str, content: bytes, kind: str, editor: str | None = None) -> None:
+    """An upload: refused with a message when too big or empty, else saved under its base name in a
+    temporary folder (preview.upload_name) and reviewed."""
+    if problem := preview.upload_problem(name, len(content), upload_limit_mb()):
+        st.error(common.plain(problem))
+        return
+    with preview.saved_upload(name, content) as path:
+        review(path, kind, editor)
+
+
+def review(path, kind: str, editor: str | None = None) -> None:
     """The proposed mapping (changeable), the dry run's errors or report, and the button that imports."""
     try:
         proposal = preview.propose(path, kind)
     except ResettleError as exc:
-        st.error(str(exc).replace(f"{path.parent}/", ""))
+        st.error(common.plain(str(exc).replace(f"{path.parent}/", "")))
         return
     if proposal.guessed_kind and proposal.guessed_kind != kind:
         st.info(f"These columns look like **{KIND_LABELS[proposal.guessed_kind].lower()}**; "
@@ -68,7 +90,7 @@ def review(path, kind: str) -> None:
                          key="import_date_order", horizontal=True)
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
     options = importing.ImportOptions(source=source.strip() or None, column_map=preview.column_map(chosen),
-                                      set_values=set_values, date_order=order, skip_invalid=skip, editor="dashboard")
+                                      set_values=set_values, date_order=order, skip_invalid=skip, editor=editor)
     check = data.check_import(path, kind, options)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
@@ -96,7 +118,7 @@ def mapping_editor(proposal: preview.Proposal) -> dict[str, str | None]:
                                   key=f"map_{proposal.key}_{name}")
             chosen[name] = None if pick == NO_COLUMN else pick
     if proposal.notes:
-        st.caption("Reading the file: " + "; ".join(proposal.notes))
+        st.caption(common.plain("Reading the file: " + "; ".join(proposal.notes)))
     return chosen
 
 
@@ -106,7 +128,8 @@ def one_value_for_missing(proposal: preview.Proposal, chosen: dict[str, str | No
     missing = [f for f in KINDS[proposal.kind].required if not chosen.get(f)]
     if not missing:
         return {}
-    st.warning(f"No column for {', '.join(missing)} (required). Pick the column above, or give one value "
+    where = f"{common.plain(proposal.file)}, line {proposal.header_line}: " if proposal.header_line else ""
+    st.warning(f"{where}No column for {', '.join(missing)} (required). Pick the column above, or give one value "
                "for every row of the file:")
     values: dict[str, str] = {}
     cells = st.columns(4)
@@ -124,7 +147,7 @@ def rows(n: int) -> str:
 def show_check(check: preview.Check) -> None:
     """What the dry run (or the import) found: a file problem, every row error, or what would be written."""
     if check.problem:
-        st.error(check.problem)
+        st.error(common.plain(check.problem))
         return
     if check.report is None:
         st.error(f"{check.total_errors:,} problems in the file: nothing will be written until they are fixed "
@@ -139,17 +162,19 @@ def show_check(check: preview.Check) -> None:
     if check.errors:
         st.warning(f"{check.total_errors:,} invalid values: their rows will be skipped.")
         st.dataframe(preview.errors_frame(check.errors), hide_index=True, width="stretch")
-    (st.success if check.importable else st.info)("\n\n".join(lines))
+    (st.success if check.importable else st.info)(common.plain("\n\n".join(lines)))
 
 
-def batches() -> None:
-    """The import batches, newest first, and an undo behind a confirmation."""
+def batches(editor: str | None = None) -> None:
+    """The import batches, newest first, and (for an editor) an undo behind a confirmation."""
     st.subheader("Import batches")
     frame = data.batches()
     if frame.empty:
         st.caption("No imports yet.")
         return
     st.dataframe(frame.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    if editor is None:
+        return
     if message := st.session_state.pop("_undo_message", None):
         st.success(message)
     labels = {int(r.id): f"batch {r.id}: {r.kind} from {r.file_name} ({r.imported_at})" for r in frame.itertuples()}
@@ -162,7 +187,7 @@ def batches() -> None:
         return
     info = frame[frame["id"] == batch].iloc[0]
     updated = int(info["rows_updated"])
-    st.warning(f"Undo batch {batch} ({info['kind']} from {info['file_name']})? This removes the "
+    st.warning(f"Undo batch {batch} ({info['kind']} from {common.plain(info['file_name'])})? This removes the "
                f"{rows(int(info['rows_added']))} it added"
                + (f", puts back the {rows(updated)} it updated" if updated else "")
                + " and removes the sites it created that nothing else uses.")
@@ -172,7 +197,7 @@ def batches() -> None:
         try:
             removed = data.undo(batch)
         except ResettleError as exc:
-            st.error(str(exc))
+            st.error(common.plain(exc))
             return
         st.session_state["_undo_message"] = f"Batch {batch} undone: " + (
             ", ".join(f"removed {rows(n)} from {table.replace('_', ' ')}" for table, n in removed.items() if n)
@@ -181,3 +206,14 @@ def batches() -> None:
     if no.button("Cancel", key="undo_cancel"):
         st.session_state.pop(_PENDING, None)
         st.rerun()
+
+
+def audit_log() -> None:
+    """Every import and undo, newest first: when, which editor, what."""
+    st.subheader("Audit log")
+    frame = data.audit()
+    if frame.empty:
+        st.caption("Nothing imported or undone yet.")
+        return
+    st.caption("Every import and undo, newest first (times in UTC). Undoing a batch keeps the rows that tell of it.")
+    st.dataframe(frame, hide_index=True, width="stretch")

@@ -30,8 +30,11 @@ def page(view: View) -> None:
                   help=f"{f['pending_patients']:,} patients. Counted apart from the evacuations.")
     row[2].metric("Deaths recorded, all causes", common.people(info["deaths_recorded"]),
                   help="Killed in incidents plus medical evacuations with outcome died, up to the as-of date.")
+    if info.get("disclosure"):  # public mode (disclosure.medical)
+        st.caption(info["disclosure"])
     if info["per_month"].empty:
-        st.info("No medical evacuation requests in this range.")
+        st.info("Every monthly figure in this range is too small to show (disclosure control)."
+                if info.get("disclosure") else "No medical evacuation requests in this range.")
         return
     figs = figures.medical_figures(info)
     common.chart(figs["medevacs_per_month"], key="chart_medevacs", name="medevacs_per_month", view=view)

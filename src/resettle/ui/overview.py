@@ -29,11 +29,11 @@ def page(view: View) -> None:
     if info["empty"]:
         st.info("No dated records for these sites yet: import population counts or transfers.")
         return
-    st.caption(f"**{s['site'] or 'All sites'}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
+    st.caption(f"**{common.plain(s['site'] or 'All sites')}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
                "sources. Residents is a stock (a count, carried forward); relocated is a sum of departures "
                "(flows). Each change is the figure now minus the figure 30 days earlier.")
     with st.expander(f"The {len(info['sources'])} sources behind these figures"):
-        st.markdown("\n".join(f"- {source}" for source in info["sources"]) or "none")
+        st.markdown("\n".join(f"- {common.plain(source)}" for source in info["sources"]) or "none")
 
     row1 = st.columns(3)
     row1[0].metric("Residents (estimate)", common.people(s["residents"]), help=HELP["residents"],
