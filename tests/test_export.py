@@ -571,7 +571,7 @@ def test_the_bundle_is_one_snapshot_while_an_import_runs(renderer, sample_copy, 
 
     monkeypatch.setattr(db, "backup", backup_then_import)
     # The images are another test's business: stand-ins keep this one quick.
-    monkeypatch.setattr(export, "chart_bytes", lambda fig, fmt, size=export.SLIDE: b"image")
+    monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")
     out, _ = report.write_bundle(sample_copy, tmp_path / "b.zip")
     with zipfile.ZipFile(out) as zf:

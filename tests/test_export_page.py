@@ -154,7 +154,7 @@ def test_the_bundle_download(monkeypatch, sample_copy, deferred, chromium):
     at = open_page(monkeypatch, sample_copy, "overview")
     found = buttons(at)
     # The images are test_export's business: stand-ins keep this one quick.
-    monkeypatch.setattr(export, "chart_bytes", lambda fig, fmt, size=export.SLIDE: b"image")
+    monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")
     with zipfile.ZipFile(BytesIO(content(found["briefing_bundle"], deferred))) as zf:
         names = zf.namelist()
