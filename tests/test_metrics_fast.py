@@ -93,3 +93,20 @@ def test_figures_are_plain_ints(tiny_conn):
     assert all(type(v) is int for v in s["relocated_by_country"].values())
     loaded = metrics.load_sites(tiny_conn, metrics.resolve_sites(tiny_conn, None))
     assert all(type(d) is str and type(r) is int for d, r in metrics.residents_series(loaded, dt.date(2020, 7, 1)))
+
+
+def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path, monkeypatch):
+    """Readers run while imports create sites: rows of a site the reader did not ask for are left out
+    (the all-sites shortcut reads every row), never a KeyError."""
+    conn = db.connect(tiny_db)
+    try:
+        asked = metrics.resolve_sites(conn, None)
+        before = metrics.summary(conn)
+        _write(tmp_path / "new.csv", "site,date,host_country,people", ["Newcomer,2020-05-01,ALB,40"])
+        importing.import_file(tiny_db, "transfers", tmp_path / "new.csv")
+        monkeypatch.setattr(metrics, "_sites_condition", lambda conn, ids: "1")  # as if asked a moment before
+        loaded = metrics.load_sites(conn, asked)
+        assert [s.name for s in loaded] == [n for _, n in asked]
+        assert sum(s.departed_upto("2020-07-01") for s in loaded) == before["relocated_total"]
+    finally:
+        conn.close()

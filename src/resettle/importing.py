@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -231,8 +232,16 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if options.mapping:
         options = apply_mapping(load_mapping(conn, options.mapping), kind.name, options)
         report.notes.append(f"used the saved mapping {options.mapping!r}")
-    table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
-    sha = file_sha256(path)
+    if path.is_file():
+        # The hash (is this file imported already?) is taken on the other core while the file is opened:
+        # hashlib lets go of the GIL, and both read the whole file. (Not for a pipe: it is read once.)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            hashing = pool.submit(file_sha256, path)
+            table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
+            sha = hashing.result()
+    else:
+        table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
+        sha = file_sha256(path)
     if options.sheet and table.encoding == "xlsx":
         # Another sheet of the same workbook is another import: the identity covers the sheet read.
         sha = hashlib.sha256(f"{sha}\0sheet:{options.sheet}".encode()).hexdigest()

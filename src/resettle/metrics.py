@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -180,6 +182,15 @@ def _in(ids: list[int]) -> str:
     return ",".join(str(int(i)) for i in ids) or "NULL"
 
 
+def _sites_condition(conn: sqlite3.Connection, ids: list[int]) -> str:
+    """`site_id IN (...)`, or nothing to ask when the ids are every site: SQLite then reads the table
+    straight through instead of looking up a million rows one by one from the (site_id, date) index,
+    a third faster on 1M transfers."""
+    if ids and set(ids) == {i for (i,) in conn.execute("SELECT id FROM sites")}:
+        return "1"
+    return f"site_id IN ({_in(ids)})"
+
+
 class Loaded(list):
     """What load_sites returns: each site's Site, in the order asked (a plain list to its callers), and
     the departures per host country and date of those sites together, read on first use and then kept,
@@ -204,13 +215,33 @@ def _per_site(conn: sqlite3.Connection, sql: str) -> dict[int, tuple[np.ndarray,
                                                             np.split(values, cuts), strict=True)}
 
 
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction around several statements, so that they see the same data while imports
+    commit meanwhile (WAL: readers never wait). Inside a caller's transaction, that one."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 def load_sites(conn: sqlite3.Connection, sites: list[tuple[int, str]]) -> list[Site]:
     """Aggregates of each site, summed in SQL (totals per source and date, departures and deaths per date)
-    and turned into arrays: one pass over each table, whatever the number of sites."""
+    and turned into arrays: one pass over each table, whatever the number of sites, all from one snapshot."""
+    with _snapshot(conn):
+        return _load_sites(conn, sites)
+
+
+def _load_sites(conn: sqlite3.Connection, sites: list[tuple[int, str]]) -> list[Site]:
     by_id = {i: Site(i, n) for i, n in sites}
     ids = list(by_id)
     loaded = Loaded(list(by_id.values()), ids)
-    where = f"site_id IN ({_in(ids)})"
+    where = _sites_condition(conn, ids)
     rows = conn.execute(
         f"SELECT site_id, date, source, sum(residents) FROM population_counts WHERE {where} "
         "GROUP BY site_id, date, source ORDER BY site_id, date, source"
@@ -247,9 +278,11 @@ def load_sites(conn: sqlite3.Connection, sites: list[tuple[int, str]]) -> list[S
         f"WHERE outcome = 'died' AND patients > 0 AND {where}"
         ") GROUP BY site_id, day ORDER BY site_id, day"))
     for site_id, (days, cum) in departures.items():
-        by_id[site_id].dep_days, by_id[site_id].dep_cum = days, cum
+        if site_id in by_id:
+            by_id[site_id].dep_days, by_id[site_id].dep_cum = days, cum
     for site_id, (days, cum) in deaths.items():
-        by_id[site_id].death_days, by_id[site_id].death_cum = days, cum
+        if site_id in by_id:
+            by_id[site_id].death_days, by_id[site_id].death_cum = days, cum
     return loaded
 
 
@@ -268,10 +301,11 @@ def default_as_of(conn: sqlite3.Connection, ids: list[int]) -> dt.date | None:
 
 def _country_flows(conn: sqlite3.Connection, ids: list[int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """host_country -> (day numbers, cumulative departed people) of the sites together."""
-    rows = conn.execute(
-        f"SELECT host_country, date, sum(people) FROM transfers WHERE stage = 'departed' AND site_id IN ({_in(ids)}) "
-        "GROUP BY host_country, date ORDER BY host_country, date"
-    ).fetchall()
+    with _snapshot(conn):
+        rows = conn.execute(
+            f"SELECT host_country, date, sum(people) FROM transfers WHERE stage = 'departed' "
+            f"AND {_sites_condition(conn, ids)} GROUP BY host_country, date ORDER BY host_country, date"
+        ).fetchall()
     if not rows:
         return {}
     countries, dates, people = zip(*rows, strict=True)
