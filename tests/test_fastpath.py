@@ -98,3 +98,41 @@ def test_a_value_breaking_a_check_still_stops_the_bulk_insert(tmp_path, monkeypa
     assert conn.execute("SELECT count(*) FROM transfers").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
     conn.close()
+
+
+def _cases_file(tmp_path, name: str, rows: int, stage: str = "departed", case=lambda i: f"C-{i:05d}"):
+    body = "".join(f"Camp {'AB'[i % 2]},2015-0{1 + i % 9}-1{i % 10},{['ALB', 'DEU', 'FIN'][i % 3]},{1 + i % 8},"
+                   f"relocation,{stage},{case(i)},IRN,\n" for i in range(rows))
+    path = tmp_path / name
+    path.write_text(HEAD + body)
+    return path
+
+
+def _everything(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+                for t in ("sites", "transfers", "batch_changes")}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("cases, fast", [
+    (lambda i: f"C-{i:05d}", True),  # one row per case: the fast path
+    (lambda i: f"C-{i // 2:05d}", False),  # each case twice: its last row counts (general path)
+    (lambda i: f"C-{i:05d}" if i % 2 else "", False),  # some rows cases, some not: the general path's order
+    (lambda i: f" C-{i // 2:05d}" if i % 2 else f"C-{i // 2:05d}", False),  # one case, two spellings
+])
+def test_case_files_store_the_same_rows_on_both_paths(tmp_path, monkeypatch, cases, fast):
+    results = {}
+    for label, threshold in (("general", 10**12), ("fast", 0)):
+        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(fastpath, "REBUILD_INDEXES_FROM", 10)
+        path = tmp_path / f"{label}.db"
+        first = importing.import_file(path, "transfers", _cases_file(tmp_path, "a.csv", 3000, "submitted", cases))
+        assert first.fast_path == (fast and label == "fast")
+        # The same cases departed: an update of each, case by case (the table has rows now).
+        second = importing.import_file(path, "transfers", _cases_file(tmp_path, "b.csv", 3000, "departed", cases))
+        assert second.updated == len({cases(i).strip() for i in range(3000)} - {""})
+        results[label] = (_everything(path), first.added, first.present)
+    assert results["fast"] == results["general"]

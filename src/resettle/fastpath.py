@@ -2,7 +2,7 @@
 distinct values once, insert with multi-row statements.
 
 It only ever accepts a file it can account for line by line (UTF-8, one record per line, no blank lines,
-every value valid, no case ids, no future dates). Anything else returns None and the importer takes its
+every value valid, no case listed twice, no future dates). Anything else returns None and the importer takes its
 general path, which reports every problem with its line and column. The two paths store the same rows.
 """
 
@@ -153,15 +153,15 @@ def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str
         column = data.column(wanted[f.name])
         encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0)
         distinct = encoded.dictionary.to_pylist()
-        if f.name in _FREE_TEXT:
-            if f.name == "case_id" and any(v.strip() for v in distinct):
-                return None  # cases update one another: the general path handles them
-            mapped = [(raw, _free_text(raw), None) for raw in distinct]
+        if f.name in _FREE_TEXT:  # nothing to parse, nothing wrong: a million case ids take no tuples
+            values = [_free_text(raw) for raw in distinct]
+            if f.name == "case_id" and not _cases_stand_alone(distinct, values, encoded.indices):
+                return None  # cases that update one another: the general path works them out
         else:
             mapped = parse_distinct(f, kind, distinct, options.date_order, today)
-        if any(problem for _, _, problem in mapped):
-            return None
-        values = [value for _, value, _ in mapped]
+            if any(problem for _, _, problem in mapped):
+                return None
+            values = [value for _, value, _ in mapped]
         if f.type == "date" and kind.name == "transfers" and any(v and v > today.isoformat() for v in values):
             return None  # allowed only for transfers not yet departed: a rule across fields
         if len(values) == 1:
@@ -170,6 +170,20 @@ def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str
             out.uniques[f.name] = values
             out.codes[f.name] = encoded.indices.to_numpy(zero_copy_only=False)
     return out
+
+
+def _cases_stand_alone(raw: list[str], case_ids: list[str | None], codes) -> bool:
+    """No case id on two rows, and either every row a case or none: then each row simply adds itself (into
+    an empty table; one with rows takes the importer's case-by-case update), in the file's order.
+    `raw`: the distinct values as written; `case_ids`: the same cleaned (stripped, or None)."""
+    known = np.array([c is not None for c in case_ids], dtype=bool)
+    if not known.any():
+        return True
+    cleaned = any(c is not r for c, r in zip(case_ids, raw, strict=True))  # str.strip() keeps a clean one
+    if cleaned and len({c for c in case_ids if c is not None}) < int(known.sum()):
+        return False  # two spellings of one case (' C1' and 'C1')
+    rows = np.bincount(codes.to_numpy(zero_copy_only=False), minlength=len(case_ids))
+    return bool(rows[known].max() <= 1 and not rows[~known].any())
 
 
 def _free_text(raw: str) -> str | None:
@@ -323,10 +337,12 @@ def _check_distinct_values(conn, kind: Kind, cols: Columns, pairs: list[tuple[st
     """
     if kind.name not in SINGLE_COLUMN_CHECKS:
         raise ValueError(f"{kind.table} may have CHECKs across columns; the fast path does not take it")
-    probe = Columns(rows=max((len(v) for v in cols.uniques.values()), default=1), first_line=cols.first_line,
+    # Free text has no CHECK (db._column_ddl): one value of it will do, not a row per case id.
+    checked = {name: values for name, values in cols.uniques.items() if name not in _FREE_TEXT}
+    probe = Columns(rows=max((len(v) for v in checked.values()), default=1), first_line=cols.first_line,
                     constants=dict(cols.constants), uniques=dict(cols.uniques))
-    probe.codes = {name: np.minimum(np.arange(probe.rows), len(values) - 1)
-                   for name, values in cols.uniques.items() if name in cols.codes}
+    probe.codes = {name: np.minimum(np.arange(probe.rows), len(values) - 1) if name in checked
+                   else np.zeros(probe.rows, dtype=np.int64) for name, values in cols.uniques.items()}
     conn.execute("SAVEPOINT check_distinct_values")
     try:
         _insert(conn, kind.table, probe, pairs, extra, default_source, with_line=False)
