@@ -110,3 +110,29 @@ def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path, monkeypatch):
         assert sum(s.departed_upto("2020-07-01") for s in loaded) == before["relocated_total"]
     finally:
         conn.close()
+
+
+def test_departures_per_site_and_date_come_from_the_index_alone(tiny_conn):
+    """Schema version 4: the headline figures' busiest query reads no table rows (EXPLAIN QUERY PLAN)."""
+    for condition in ("1", "site_id IN (1, 2)"):
+        plan = " ".join(str(r[3]) for r in tiny_conn.execute(
+            "EXPLAIN QUERY PLAN SELECT site_id, date, sum(people) FROM transfers "
+            f"WHERE stage = 'departed' AND {condition} GROUP BY site_id, date ORDER BY site_id, date"))
+        assert "COVERING INDEX idx_transfers_site_date_stage_people" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+def test_upgrade_to_version_4_widens_the_transfers_index(tiny_db):
+    conn = db.connect(tiny_db)
+    conn.execute("DROP INDEX idx_transfers_site_date_stage_people")
+    conn.execute("CREATE INDEX idx_transfers_site_id_date ON transfers (site_id, date)")  # as version 3 had it
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    conn = db.connect(tiny_db)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'transfers'")}
+        assert "idx_transfers_site_date_stage_people" in names and "idx_transfers_site_id_date" not in names
+        assert db.schema_version(conn) == db.SCHEMA_VERSION
+        assert metrics.summary(conn)["relocated_total"] == 290
+    finally:
+        conn.close()

@@ -102,7 +102,7 @@ def test_upgrade_from_version_2_adds_incident_events(tmp_path):
                 (site, batch))
     raw.close()
     conn = db.connect(path)
-    assert db.schema_version(conn) == 3
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
     assert conn.execute("SELECT killed, events FROM incidents").fetchall() == [(3, None)]  # old rows kept, no count
     with pytest.raises(sqlite3.IntegrityError):  # the new column has its CHECK
         conn.execute("INSERT INTO incidents (site_id, date, events, source, batch_id) VALUES (?, '2020-01-02', -1, 's', ?)",
@@ -111,7 +111,7 @@ def test_upgrade_from_version_2_adds_incident_events(tmp_path):
                  (site, batch))
     conn.close()
     again = db.connect(path)  # connecting again changes nothing
-    assert db.schema_version(again) == 3
+    assert db.schema_version(again) == db.SCHEMA_VERSION
     again.close()
 
 

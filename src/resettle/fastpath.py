@@ -302,8 +302,11 @@ def insert_into_empty(conn, kind: Kind, cols: Columns, batch_id: int, default_so
         return False
     indexes = []
     if cols.rows >= REBUILD_INDEXES_FROM:
+        # Partial indexes (case ids) stay: a row outside their WHERE costs next to nothing, and rebuilding
+        # one reads the whole table.
         indexes = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            "SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_index_list(?) l ON l.name = m.name "
+            "WHERE m.type = 'index' AND m.sql IS NOT NULL AND l.partial = 0",
             (kind.table,),
         ).fetchall()
         for name, _ in indexes:
