@@ -56,6 +56,7 @@ DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 SQLITE3 = shutil.which("sqlite3") or "/usr/bin/sqlite3"
 CHROMIUM = "/usr/bin/chromium"
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 KIND_ORDER = ("sites", "population", "transfers", "medevacs", "incidents", "pledges")
@@ -144,12 +145,17 @@ def _busy_seconds() -> float:
 
 
 def run_command(cmd: list[str], *, env: dict | None = None, quiet: bool = True) -> dict:
-    """Run `cmd` to its end: wall seconds, its CPU seconds, its peak memory, others' CPU meanwhile."""
+    """Run `cmd` to its end: wall seconds, its CPU seconds, its peak memory, others' CPU meanwhile.
+
+    The peak is GNU time's %M where /usr/bin/time exists: wait4's ru_maxrss of our own child would count
+    the memory of this Python process, which the child shares between fork and exec."""
     waited = wait_quiet() if quiet else 0.0
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".maxrss") as maxrss:
+        measured = [GNU_TIME, "-f", "%M", "-o", maxrss.name, *cmd] if GNU_TIME else cmd
         busy0 = _busy_seconds()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        proc = subprocess.Popen(measured, stdout=out, stderr=err, env=env, cwd=ROOT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         busy = _busy_seconds() - busy0
@@ -157,10 +163,11 @@ def run_command(cmd: list[str], *, env: dict | None = None, quiet: bool = True) 
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        peak_kb = int(maxrss.read().split()[-1]) if GNU_TIME else usage.ru_maxrss
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
     cpu = usage.ru_utime + usage.ru_stime
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(usage.ru_maxrss / 1024, 1),
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak_kb / 1024, 1),
             "others_cpu_s": round(max(busy - cpu, 0.0), 2), "waited_s": waited, "stdout": stdout}
 
 
