@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -165,11 +166,8 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
 @db_option
 def batches(db_path: Path | None) -> None:
     """List import batches, newest first."""
-    conn = db.connect(_db(db_path))
-    try:
+    with closing(db.connect(_db(db_path))) as conn:
         rows = importing.list_batches(conn)
-    finally:
-        conn.close()
     if not rows:
         click.echo("no import batches yet")
         return
@@ -185,11 +183,8 @@ def batches(db_path: Path | None) -> None:
 @db_option
 def undo(batch_id: int, db_path: Path | None) -> None:
     """Remove exactly what import batch BATCH_ID added."""
-    conn = db.connect(_db(db_path))
-    try:
+    with closing(db.connect(_db(db_path))) as conn:
         removed = importing.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
-    finally:
-        conn.close()
     parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
     click.echo(f"batch {batch_id} undone: removed {parts}")
 
@@ -201,11 +196,8 @@ def undo(batch_id: int, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
     """The headline figures, as DOMAIN.md defines them."""
-    conn = db.connect(_db(db_path))
-    try:
+    with closing(db.connect(_db(db_path))) as conn:
         figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
-    finally:
-        conn.close()
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False))
         return
@@ -227,11 +219,8 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
 @db_option
 def audit(db_path: Path | None) -> None:
     """List the audit log: every import and undo, when, by which editor (RESETTLE_EDITOR)."""
-    conn = db.connect(_db(db_path), create=False)
-    try:
+    with closing(db.connect(_db(db_path), create=False)) as conn:
         rows = importing.list_audit(conn)
-    finally:
-        conn.close()
     if not rows:
         click.echo("the audit log is empty")
         return
