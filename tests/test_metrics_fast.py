@@ -8,12 +8,13 @@ import datetime as dt
 import random
 
 import pytest
+import queries_reference as ref_queries
 from metrics_reference import count_points as ref_count_points
 from metrics_reference import figures_at as ref_figures_at
 from metrics_reference import load_sites as ref_load_sites
 from metrics_reference import residents_series as ref_residents_series
 
-from resettle import db, importing, metrics
+from resettle import db, importing, metrics, queries
 
 SITES = ["Alpha", "Beta", "Gamma", "Delta"]
 
@@ -37,21 +38,25 @@ def _random_db(tmp_path, seed: int):
             for source in rng.sample(["UNHCR", "IOM", "Camp", "NGO"], rng.randint(1, 3)):
                 for origin in rng.sample(["IRN", "SYR", ""], rng.randint(1, 2)):  # rows of one source add up
                     population.append(f"{site},{day},{rng.randint(0, 900)},{origin},{source}")
+    sources = ["UNHCR", "IOM", "Ministry", "NGO, field team"]
     transfers = [f"{rng.choice(sites)},{_date(rng)},{rng.choice(['ALB', 'DEU', 'FIN', 'USA'])},{rng.randint(0, 60)},"
-                 f"{rng.choice(['departed', 'departed', 'submitted', 'accepted', ''])}" for _ in range(rng.randint(0, 60))]
-    incidents = [f"{rng.choice(sites)},{_date(rng)},{rng.choice(['', '0', '3', '12'])}" for _ in range(rng.randint(0, 10))]
+                 f"{rng.choice(['departed', 'departed', 'submitted', 'accepted', ''])},\"{rng.choice(sources)}\""
+                 for _ in range(rng.randint(0, 60))]
+    incidents = [f"{rng.choice(sites)},{_date(rng)},{rng.choice(['', '0', '3', '12'])},{rng.choice(sources[:2])}"
+                 for _ in range(rng.randint(0, 10))]
     medevacs = []
     for _ in range(rng.randint(0, 12)):
         request = _date(rng)
         date = "" if rng.random() < 0.3 else (dt.date.fromisoformat(request) + dt.timedelta(days=rng.randint(0, 30))).isoformat()
-        medevacs.append(f"{rng.choice(sites)},{date},{request},{rng.randint(0, 3)},{rng.choice(['died', 'returned', 'pending'])}")
+        medevacs.append(f"{rng.choice(sites)},{date},{request},{rng.randint(0, 3)},"
+                        f"{rng.choice(['died', 'returned', 'pending'])},{rng.choice(sources[1:3])}")
     path = tmp_path / f"random-{seed}.db"
     db.init(path)
     files = {
         "population": ("site,date,residents,origin_country,source", population),
-        "transfers": ("site,date,host_country,people,stage", transfers),
-        "incidents": ("site,date,killed", incidents),
-        "medevacs": ("site,date,request_date,patients,outcome", medevacs),
+        "transfers": ("site,date,host_country,people,stage,source", transfers),
+        "incidents": ("site,date,killed,source", incidents),
+        "medevacs": ("site,date,request_date,patients,outcome,source", medevacs),
     }
     for kind, (header, lines) in files.items():
         if lines:
@@ -85,6 +90,35 @@ def test_arrays_agree_with_the_plain_reading(tmp_path, seed):
         conn.close()
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_view_queries_agree_with_their_plain_sql(tmp_path, seed):
+    """Sources behind a view, chart captions' sources, host countries, date bounds and the cumulative
+    relocations chart, from the kept arrays, equal the SQL they replaced (tests/queries_reference.py), for
+    every site, some sites, host countries and as-of dates before, inside and after the data."""
+    conn = db.connect(_random_db(tmp_path, seed))
+    try:
+        every = metrics.resolve_sites(conn, None)
+        rng = random.Random(seed)
+        assert queries.host_countries(conn) == ref_queries.host_countries(conn)
+        for chosen in (every, every[:1], every[1:], rng.sample(every, len(every))):
+            ids = [i for i, _ in chosen]
+            assert queries.date_bounds(conn, ids) == ref_queries.date_bounds(conn, ids)
+            latest = metrics.default_as_of(conn, ids) or dt.date(2015, 6, 1)
+            for end in (latest, latest - dt.timedelta(days=45), dt.date(2014, 12, 31), dt.date(2016, 6, 1), None):
+                for countries in ((), ("ALB",), ("DEU", "USA")):
+                    scope = queries.Scope(tuple(chosen), end and end.isoformat(), "2015-02-01", countries,
+                                          all_sites=chosen is every)
+                    assert queries.sources_behind(conn, scope) == ref_queries.sources_behind(conn, scope)
+                    for table in ("population", "transfers", "medevacs", "incidents"):
+                        assert queries.sources(conn, table, scope, from_start=False) == ref_queries.sources(
+                            conn, table, scope), table
+                    got = queries.cumulative_relocations(conn, scope)
+                    expected = ref_queries.cumulative_relocations(conn, scope)
+                    assert got.to_dict("records") == expected.to_dict("records")
+    finally:
+        conn.close()
+
+
 def test_figures_are_plain_ints(tiny_conn):
     """JSON integers, not numpy ones: every figure and every series value is a Python int."""
     s = metrics.summary(tiny_conn)
@@ -95,7 +129,7 @@ def test_figures_are_plain_ints(tiny_conn):
     assert all(type(d) is str and type(r) is int for d, r in metrics.residents_series(loaded, dt.date(2020, 7, 1)))
 
 
-def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path, monkeypatch):
+def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path):
     """Readers run while imports create sites: rows of a site the reader did not ask for are left out
     (the all-sites shortcut reads every row), never a KeyError."""
     conn = db.connect(tiny_db)
@@ -104,7 +138,6 @@ def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path, monkeypatch):
         before = metrics.summary(conn)
         _write(tmp_path / "new.csv", "site,date,host_country,people", ["Newcomer,2020-05-01,ALB,40"])
         importing.import_file(tiny_db, "transfers", tmp_path / "new.csv")
-        monkeypatch.setattr(metrics, "_sites_condition", lambda conn, ids: "1")  # as if asked a moment before
         loaded = metrics.load_sites(conn, asked)
         assert [s.name for s in loaded] == [n for _, n in asked]
         assert sum(s.departed_upto("2020-07-01") for s in loaded) == before["relocated_total"]
@@ -112,14 +145,74 @@ def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path, monkeypatch):
         conn.close()
 
 
-def test_departures_per_site_and_date_come_from_the_index_alone(tiny_conn):
-    """Schema version 4: the headline figures' busiest query reads no table rows (EXPLAIN QUERY PLAN)."""
-    for condition in ("1", "site_id IN (1, 2)"):
-        plan = " ".join(str(r[3]) for r in tiny_conn.execute(
-            "EXPLAIN QUERY PLAN SELECT site_id, date, sum(people) FROM transfers "
-            f"WHERE stage = 'departed' AND {condition} GROUP BY site_id, date ORDER BY site_id, date"))
-        assert "COVERING INDEX idx_transfers_site_date_stage_people" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan
+def test_aggregates_are_kept_until_the_data_changes(tiny_db, tmp_path):
+    """A second view reads no table again; an import (a new change counter) is seen at once."""
+    conn = db.connect(tiny_db)
+    try:
+        first = metrics.aggregates(conn)
+        assert metrics.aggregates(conn) is first
+        before = metrics.summary(conn)
+        _write(tmp_path / "more.csv", "site,date,host_country,people", ["Alpha,2020-05-01,ALB,40"])
+        importing.import_file(tiny_db, "transfers", tmp_path / "more.csv")
+        again = metrics.aggregates(conn)
+        assert again is not first
+        after = metrics.summary(conn, as_of=before["as_of"])
+        assert after["relocated_total"] == before["relocated_total"] + 40
+        assert after["relocated_by_country"]["ALB"] == before["relocated_by_country"].get("ALB", 0) + 40
+    finally:
+        conn.close()
+
+
+def test_rows_written_by_hand_are_seen_and_a_callers_transaction_is_not_kept(tiny_db):
+    conn = db.connect(tiny_db)
+    try:
+        before = metrics.summary(conn)
+        day = before["as_of"]
+        batch = conn.execute("SELECT max(id) FROM import_batches").fetchone()[0]
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO transfers (site_id, date, host_country, people, stage, source, batch_id) "
+                     "VALUES (1, ?, 'FIN', 7, 'departed', 'by hand', ?)", (day, batch))
+        inside = metrics.summary(conn, as_of=day)  # the caller's own, uncommitted rows
+        assert inside["relocated_total"] == before["relocated_total"] + 7
+        conn.execute("ROLLBACK")
+        assert metrics.summary(conn, as_of=day) == before  # nothing of the rolled back rows was kept
+        conn.execute("INSERT INTO transfers (site_id, date, host_country, people, stage, source, batch_id) "
+                     "VALUES (1, ?, 'FIN', 7, 'departed', 'by hand', ?)", (day, batch))
+        conn.commit()
+        assert metrics.summary(conn, as_of=day)["relocated_total"] == before["relocated_total"] + 7
+    finally:
+        conn.close()
+
+
+TRANSFER_COLUMNS = {"site": ("site_id", "int"), "day": ("date", "day"), "country": ("host_country", "iso3"),
+                    "people": ("people", "int"), "source": ("source", "text")}
+
+
+@pytest.mark.parametrize(("column", "value"), [("source", "split\x1fsource"), ("source", "Ministère de l'Intérieur"),
+                                               ("host_country", "ÄBC"), (None, None)])
+def test_columns_read_joined_equal_columns_read_row_by_row(tiny_db, column, value):
+    """The joined-strings reading (fast) gives the arrays of the row-by-row reading, also where it must
+    fall back to rows (a source holding the separator; a host country that is not ASCII)."""
+    conn = db.connect(tiny_db)
+    try:
+        if column:
+            conn.execute(f"UPDATE transfers SET {column} = ? WHERE id = (SELECT min(id) FROM transfers)", (value,))
+            conn.commit()
+        fast, rows = metrics._columns(conn, "transfers", TRANSFER_COLUMNS), metrics._column_rows(
+            conn, "transfers", TRANSFER_COLUMNS)
+        assert fast.keys() == rows.keys()
+        for name in fast:
+            got, expected = fast[name], rows[name]
+            assert (got if isinstance(got, list) else got.tolist()) == (
+                expected if isinstance(expected, list) else expected.tolist()), name
+        assert len(fast["site"]) == conn.execute("SELECT count(*) FROM transfers").fetchone()[0] > 0
+        if column:
+            assert value in fast[{"source": "source_names", "host_country": "country_names"}[column]]
+        conn.execute("DELETE FROM transfers")
+        empty = metrics._columns(conn, "transfers", TRANSFER_COLUMNS)
+        assert empty["country_names"] == [] and len(empty["day"]) == 0
+    finally:
+        conn.close()
 
 
 def test_upgrade_to_version_4_widens_the_transfers_index(tiny_db):

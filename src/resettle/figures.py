@@ -73,14 +73,15 @@ def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None =
     if scope.host_countries:
         changes["relocated_to"] = metrics.relocated_to(now, scope.host_countries) - metrics.relocated_to(
             before, scope.host_countries)
-    counts = pd.DataFrame(metrics.count_points(loaded),
-                          columns=["site", "date", "source", "residents", "headline", "low", "high", "sources"])
-    counts = counts[counts["date"] <= scope.end]
     notes = []
-    if len(counts) > COUNT_POINTS_MAX:
-        notes.append(f"{len(counts):,} population counts: too many to mark one by one (the line is their "
+    shown = metrics.count_rows_upto(loaded, day)
+    if shown > COUNT_POINTS_MAX:
+        notes.append(f"{shown:,} population counts: too many to mark one by one (the line is their "
                      "estimate); pick fewer sites to see each count and its source.")
-        counts = counts.iloc[0:0]
+        counts = pd.DataFrame(columns=metrics.COUNT_POINTS)
+    else:
+        counts = metrics.count_points(loaded)
+        counts = counts[counts["date"] <= scope.end]
     incidents, total = queries.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
     if total > len(incidents):
         notes.append(f"The {len(incidents):,} incidents with the most people killed and wounded are marked, of "

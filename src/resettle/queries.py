@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import disclosure, metrics
@@ -95,50 +96,38 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 
 def host_countries(conn: sqlite3.Connection) -> list[str]:
     """Every host country named by a transfer or a pledge (ISO3)."""
-    return [r[0] for r in conn.execute(
-        "SELECT host_country FROM transfers UNION SELECT host_country FROM pledges ORDER BY 1")]
+    pledged = {r[0] for r in conn.execute("SELECT DISTINCT host_country FROM pledges")}
+    return sorted(pledged.union(metrics.aggregates(conn).host_countries()))
 
 
 def host_countries_ranked(conn: sqlite3.Connection) -> list[str]:
     """Every host country, the most people departed to first, then the most places pledged (for colours)."""
-    return [r[0] for r in conn.execute(
-        """SELECT host_country FROM (
-            SELECT host_country, sum(people) AS departed, 0 AS pledged FROM transfers WHERE stage = 'departed'
-            GROUP BY 1
-            UNION ALL SELECT host_country, 0, sum(places) FROM pledges GROUP BY 1)
-        GROUP BY host_country ORDER BY sum(departed) DESC, sum(pledged) DESC, host_country""")]
+    departed = {c: int(cum[-1]) for c, (_, cum) in metrics.aggregates(conn).country_flows(None).items()}
+    pledged = dict(conn.execute("SELECT host_country, sum(places) FROM pledges GROUP BY 1").fetchall())
+    every = set(departed) | set(pledged) | set(metrics.aggregates(conn).host_countries())
+    return sorted(every, key=lambda c: (-departed.get(c, 0), -(pledged.get(c) or 0), c))
 
 
 def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date | None, dt.date | None]:
     """The earliest dated record of the sites and their default as-of date (DOMAIN.md)."""
-    m = _marks(site_ids)
-    row = conn.execute(
-        f"""SELECT min(d) FROM (
-            SELECT min(date) AS d FROM population_counts WHERE site_id IN ({m})
-            UNION ALL SELECT min(date) FROM transfers WHERE site_id IN ({m})
-            UNION ALL SELECT min(coalesce(request_date, date)) FROM medical_evacuations WHERE site_id IN ({m})
-            UNION ALL SELECT min(date) FROM incidents WHERE site_id IN ({m}))""",
-        site_ids * 4,
-    ).fetchone()
-    first = dt.date.fromisoformat(row[0]) if row and row[0] else None
-    return first, metrics.default_as_of(conn, site_ids)
+    return metrics.date_bounds(conn, site_ids)
 
 
 def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
     """The sources of every record the headline figures at D rest on (counts, departures, medical
     evacuations, incidents of the sites, dated up to D)."""
-    w, p = _where(scope, from_start=False)
-    wm, pm = _where(scope, date="coalesce(date, request_date)", from_start=False)
-    sql = (f"SELECT source FROM population_counts WHERE {w} "
-           f"UNION SELECT source FROM transfers WHERE stage = 'departed' AND {w} "
-           f"UNION SELECT source FROM medical_evacuations WHERE {wm} "
-           f"UNION SELECT source FROM incidents WHERE {w} ORDER BY 1")
-    return [r[0] for r in conn.execute(sql, p + p + pm + p)]
+    agg = metrics.aggregates(conn)
+    ids = None if scope.all_sites else scope.site_ids
+    return sorted(set().union(*(agg.sources(table, ids, scope.end, departed_only=True)
+                                for table in ("population", "transfers", "medevacs", "incidents"))))
 
 
 def sources(conn: sqlite3.Connection, table: str, scope: Scope, *, from_start: bool = True) -> list[str]:
     """The distinct sources of one record kind's rows in the scope (for a chart's caption)."""
     kind = KINDS[table]
+    if table in ("population", "transfers", "medevacs", "incidents") and not (from_start and scope.start):
+        return sorted(metrics.aggregates(conn).sources(  # transfers: every stage, to the countries chosen
+            table, None if scope.all_sites else scope.site_ids, scope.end, host_countries=scope.host_countries))
     date = "coalesce(date, request_date)" if table == "medevacs" else "date"
     country = "host_country" in kind.names
     w, p = _where(scope, date=date if table != "sites" else None, site=kind.has_site or table == "sites",
@@ -175,13 +164,22 @@ def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFra
     """Cumulative departed people per host country on every departure date up to D (and at D itself), for
     a stacked area. Not cut at the start date: a cumulative level carries what came before. With more
     than DAILY_POINTS dates, one point a month (its last date, where the level is exact)."""
-    w, p = _where(scope, country=True, from_start=False)
-    # One pass over the table in SQL (departures per date and country); the running sum of those few
-    # rows is cheaper here than a second aggregation for a window query.
-    daily = _frame(conn, f"""SELECT date, host_country, sum(people) AS people FROM transfers
-        WHERE stage = 'departed' AND {w} GROUP BY date, host_country""", p, ["date", "host_country", "people"])
-    if daily.empty:
-        return daily
+    flows = metrics.aggregates(conn).country_flows(None if scope.all_sites else scope.site_ids)
+    end = metrics._day(scope.end) if scope.end else None
+    parts = []
+    for country, (days, cum) in flows.items():
+        if scope.host_countries and country not in scope.host_countries:
+            continue
+        upto = len(days) if end is None else int(np.searchsorted(days, end, side="right"))
+        if upto:
+            parts.append((country, days[:upto], np.diff(cum[:upto], prepend=0)))
+    if not parts:
+        return pd.DataFrame(columns=["date", "host_country", "people"])
+    daily = pd.DataFrame({
+        "date": metrics._iso(np.concatenate([d for _, d, _ in parts])).astype(object),
+        "host_country": np.repeat(np.array([c for c, _, _ in parts], dtype=object), [len(d) for _, d, _ in parts]),
+        "people": np.concatenate([a for _, _, a in parts]),
+    })
     wide = daily.pivot_table(index="date", columns="host_country", values="people", aggfunc="sum",
                              fill_value=0).sort_index().cumsum()
     if scope.end and scope.end not in wide.index:

@@ -1,0 +1,71 @@
+"""The view queries as queries.py ran them in SQL before they came from metrics.Aggregates (the arrays
+kept per change counter): the oracle of tests/test_metrics_fast.py's comparisons on random databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pandas as pd
+
+from resettle.queries import DAILY_POINTS, Scope, _frame, _marks, _where
+
+
+def host_countries(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT host_country FROM transfers UNION SELECT host_country FROM pledges ORDER BY 1")]
+
+
+def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date | None, dt.date | None]:
+    m = _marks(site_ids)
+    first, last = conn.execute(
+        f"""SELECT
+            (SELECT min(d) FROM (
+                SELECT min(date) AS d FROM population_counts WHERE site_id IN ({m})
+                UNION ALL SELECT min(date) FROM transfers WHERE site_id IN ({m})
+                UNION ALL SELECT min(coalesce(request_date, date)) FROM medical_evacuations WHERE site_id IN ({m})
+                UNION ALL SELECT min(date) FROM incidents WHERE site_id IN ({m}))),
+            (SELECT max(d) FROM (
+                SELECT max(date) AS d FROM population_counts WHERE site_id IN ({m})
+                UNION ALL SELECT max(date) FROM transfers WHERE stage = 'departed' AND site_id IN ({m})
+                UNION ALL SELECT max(coalesce(date, request_date)) FROM medical_evacuations WHERE site_id IN ({m})
+                UNION ALL SELECT max(date) FROM incidents WHERE site_id IN ({m})))""",
+        site_ids * 8,
+    ).fetchone()
+    return (dt.date.fromisoformat(first) if first else None, dt.date.fromisoformat(last) if last else None)
+
+
+def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
+    w, p = _where(scope, from_start=False)
+    wm, pm = _where(scope, date="coalesce(date, request_date)", from_start=False)
+    sql = (f"SELECT source FROM population_counts WHERE {w} "
+           f"UNION SELECT source FROM transfers WHERE stage = 'departed' AND {w} "
+           f"UNION SELECT source FROM medical_evacuations WHERE {wm} "
+           f"UNION SELECT source FROM incidents WHERE {w} ORDER BY 1")
+    return [r[0] for r in conn.execute(sql, p + p + pm + p)]
+
+
+def sources(conn: sqlite3.Connection, table: str, scope: Scope) -> list[str]:
+    """queries.sources(..., from_start=False) of the four tables with sites."""
+    name = {"population": "population_counts", "transfers": "transfers", "medevacs": "medical_evacuations",
+            "incidents": "incidents"}[table]
+    date = "coalesce(date, request_date)" if table == "medevacs" else "date"
+    w, p = _where(scope, date=date, country=table == "transfers", from_start=False)
+    return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM {name} WHERE {w} ORDER BY 1", p)]
+
+
+def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    w, p = _where(scope, country=True, from_start=False)
+    daily = _frame(conn, f"""SELECT date, host_country, sum(people) AS people FROM transfers
+        WHERE stage = 'departed' AND {w} GROUP BY date, host_country""", p, ["date", "host_country", "people"])
+    if daily.empty:
+        return daily
+    wide = daily.pivot_table(index="date", columns="host_country", values="people", aggfunc="sum",
+                             fill_value=0).sort_index().cumsum()
+    if scope.end and scope.end not in wide.index:
+        wide.loc[scope.end] = wide.iloc[-1]
+    if len(wide) > DAILY_POINTS:
+        wide = wide.groupby(wide.index.str[:7]).tail(1)
+    long = wide.stack().rename("people").reset_index()
+    long.columns = ["date", "host_country", "people"]
+    return long.astype({"people": "int64"}).sort_values(["date", "host_country"], ignore_index=True)
