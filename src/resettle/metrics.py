@@ -1,7 +1,8 @@
 """The headline figures of DOMAIN.md, computed per site at one as-of date D and summed over sites.
 
-Aggregation happens in SQL (sums per site and date); the arithmetic of the definitions happens here on
-those small aggregates. Every people count returned is an int.
+Each table is read once into numpy arrays (Aggregates: every transfer row, each source's total per site
+and date, deaths per site and date), kept in this process until the data changes; the arithmetic of the
+definitions happens here on those arrays. Every people count returned is an int.
 """
 
 from __future__ import annotations

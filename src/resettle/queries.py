@@ -1,8 +1,10 @@
 """The dashboard's chart and table data: aggregated in SQLite, returned as small tidy DataFrames.
 
 Every function takes a connection and a `Scope` (which sites, up to which as-of date, from which start
-date, which host countries). Aggregation happens in SQL (GROUP BY month, country, outcome; window sums
-for cumulative series); nothing here loads a whole table. No Streamlit import: `ui/data.py` caches these.
+date, which host countries). The overview's data (cumulative relocations, the sources behind a view, host
+countries, date bounds) comes from metrics.Aggregates, the arrays kept per change counter; the other
+pages aggregate in SQL (GROUP BY month, country, outcome; window sums for cumulative series). No
+Streamlit import: `ui/data.py` caches these.
 """
 
 from __future__ import annotations
