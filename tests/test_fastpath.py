@@ -136,3 +136,47 @@ def test_case_files_store_the_same_rows_on_both_paths(tmp_path, monkeypatch, cas
         assert second.updated == len({cases(i).strip() for i in range(3000)} - {""})
         results[label] = (_everything(path), first.added, first.present)
     assert results["fast"] == results["general"]
+
+
+@pytest.mark.parametrize("with_line", [False, True])
+def test_packed_insert_stores_each_value_as_binding_it_would(with_line):
+    """_insert sends columns as digits of packed integers (CASE, offset, slice) or as themselves: every
+    value comes out as binding it directly would store it, type included."""
+    rng = random.Random(6)
+    n = 2345
+    uniques = {
+        "few_texts": ["a", "it's", None, "ü", "{digit}"],  # CASE, with a quote, NULL and braces
+        "ints": [-7, 0, 5, 10**12],  # offset from the smallest
+        "few_mixed": [None, 3, 4],  # CASE with NULL and integers
+        "dates": [f"2015-01-{d:02d}" for d in range(1, 29)] + [f"2016-{m:02d}-01" for m in range(1, 13)],  # slice
+        "wide": [f"text {i}" * (i % 3 + 1) for i in range(50)],  # many texts of several widths: raw
+        "reals": [0.1, 2.5, -3.25],  # raw
+        "huge": [5, 2**61],  # offset, in a packed integer of its own
+        "wild": [i * 2**58 for i in range(-20, 20)],  # integers too far apart to pack: raw
+    }
+    codes = {name: np.array([rng.randrange(len(v)) for _ in range(n)], dtype=np.int32) for name, v in uniques.items()}
+    cols = fastpath.Columns(rows=n, first_line=2, constants={"source": None}, uniques=uniques, codes=codes)
+    pairs = [(name, name) for name in uniques] + [("source", "source")]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE t ({'line, ' if with_line else ''}{', '.join(uniques)}, source, batch)")
+    fastpath._insert(conn, "t", cols, pairs, {"batch": 9}, "f.csv", with_line=with_line)
+    typed = ", ".join(f"{c}, typeof({c})" for c in [*(["line"] if with_line else []), *uniques, "source", "batch"])
+    got = conn.execute(f"SELECT {typed} FROM t ORDER BY rowid").fetchall()
+    conn.execute("DELETE FROM t")
+    for i in range(n):
+        row = ([i + 2] if with_line else []) + [uniques[name][codes[name][i]] for name in uniques] + ["f.csv", 9]
+        conn.execute(f"INSERT INTO t VALUES ({', '.join('?' * len(row))})", row)
+    assert got == conn.execute(f"SELECT {typed} FROM t ORDER BY rowid").fetchall()
+
+
+def test_the_fast_path_does_not_import_pandas(tmp_path, db_path):
+    """pyarrow's to_numpy imports pandas (a tenth of a second of every import): the codes come without it."""
+    import subprocess
+    import sys
+
+    path = _big_file(tmp_path)
+    code = ("import sys; from resettle import fastpath, importing; fastpath.FAST_MIN_BYTES = 0; "
+            f"r = importing.import_file({str(db_path)!r}, 'transfers', {str(path)!r}); "
+            "assert r.fast_path and r.added == 3000; print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -268,3 +268,13 @@ def test_fast_path_falls_back_to_report_errors_with_lines(tmp_path, monkeypatch,
     monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
     body = "Alpha,2020-01-01,ALB,5,,,,,\n" * 500 + "Alpha,2020-01-01,ALB,-5,,,,,\n"
     assert fail(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD + body)) == ["t.csv:502: people: -5 is negative"]
+
+
+def test_identical_file_is_identical_even_with_a_mapping_that_fails(db_path, tmp_path):
+    """Whether the file is imported already is the first answer, before a --map that does not fit it."""
+    path = tmp_path / "t.csv"
+    path.write_text("site,date,host_country,people\nCamp A,2015-01-02,DEU,3\n")
+    first = importing.import_file(db_path, "transfers", path)
+    again = importing.import_file(db_path, "transfers", path,
+                                  importing.ImportOptions(column_map={"people": "no such column"}))
+    assert again.identical_to == first.batch_id and again.added == 0

@@ -168,8 +168,16 @@ def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str
             out.constants[f.name] = values[0]
         else:
             out.uniques[f.name] = values
-            out.codes[f.name] = encoded.indices.to_numpy(zero_copy_only=False)
+            out.codes[f.name] = _int_array(encoded.indices)
     return out
+
+
+def _int_array(ints) -> np.ndarray:
+    """A pyarrow integer array without nulls (a dictionary's codes) as numpy, without a copy. Not by
+    Array.to_numpy: pyarrow imports pandas for it, a tenth of a second of every import."""
+    assert ints.null_count == 0, "codes of a column read with strings_can_be_null=False"
+    width = ints.type.bit_width // 8
+    return np.frombuffer(ints.buffers()[1], dtype=f"i{width}", count=len(ints), offset=ints.offset * width)
 
 
 def _cases_stand_alone(raw: list[str], case_ids: list[str | None], codes) -> bool:
@@ -182,7 +190,7 @@ def _cases_stand_alone(raw: list[str], case_ids: list[str | None], codes) -> boo
     cleaned = any(c is not r for c, r in zip(case_ids, raw, strict=True))  # str.strip() keeps a clean one
     if cleaned and len({c for c in case_ids if c is not None}) < int(known.sum()):
         return False  # two spellings of one case (' C1' and 'C1')
-    rows = np.bincount(codes.to_numpy(zero_copy_only=False), minlength=len(case_ids))
+    rows = np.bincount(_int_array(codes), minlength=len(case_ids))
     return bool(rows[known].max() <= 1 and not rows[~known].any())
 
 
@@ -237,11 +245,67 @@ def _stored(kind: Kind) -> list[tuple[str, str]]:
 
 
 BLOCK_ROWS = 50_000  # rows laid out and inserted at a time; the progress callback hears after each block
+# How columns travel into the statement (see _Column): binding a parameter costs more than SQLite's arithmetic
+# on one, so columns with few values or a narrow range are digits of one packed integer per row.
+PACK_LIMIT = 1 << 62  # a packed integer stays below this (SQLite's integers have 63 bits and a sign)
+CASE_MAX = 32  # a column of at most this many distinct values is spelled out in a CASE
+SLICE_MAX_BYTES = 1 << 20  # distinct texts of one width, laid end to end in a blob, up to this size
+
+
+@dataclass
+class _Column:
+    """One varying column of an insert and how it travels.
+
+    raw: bound as itself, one parameter per row. The others are a digit (0 <= digit < radix) of a packed
+    integer the statement takes apart with / and %: "case", the index of a distinct value the statement
+    spells out in a CASE (a few texts: a country, a stage, a source); "offset", an integer's distance from
+    the smallest (site ids, counts, line numbers); "slice", the index of a text in a blob of texts all of
+    one width (dates), cut out with substr. Each gives the value itself, typed as binding it would."""
+
+    name: str
+    column: str
+    how: str
+    values: np.ndarray | None = None  # raw: the distinct values, by code
+    digits: np.ndarray | None = None  # the digit of each distinct value, by code
+    radix: int = 0
+    decode: tuple[str, str] = ("", "")  # SQL before and after the digit, giving the value
+    blob: bytes | None = None  # slice: the texts end to end, bound once per statement
+
+
+def _plan(name: str, column: str, values: list, blob_param: int) -> _Column:
+    n = len(values)
+    if all(type(v) is int for v in values):
+        low, high = min(values), max(values)
+        if high - low < PACK_LIMIT:
+            digits = np.array([v - low for v in values], dtype=np.int64)
+            return _Column(name, column, "offset", digits=digits, radix=high - low + 1,
+                           decode=("(", f" + {low})") if low else ("", ""))
+    if n <= CASE_MAX and all(v is None or type(v) is str or type(v) is int for v in values):
+        spelled = " ".join(f"WHEN {i} THEN {_literal(v)}" for i, v in enumerate(values))
+        return _Column(name, column, "case", digits=np.arange(n, dtype=np.int64), radix=n,
+                       decode=("CASE ", f" {spelled} END"))
+    if all(type(v) is str for v in values):
+        encoded = [v.encode() for v in values]
+        width = len(encoded[0])
+        if width and n * width <= SLICE_MAX_BYTES and all(len(e) == width for e in encoded):
+            return _Column(name, column, "slice", digits=np.arange(n, dtype=np.int64), radix=n, blob=b"".join(encoded),
+                           decode=(f"CAST(substr(?{blob_param}, ", f" * {width} + 1, {width}) AS TEXT)"))
+    return _Column(name, column, "raw", values=np.asarray(values, dtype=object))
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra: dict[str, object],
             default_source: str, with_line: bool, progress=None) -> None:
-    """Multi-row INSERT ... SELECT FROM (VALUES ...): constants are bound once per statement."""
+    """Multi-row INSERT ... SELECT FROM (VALUES ...): constants are bound once per statement, and the
+    varying columns travel as few parameters per row as they can (_Column): for 1M transfers, two
+    (a date as text took one more; see the git log for the measurements)."""
     constants = dict(extra)
     varying = []
     for name, column in pairs:
@@ -252,38 +316,68 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
             constants[column] = default_source if (name == "source" and value is None) else value
     if "source" in cols.uniques:
         cols.uniques["source"] = [default_source if v is None else v for v in cols.uniques["source"]]
-    uniques = [np.asarray(cols.uniques[name], dtype=object) for name, _ in varying]
-    if with_line:
-        varying.insert(0, ("line", "line"))
     const_names = list(constants)
-    k, width = len(const_names), len(varying)
-    target = ", ".join([c for _, c in varying] + const_names)
+    head = [constants[c] for c in const_names]
+    plans: list[_Column] = []
+    if with_line:
+        plans.append(_Column("line", "line", "offset", radix=cols.rows, decode=("(", f" + {cols.first_line})")))
+    for name, column in varying:
+        plan = _plan(name, column, cols.uniques[name], len(head) + 1)
+        if plan.blob is not None:
+            head.append(plan.blob)
+        plans.append(plan)
+    # Digits packed into integers, in column order, each integer below PACK_LIMIT.
+    raw = [p for p in plans if p.how == "raw"]
+    groups: list[list[tuple[_Column, int]]] = []  # (column, multiplier)
+    size = 1
+    for plan in plans:
+        if plan.how == "raw":
+            continue
+        if not groups or size * plan.radix > PACK_LIMIT:
+            groups.append([])
+            size = 1
+        groups[-1].append((plan, size))
+        size *= plan.radix
+    k, width = len(head), len(raw) + len(groups)
+    exprs: dict[str, str] = {}
+    for j, plan in enumerate(raw):
+        exprs[plan.column] = f"column{j + 1}"
+    for g, group in enumerate(groups):
+        packed = f"column{len(raw) + g + 1}"
+        for i, (plan, multiplier) in enumerate(group):
+            digit = packed if multiplier == 1 else f"{packed} / {multiplier}"
+            if i < len(group) - 1:  # the last digit is all that is left
+                digit = f"({digit} % {plan.radix})"
+            exprs[plan.column] = plan.decode[0] + digit + plan.decode[1]
+    targets = [p.column for p in plans]
+    target = ", ".join(targets + const_names)
 
     def statement(n: int) -> str:
         rows = ",".join(
             "(" + ",".join(f"?{k + 1 + r * width + j}" for j in range(width)) + ")" for r in range(n)
         )
-        select = ", ".join([f"column{j + 1}" for j in range(width)] + [f"?{i + 1}" for i in range(k)])
+        select = ", ".join([exprs[c] for c in targets] + [f"?{i + 1}" for i in range(len(const_names))])
         return f"INSERT INTO {table} ({target}) SELECT {select} FROM (VALUES {rows})"
 
-    head = [constants[c] for c in const_names]
     if width == 0:  # every column constant: one statement per row is still few
         conn.executemany(f"INSERT INTO {table} ({target}) VALUES ({', '.join('?' * k)})", [head] * cols.rows)
         return
     full_statement = statement(ROWS_PER_STATEMENT)
     step = ROWS_PER_STATEMENT * width
-    # A block of rows at a time, laid out row by row in a numpy object array: the values are the parsed
+    # A block of rows at a time, laid out row by row in a numpy object array: raw values are the parsed
     # distinct values themselves (no copies), and memory stays at one block, not the whole file.
     for start in range(0, cols.rows, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, cols.rows)
         block = np.empty((stop - start, width), dtype=object)
-        j = 0
-        if with_line:
-            block[:, 0] = range(cols.first_line + start, cols.first_line + stop)
-            j = 1
-        for (name, _), values in zip(varying[j:], uniques, strict=True):
-            block[:, j] = values[cols.codes[name][start:stop]]
-            j += 1
+        for j, plan in enumerate(raw):
+            block[:, j] = plan.values[cols.codes[plan.name][start:stop]]
+        for g, group in enumerate(groups):
+            packed = np.zeros(stop - start, dtype=np.int64)
+            for plan, multiplier in group:
+                digits = (np.arange(start, stop, dtype=np.int64) if plan.name == "line"
+                          else plan.digits[cols.codes[plan.name][start:stop]])
+                packed += digits * multiplier if multiplier > 1 else digits
+            block[:, len(raw) + g] = packed.tolist()
         flat = block.ravel().tolist()
         del block
         full = ((stop - start) // ROWS_PER_STATEMENT) * ROWS_PER_STATEMENT

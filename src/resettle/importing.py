@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import countries, db, fastpath, reading
-from .errors import FileProblem, RowError, UsageError, ValidationFailed
+from .errors import FileProblem, ResettleError, RowError, UsageError, ValidationFailed
 from .mapping import JOIN, describe, header_score, resolve_columns
 from .records import KINDS, Field, Kind
 from .values import (
@@ -232,16 +232,17 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if options.mapping:
         options = apply_mapping(load_mapping(conn, options.mapping), kind.name, options)
         report.notes.append(f"used the saved mapping {options.mapping!r}")
-    if path.is_file():
-        # The hash (is this file imported already?) is taken on the other core while the file is opened:
-        # hashlib lets go of the GIL, and both read the whole file. (Not for a pipe: it is read once.)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            hashing = pool.submit(file_sha256, path)
-            table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
-            sha = hashing.result()
-    else:
+    # The hash (is this file imported already?) is taken on the other core while the file is opened and,
+    # for the fast path, read: hashlib lets go of the GIL. (Not for a pipe: it is read once.)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(file_sha256, path) if path.is_file() else None
         table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
-        sha = file_sha256(path)
+        today = dt.date.today()
+        try:
+            prepared = _prepare(kind, path, table, options, today)
+        except ResettleError:
+            prepared = None  # if an identical file was imported before, that is the answer, not this error
+        sha = hashing.result() if hashing is not None else file_sha256(path)
     if options.sheet and table.encoding == "xlsx":
         # Another sheet of the same workbook is another import: the identity covers the sheet read.
         sha = hashlib.sha256(f"{sha}\0sheet:{options.sheet}".encode()).hexdigest()
@@ -251,9 +252,8 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if earlier:
         report.identical_to = earlier[0]
         return report
+    columns, fast = prepared or _prepare(kind, path, table, options, today)  # (raising its error again)
 
-    columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
-                              path=table.name, header_line=table.header_line)
     report.mapping = {f: describe(table.columns, columns[f]) for f in kind.names if f in columns}
     report.mapping.update({f: f"= {v!r}" for f, v in options.set_values.items()})
     report.mapping = {f: report.mapping[f] for f in kind.names if f in report.mapping}
@@ -265,17 +265,13 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         report.notes.append(f"{len(unused)} columns not used")
 
     staged = [f for f in kind.fields if f.name in columns]
-    today = dt.date.today()
-    composed = any(isinstance(i, tuple) for i in columns.values())  # the fast path reads single columns
-    if not composed and fastpath.eligible(kind, path, table, options):
-        fast = fastpath.read_columns(kind, path, table, columns, options, today)
-        if fast is not None:
-            report.fast_path = True
-            report.notes.extend(table.notes)
-            with fastpath.foreign_keys_by_construction(conn):
-                _write(conn, kind, path, sha, options, report, fast=fast)
-            _save_after(conn, kind, options, report)
-            return report
+    if fast is not None:
+        report.fast_path = True
+        report.notes.extend(table.notes)
+        with fastpath.foreign_keys_by_construction(conn):
+            _write(conn, kind, path, sha, options, report, fast=fast)
+        _save_after(conn, kind, options, report)
+        return report
     try:
         _stage(conn, table, columns, staged, options, report)
         if staged and not report._shape_errors and not conn.execute("SELECT 1 FROM temp.stage_raw LIMIT 1").fetchone():
@@ -303,6 +299,17 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         for f in kind.fields:
             conn.execute(f"DROP TABLE IF EXISTS temp.map_{f.name}")
     return report
+
+
+def _prepare(kind: Kind, path: Path, table: reading.Table, options: ImportOptions,
+             today: dt.date) -> tuple[dict[str, int | tuple[int, ...]], fastpath.Columns | None]:
+    """The file's columns for each field, and the file read column-wise when the fast path takes it."""
+    columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
+                              path=table.name, header_line=table.header_line)
+    composed = any(isinstance(i, tuple) for i in columns.values())  # the fast path reads single columns
+    if composed or not fastpath.eligible(kind, path, table, options):
+        return columns, None
+    return columns, fastpath.read_columns(kind, path, table, columns, options, today)
 
 
 def _reason(message: str) -> str:
