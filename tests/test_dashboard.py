@@ -296,6 +296,27 @@ def test_the_import_page_accepts_a_good_file_and_undo_restores(monkeypatch, samp
     assert summary(sample_copy)["relocated_total"] == total
 
 
+def test_the_dry_run_is_not_repeated_while_nothing_changes(monkeypatch, sample_copy):
+    """A click elsewhere on the page (or the confirming click) reuses the dry run of the same file and
+    options; a changed option or a changed database checks again."""
+    from resettle.ui import data as page_data
+
+    calls = []
+    real = page_data.check_import
+    monkeypatch.setattr(page_data, "check_import", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    at = upload(page(monkeypatch, sample_copy, "import"), "flights.csv", GOOD)
+    assert len(calls) == 1
+    at.run()
+    at.selectbox(key="import_kind").set_value("transfers").run()
+    assert len(calls) == 1
+    at.text_input(key="import_source").set_value("Another source").run()
+    assert len(calls) == 2 and calls[-1].source == "Another source"
+    at.button(key="import_confirm").click().run()
+    assert len(calls) == 2  # the confirming click imports what was checked
+    assert any("Imported" in s.value for s in at.success)
+    assert summary(sample_copy)["relocated_total"] > 0
+
+
 def test_the_import_page_lets_the_user_map_a_column(monkeypatch, sample_copy):
     content = b"Camp,Departure date,Destination,Headcount\nCamp Liberty,2016-09-01,Norway,3\n"
     at = upload(page(monkeypatch, sample_copy, "import"), "export.csv", content)

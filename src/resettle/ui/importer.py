@@ -8,6 +8,8 @@ kind)`, takes the uploaded bytes, so it can be tested without a browser.
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from .. import importing, preview
@@ -23,6 +25,7 @@ DATE_ORDERS = {None: "Decide from the file", "dayfirst": "Day first (31/12/2015)
 _MESSAGE = "_import_message"
 _UPLOADS = "_upload_round"
 _PENDING = "_undo_pending"
+_CHECKED = "_import_checked"  # (what was checked, its dry run): the last upload's, kept while nothing changes
 
 
 def upload_limit_mb() -> float:
@@ -63,10 +66,23 @@ def received(name: str, content: bytes, kind: str, editor: str | None = None) ->
         st.error(common.plain(problem))
         return
     with preview.saved_upload(name, content) as path:
-        review(path, kind, editor)
+        review(path, kind, editor, digest=hashlib.sha256(content).hexdigest())
 
 
-def review(path, kind: str, editor: str | None = None) -> None:
+def checked(path, kind: str, options: importing.ImportOptions, digest: str | None) -> preview.Check:
+    """The dry run of the upload with these options. Every click on the page reruns it, so it is kept
+    (one, in the session) while the file, the options and the database are the same: a 50 MB file is
+    checked once, not again at every change of an unrelated widget or at the confirming click."""
+    key = (digest, kind, repr(options), data.version())
+    kept = st.session_state.get(_CHECKED)
+    if digest is not None and kept is not None and kept[0] == key:
+        return kept[1]
+    check = data.check_import(path, kind, options)
+    st.session_state[_CHECKED] = (key, check)
+    return check
+
+
+def review(path, kind: str, editor: str | None = None, digest: str | None = None) -> None:
     """The proposed mapping (changeable), the dry run's errors or report, and the button that imports."""
     try:
         proposal = preview.propose(path, kind)
@@ -91,7 +107,7 @@ def review(path, kind: str, editor: str | None = None) -> None:
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
     options = importing.ImportOptions(source=source.strip() or None, column_map=preview.column_map(chosen),
                                       set_values=set_values, date_order=order, skip_invalid=skip, editor=editor)
-    check = data.check_import(path, kind, options)
+    check = checked(path, kind, options, digest)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
         done = data.run_import(path, kind, options)
