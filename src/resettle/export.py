@@ -338,15 +338,9 @@ def neutralise(value):
 def table_rows(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[list[str], Iterator[tuple]]:
     """The columns and rows of one table in the scope (as the Data page filters it, without a limit),
     streamed from the database in date order."""
-    select, names, date, country = queries._table_sql(kind)
-    record = KINDS[kind]
-    w, p = queries._where(scope, date=date, site=record.has_site, country=country, alias="t")
-    if kind == "sites":
-        w, p = f"t.id IN ({','.join('?' * len(scope.site_ids))})", list(scope.site_ids)
-    join = "JOIN sites s ON s.id = t.site_id" if record.has_site else ""
-    order = f"{date}, t.id" if date else "t.name"
-    cursor = conn.execute(f"SELECT {select} FROM {record.table} t {join} WHERE {w} ORDER BY {order}", p)
-    return names, iter(cursor)
+    q = queries.table_query(kind, scope)
+    cursor = conn.execute(f"SELECT {q.select} FROM {q.source} WHERE {q.where} ORDER BY {q.order}", q.params)
+    return q.names, iter(cursor)
 
 
 RECONCILIATION = "reconciliation"
@@ -401,16 +395,12 @@ def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], li
                "editor", "sha256"]
     out = []
     for kind in DATA_TABLES:
-        select, names, date, country = queries._table_sql(kind)
-        record = KINDS[kind]
-        w, p = queries._where(scope, date=date, site=record.has_site, country=country, alias="t")
-        if kind == "sites":
-            w, p = f"t.id IN ({','.join('?' * len(scope.site_ids))})", list(scope.site_ids)
-        dates = f"min({date}), max({date})" if date else "NULL, NULL"
+        q = queries.table_query(kind, scope)
+        dates = f"min({q.date}), max({q.date})" if q.date else "NULL, NULL"
         out += [(kind, *row) for row in conn.execute(
             f"""SELECT t.source, count(*), {dates}, t.batch_id, b.file_name, b.imported_at, b.editor, b.sha256
-                FROM {record.table} t LEFT JOIN import_batches b ON b.id = t.batch_id WHERE {w}
-                GROUP BY t.source, t.batch_id ORDER BY t.source, t.batch_id""", p)]
+                FROM {KINDS[kind].table} t LEFT JOIN import_batches b ON b.id = t.batch_id WHERE {q.where}
+                GROUP BY t.source, t.batch_id ORDER BY t.source, t.batch_id""", q.params)]
     return disclosure.public_batch_columns(columns, out)  # public mode: no editors' names
 
 

@@ -400,10 +400,24 @@ def _table_sql(kind_name: str) -> tuple[str, list[str], str | None, bool]:
     return ", ".join(cols), names, date, "host_country" in kind.names
 
 
-def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit: int = TABLE_LIMIT,
-                source_contains: str = "") -> tuple[pd.DataFrame, int]:
-    """The rows of one table in the scope (sites, date range, host countries; a source containing some
-    text), in date order, at most `limit` of them; and how many rows match in all."""
+@dataclass(frozen=True)
+class TableQuery:
+    """The parts of a SELECT of one table's rows in a scope: its columns (`select`, named `names`), the
+    FROM with the sites join (`source`), the WHERE with its parameters, the date expression (None for
+    sites) and the ORDER BY (date order, then id; sites by name)."""
+
+    select: str
+    names: list[str]
+    source: str
+    where: str
+    params: list
+    date: str | None
+    order: str
+
+
+def table_query(kind_name: str, scope: Scope, source_contains: str = "") -> TableQuery:
+    """How the Data page, its download and every data export select one table's rows in a scope (sites,
+    date range, host countries; a source containing some text)."""
     kind = KINDS[kind_name]
     select, names, date, country = _table_sql(kind_name)
     w, p = _where(scope, date=date, site=kind.has_site, country=country, alias="t")
@@ -413,11 +427,18 @@ def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit
         escaped = source_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         w += " AND t.source LIKE ? ESCAPE '\\'"
         p.append(f"%{escaped}%")
-    join = "JOIN sites s ON s.id = t.site_id" if kind.has_site else ""
-    order = f"{date}, t.id" if date else "t.name"
-    total = conn.execute(f"SELECT count(*) FROM {kind.table} t WHERE {w}", p).fetchone()[0]
-    frame = _frame(conn, f"SELECT {select} FROM {kind.table} t {join} WHERE {w} ORDER BY {order} LIMIT ?",
-                   p + [int(limit)], names)
+    join = " JOIN sites s ON s.id = t.site_id" if kind.has_site else ""
+    return TableQuery(select, names, f"{kind.table} t{join}", w, p, date, f"{date}, t.id" if date else "t.name")
+
+
+def table_slice(conn: sqlite3.Connection, kind_name: str, scope: Scope, *, limit: int = TABLE_LIMIT,
+                source_contains: str = "") -> tuple[pd.DataFrame, int]:
+    """The rows of one table in the scope (sites, date range, host countries; a source containing some
+    text), in date order, at most `limit` of them; and how many rows match in all."""
+    q = table_query(kind_name, scope, source_contains)
+    total = conn.execute(f"SELECT count(*) FROM {KINDS[kind_name].table} t WHERE {q.where}", q.params).fetchone()[0]
+    frame = _frame(conn, f"SELECT {q.select} FROM {q.source} WHERE {q.where} ORDER BY {q.order} LIMIT ?",
+                   q.params + [int(limit)], q.names)
     return frame, int(total)
 
 
