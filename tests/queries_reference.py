@@ -69,3 +69,37 @@ def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFra
     long = wide.stack().rename("people").reset_index()
     long.columns = ["date", "host_country", "people"]
     return long.astype({"people": "int64"}).sort_values(["date", "host_country"], ignore_index=True)
+
+
+def departures_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    w, p = _where(scope, country=True)
+    return _frame(conn, f"""SELECT substr(date, 1, 7) || '-01' AS month, host_country, sum(people) AS people
+        FROM transfers WHERE stage = 'departed' AND {w}
+        GROUP BY month, host_country ORDER BY month, host_country""", p, ["month", "host_country", "people"])
+
+
+def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    wp, pp = _where(scope, site=False, country=True, from_start=False)
+    wd, pd_ = _where(scope, country=True, from_start=False)
+    return _frame(conn, f"""WITH p AS (SELECT host_country, sum(places) AS pledged FROM pledges WHERE {wp} GROUP BY 1),
+        d AS (SELECT host_country, sum(people) AS departed FROM transfers WHERE stage = 'departed' AND {wd} GROUP BY 1)
+        SELECT c.host_country, coalesce(p.pledged, 0), coalesce(d.departed, 0)
+        FROM (SELECT host_country FROM p UNION SELECT host_country FROM d) c
+        LEFT JOIN p ON p.host_country = c.host_country LEFT JOIN d ON d.host_country = c.host_country
+        ORDER BY 3 DESC, 2 DESC, 1""", pp + pd_, ["host_country", "pledged", "departed"])
+
+
+def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    w, p = _where(scope, country=True)
+    if not conn.execute(f"SELECT EXISTS(SELECT 1 FROM transfers WHERE stage != 'departed' AND {w})", p).fetchone()[0]:
+        return pd.DataFrame(columns=["stage", "host_country", "transfers", "people"])
+    return _frame(conn, f"""SELECT stage, host_country, count(*) AS transfers, sum(people) AS people
+        FROM transfers WHERE {w} GROUP BY stage, host_country
+        ORDER BY CASE stage WHEN 'submitted' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END, host_country""",
+        p, ["stage", "host_country", "transfers", "people"])
+
+
+def transfer_sources_in_range(conn: sqlite3.Connection, scope: Scope) -> list[str]:
+    """queries.sources(conn, "transfers", scope) with a start date."""
+    w, p = _where(scope, country=True)
+    return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM transfers WHERE {w} ORDER BY 1", p)]

@@ -50,6 +50,7 @@ def _random_db(tmp_path, seed: int):
         date = "" if rng.random() < 0.3 else (dt.date.fromisoformat(request) + dt.timedelta(days=rng.randint(0, 30))).isoformat()
         medevacs.append(f"{rng.choice(sites)},{date},{request},{rng.randint(0, 3)},"
                         f"{rng.choice(['died', 'returned', 'pending'])},{rng.choice(sources[1:3])}")
+    pledges = [f"{rng.choice(['ALB', 'DEU', 'CAN'])},{_date(rng)},{rng.randint(0, 500)}" for _ in range(rng.randint(0, 6))]
     path = tmp_path / f"random-{seed}.db"
     db.init(path)
     files = {
@@ -57,6 +58,7 @@ def _random_db(tmp_path, seed: int):
         "transfers": ("site,date,host_country,people,stage,source", transfers),
         "incidents": ("site,date,killed,source", incidents),
         "medevacs": ("site,date,request_date,patients,outcome,source", medevacs),
+        "pledges": ("host_country,date,places", pledges),
     }
     for kind, (header, lines) in files.items():
         if lines:
@@ -92,9 +94,9 @@ def test_arrays_agree_with_the_plain_reading(tmp_path, seed):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_view_queries_agree_with_their_plain_sql(tmp_path, seed):
-    """Sources behind a view, chart captions' sources, host countries, date bounds and the cumulative
-    relocations chart, from the kept arrays, equal the SQL they replaced (tests/queries_reference.py), for
-    every site, some sites, host countries and as-of dates before, inside and after the data."""
+    """Sources behind a view, chart captions' sources, host countries, date bounds and the relocation
+    charts' data, from the kept arrays, equal the SQL they replaced (tests/queries_reference.py), for
+    every site, some sites, host countries, and as-of dates before, inside and after the data."""
     conn = db.connect(_random_db(tmp_path, seed))
     try:
         every = metrics.resolve_sites(conn, None)
@@ -112,9 +114,12 @@ def test_view_queries_agree_with_their_plain_sql(tmp_path, seed):
                     for table in ("population", "transfers", "medevacs", "incidents"):
                         assert queries.sources(conn, table, scope, from_start=False) == ref_queries.sources(
                             conn, table, scope), table
-                    got = queries.cumulative_relocations(conn, scope)
-                    expected = ref_queries.cumulative_relocations(conn, scope)
-                    assert got.to_dict("records") == expected.to_dict("records")
+                    assert queries.sources(conn, "transfers", scope) == ref_queries.transfer_sources_in_range(
+                        conn, scope)
+                    for name in ("cumulative_relocations", "departures_per_month", "pledged_vs_departed", "stages"):
+                        got, expected = getattr(queries, name)(conn, scope), getattr(ref_queries, name)(conn, scope)
+                        assert list(got.columns) == list(expected.columns), name
+                        assert got.to_dict("records") == expected.to_dict("records"), name
     finally:
         conn.close()
 

@@ -472,6 +472,24 @@ class Aggregates:
                 keep &= np.isin(keys[2], np.array(wanted, dtype=np.int64))
         return {names[i] for i in np.unique(keys[-1][keep]).tolist()}
 
+    def transfer_rows(self, ids: list[int] | None, start: str | None, end: str | None,
+                      host_countries: tuple[str, ...] | list[str] = (), *, departed_only: bool = False) -> np.ndarray:
+        """The indexes (into Transfers' arrays) of the transfers of the sites (None: all) dated in
+        [start, end] (either None: open), to the host countries given (none: any), of every stage or
+        departed ones only."""
+        t = self.transfers
+        keep = t.stage == DEPARTED if departed_only else np.ones(len(t.site), dtype=bool)
+        if not self._every_site(ids):
+            keep &= np.isin(t.site, np.array(list(ids), dtype=np.int64))
+        if start is not None:
+            keep &= t.day >= _day(start)
+        if end is not None:
+            keep &= t.day <= _day(end)
+        if host_countries:
+            wanted = [i for i, name in enumerate(t.countries) if name in set(host_countries)]
+            keep &= np.isin(t.country, np.array(wanted, dtype=np.int64))
+        return np.flatnonzero(keep)
+
     def host_countries(self) -> list[str]:
         """Every host country named by a transfer."""
         return list(self.transfers.countries)

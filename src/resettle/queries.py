@@ -127,9 +127,14 @@ def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
 def sources(conn: sqlite3.Connection, table: str, scope: Scope, *, from_start: bool = True) -> list[str]:
     """The distinct sources of one record kind's rows in the scope (for a chart's caption)."""
     kind = KINDS[table]
+    ids = None if scope.all_sites else scope.site_ids
     if table in ("population", "transfers", "medevacs", "incidents") and not (from_start and scope.start):
         return sorted(metrics.aggregates(conn).sources(  # transfers: every stage, to the countries chosen
-            table, None if scope.all_sites else scope.site_ids, scope.end, host_countries=scope.host_countries))
+            table, ids, scope.end, host_countries=scope.host_countries))
+    if table == "transfers":
+        agg = metrics.aggregates(conn)
+        rows = agg.transfer_rows(ids, scope.start, scope.end, scope.host_countries)
+        return [agg.transfers.sources[i] for i in np.unique(agg.transfers.source[rows]).tolist()]
     date = "coalesce(date, request_date)" if table == "medevacs" else "date"
     country = "host_country" in kind.names
     w, p = _where(scope, date=date if table != "sites" else None, site=kind.has_site or table == "sites",
@@ -144,10 +149,21 @@ def sources(conn: sqlite3.Connection, table: str, scope: Scope, *, from_start: b
 
 def departures_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
     """Departed people per month (the month's first day) and host country, in [start, end]."""
-    w, p = _where(scope, country=True)
-    return _frame(conn, f"""SELECT substr(date, 1, 7) || '-01' AS month, host_country, sum(people) AS people
-        FROM transfers WHERE stage = 'departed' AND {w}
-        GROUP BY month, host_country ORDER BY month, host_country""", p, ["month", "host_country", "people"])
+    agg = metrics.aggregates(conn)
+    t = agg.transfers
+    rows = agg.transfer_rows(None if scope.all_sites else scope.site_ids, scope.start, scope.end,
+                             scope.host_countries, departed_only=True)
+    if not len(rows):
+        return pd.DataFrame(columns=["month", "host_country", "people"])
+    month = t.day[rows].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first, n = int(month.min()), max(len(t.countries), 1)
+    keys, people = metrics._group((month - first) * n + t.country[rows], (int(month.max()) - first + 1) * n,
+                                  t.people[rows])
+    return pd.DataFrame({
+        "month": np.datetime_as_string((keys // n + first).astype("datetime64[M]"), unit="D").astype(object),
+        "host_country": np.array(t.countries, dtype=object)[keys % n],
+        "people": people,
+    })
 
 
 def departures_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -208,25 +224,37 @@ def cumulative_pledges(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
 def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
     """Per host country: places pledged and people departed, each up to D."""
     wp, pp = _where(scope, site=False, country=True, from_start=False)
-    wd, pd_ = _where(scope, country=True, from_start=False)
-    return _frame(conn, f"""WITH p AS (SELECT host_country, sum(places) AS pledged FROM pledges WHERE {wp} GROUP BY 1),
-        d AS (SELECT host_country, sum(people) AS departed FROM transfers WHERE stage = 'departed' AND {wd} GROUP BY 1)
-        SELECT c.host_country, coalesce(p.pledged, 0), coalesce(d.departed, 0)
-        FROM (SELECT host_country FROM p UNION SELECT host_country FROM d) c
-        LEFT JOIN p ON p.host_country = c.host_country LEFT JOIN d ON d.host_country = c.host_country
-        ORDER BY 3 DESC, 2 DESC, 1""", pp + pd_, ["host_country", "pledged", "departed"])
+    pledged = dict(conn.execute(f"SELECT host_country, sum(places) FROM pledges WHERE {wp} GROUP BY 1", pp).fetchall())
+    end = metrics._day(scope.end) if scope.end else None
+    departed = {}
+    for country, (days, cum) in metrics.aggregates(conn).country_flows(
+            None if scope.all_sites else scope.site_ids).items():
+        if (not scope.host_countries or country in scope.host_countries) and (end is None or days[0] <= end):
+            departed[country] = int(cum[-1] if end is None else metrics._cum_at(days, cum, end))
+    rows = [(c, int(pledged.get(c) or 0), departed.get(c, 0)) for c in set(pledged) | set(departed)]
+    rows.sort(key=lambda r: (-r[2], -r[1], r[0]))
+    return pd.DataFrame(rows, columns=["host_country", "pledged", "departed"])
 
 
 def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
     """People and transfers per stage (submitted, accepted, departed) and host country, for transfers
     dated in the range; empty when the data has no stage other than departed."""
-    w, p = _where(scope, country=True)
-    if not conn.execute(f"SELECT EXISTS(SELECT 1 FROM transfers WHERE stage != 'departed' AND {w})", p).fetchone()[0]:
+    agg = metrics.aggregates(conn)
+    t = agg.transfers
+    rows = agg.transfer_rows(None if scope.all_sites else scope.site_ids, scope.start, scope.end,
+                             scope.host_countries)
+    if not (t.stage[rows] != metrics.DEPARTED).any():
         return pd.DataFrame(columns=["stage", "host_country", "transfers", "people"])
-    return _frame(conn, f"""SELECT stage, host_country, count(*) AS transfers, sum(people) AS people
-        FROM transfers WHERE {w} GROUP BY stage, host_country
-        ORDER BY CASE stage WHEN 'submitted' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END, host_country""",
-        p, ["stage", "host_country", "transfers", "people"])
+    n = max(len(t.countries), 1)
+    keys = t.stage[rows] * n + t.country[rows]
+    distinct, people = metrics._group(keys, len(metrics.STAGES) * n, t.people[rows])
+    counts = np.bincount(keys, minlength=len(metrics.STAGES) * n)[distinct]
+    return pd.DataFrame({
+        "stage": np.array(metrics.STAGES, dtype=object)[distinct // n],
+        "host_country": np.array(t.countries, dtype=object)[distinct % n],
+        "transfers": counts.astype(np.int64),
+        "people": people,
+    })
 
 
 # ---------------------------------------------------------------- medical access
