@@ -161,6 +161,7 @@ def test_aggregates_are_kept_until_the_data_changes(tiny_db, tmp_path):
         importing.import_file(tiny_db, "transfers", tmp_path / "more.csv")
         again = metrics.aggregates(conn)
         assert again is not first
+        assert first not in metrics._cache.values() and again in metrics._cache.values()  # one version a file
         after = metrics.summary(conn, as_of=before["as_of"])
         assert after["relocated_total"] == before["relocated_total"] + 40
         assert after["relocated_by_country"]["ALB"] == before["relocated_by_country"].get("ALB", 0) + 40

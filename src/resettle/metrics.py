@@ -245,7 +245,7 @@ _reading = threading.local()  # the connections in a _snapshot of this thread (n
 STAGES = ("submitted", "accepted", "departed")  # Transfers.stage codes
 DEPARTED = STAGES.index("departed")
 _SEP = "\x1f"  # joins the sources (free text) in one string; a source holding it is read row by row
-CACHE_ENTRIES = 4
+CACHE_ENTRIES = 4  # databases; of each, only its latest data is kept
 _cache: OrderedDict[tuple, Aggregates] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -639,6 +639,8 @@ def aggregates(conn: sqlite3.Connection) -> Aggregates:
                 _cache.move_to_end(key)
                 return hit
             built = _build(conn)
+            for older in [k for k in _cache if k[:3] == key[:3]]:  # the same file's older data: not asked again
+                del _cache[older]
             _cache[key] = built
             while len(_cache) > CACHE_ENTRIES:
                 _cache.popitem(last=False)
