@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 import sys
 import time
 from contextlib import closing
@@ -14,7 +13,9 @@ from pathlib import Path
 
 import click
 
-from . import db, importing, metrics, sample
+# metrics, sample, subprocess and the export modules are imported by the commands that use them:
+# `resettle import` starts without them.
+from . import db, importing
 from .errors import ResettleError, ValidationFailed
 from .records import KINDS
 
@@ -60,6 +61,8 @@ def init(db_path: Path | None) -> None:
 @db_option
 def demo(db_path: Path | None) -> None:
     """Load the bundled illustrative sample data (Camp Liberty, 2013-2016)."""
+    from . import sample
+
     path = _db(db_path)
     for report in sample.load(path):
         click.echo("\n".join(report.lines()))
@@ -196,6 +199,8 @@ def undo(batch_id: int, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
     """The headline figures, as DOMAIN.md defines them."""
+    from . import metrics
+
     with closing(db.connect(_db(db_path))) as conn:
         figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
     if as_json:
@@ -254,7 +259,7 @@ out_dir_option = click.option("--out", "out", required=True, type=click.Path(fil
 
 def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, dated: bool = True):
     """An open read connection and the scope of the export (the data export has no as-of date: every row)."""
-    from . import queries
+    from . import metrics, queries
 
     conn = db.connect(_db(db_path), create=False)
     try:
@@ -345,7 +350,7 @@ def export_report(out, site, as_of, db_path) -> None:
 def export_bundle(out, site, as_of, db_path) -> None:
     """A zip: the report (HTML, PDF), every chart (PNG, SVG), the data (CSV, XLSX, HXL), the database."""
     from . import export as exporting
-    from . import report
+    from . import metrics, report
 
     exporting.require_browser()
     day = metrics.parse_as_of(as_of)
@@ -363,6 +368,9 @@ def export_bundle(out, site, as_of, db_path) -> None:
               help="The Import page's upload limit in MB (default 50, as in .streamlit/config.toml).")
 def serve(db_path: Path | None, port: int, address: str, max_upload_mb: int | None) -> None:
     """Start the dashboard (builds the database from the sample data if it is missing)."""
+    import subprocess
+
+    from . import sample
     from .preview import MAX_UPLOAD_MB
 
     path = _db(db_path).resolve()

@@ -272,7 +272,7 @@ class _Column:
     blob: bytes | None = None  # slice: the texts end to end, bound once per statement
 
 
-def _plan(name: str, column: str, values: list, blob_param: int) -> _Column:
+def _plan(name: str, column: str, values: list, blob_param: int, utf8: bool = True) -> _Column:
     n = len(values)
     if all(type(v) is int for v in values):
         low, high = min(values), max(values)
@@ -284,7 +284,7 @@ def _plan(name: str, column: str, values: list, blob_param: int) -> _Column:
         spelled = " ".join(f"WHEN {i} THEN {_literal(v)}" for i, v in enumerate(values))
         return _Column(name, column, "case", digits=np.arange(n, dtype=np.int64), radix=n,
                        decode=("CASE ", f" {spelled} END"))
-    if all(type(v) is str for v in values):
+    if utf8 and all(type(v) is str for v in values):  # CAST(blob AS TEXT) reads the database's encoding
         encoded = [v.encode() for v in values]
         width = len(encoded[0])
         if width and n * width <= SLICE_MAX_BYTES and all(len(e) == width for e in encoded):
@@ -321,8 +321,9 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
     plans: list[_Column] = []
     if with_line:
         plans.append(_Column("line", "line", "offset", radix=cols.rows, decode=("(", f" + {cols.first_line})")))
+    utf8 = conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
     for name, column in varying:
-        plan = _plan(name, column, cols.uniques[name], len(head) + 1)
+        plan = _plan(name, column, cols.uniques[name], len(head) + 1, utf8)
         if plan.blob is not None:
             head.append(plan.blob)
         plans.append(plan)
@@ -377,8 +378,8 @@ def _insert(conn, table: str, cols: Columns, pairs: list[tuple[str, str]], extra
                 digits = (np.arange(start, stop, dtype=np.int64) if plan.name == "line"
                           else plan.digits[cols.codes[plan.name][start:stop]])
                 packed += digits * multiplier if multiplier > 1 else digits
-            block[:, len(raw) + g] = packed.tolist()
-        flat = block.ravel().tolist()
+            block[:, len(raw) + g] = packed
+        flat = packed.tolist() if width == 1 and groups else block.ravel().tolist()
         del block
         full = ((stop - start) // ROWS_PER_STATEMENT) * ROWS_PER_STATEMENT
         if full:
