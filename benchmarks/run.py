@@ -1,6 +1,6 @@
 """The benchmarks of issue 6 at operational scale (benchmarks/generate.py's data): `make bench`.
 
-    .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3] [--only import,figures,server]
+    .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3] [--only import,figures,server,browser]
                                        [--readme] [--profile]
 
 Prints a table and writes benchmarks/results/latest.json (and a dated copy, not committed). Every figure
@@ -21,7 +21,9 @@ What is measured, and how:
   median of the calls after it in that process.
 - server: the dashboard (`streamlit run dashboard.py`, RESETTLE_DB at the big database) loads the
   overview once in Chromium (Playwright, /usr/bin/chromium); then the server's resident memory.
-- browser and export timings: not yet (see BROWSER_TIMINGS below); the table says so.
+- browser: page loads in Chromium (the overview on the sample data and on the big database against a
+  trivial one-chart Streamlit + plotly page, first and return visits), a filter change at that size, and
+  PNG + SVG exports of the overview charts; benchmarks/browser.py says how (BROWSER_TIMINGS below).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
+import browser  # noqa: E402
 import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -74,9 +77,9 @@ TARGETS = {
 
 # Chromium page-load timings (overview vs a trivial one-chart Streamlit + plotly floor page, first and
 # return visits, on the sample data and at this size; a filter change) and chart exports (PNG and SVG of
-# every overview chart) come with the end-to-end work of issue 6. Each is a function returning a dict of
-# rows like the others (see `table`); add it here and it is run, printed and written with the rest.
-BROWSER_TIMINGS: list = []
+# every overview chart), run with --only browser. Each takes the big database and the number of runs and
+# returns a list of rows like the others (see `table`); their raw samples go to results["browser_samples"].
+BROWSER_TIMINGS: list = [browser.page_loads, browser.filter_change, browser.exports]
 
 
 # ---------------------------------------------------------------- the machine and its noise
@@ -542,7 +545,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--sqlite-utils-runs", type=int, default=3, help="runs of sqlite-utils (about 30 s each)")
     parser.add_argument("--warm-runs", type=int, default=5, help="warm calls per figures process")
-    parser.add_argument("--only", default="import,figures,server", help="comma-separated: import, figures, server")
+    parser.add_argument("--only", default="import,figures,server,browser",
+                        help="comma-separated: import, figures, server, browser")
     parser.add_argument("--profile", action="store_true", help="add cProfile output of the figures to the JSON")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md's Performance section")
     parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT,
@@ -551,6 +555,7 @@ def main() -> None:
                         help="times a run crowded out by other processes is done again")
     args = parser.parse_args()
     QUIET_WAIT, RETRIES = args.quiet_wait, args.retries
+    browser.QUIET_WAIT = QUIET_WAIT
     only = set(args.only.split(","))
 
     info: dict = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
@@ -567,7 +572,7 @@ def main() -> None:
             print("import: 1,000,000 transfer rows", flush=True)
             results["import"] = bench_import(work, args.runs, min(args.sqlite_utils_runs, args.runs))
         big = DATA / "big.db"
-        if only & {"figures", "server"}:
+        if only & {"figures", "server"} or ("browser" in only and not big.exists()):
             print(f"building {big}", flush=True)
             results["big_db_imports"] = build_big_db(big)
         if "figures" in only:
@@ -576,8 +581,11 @@ def main() -> None:
         if "server" in only:
             print("dashboard server", flush=True)
             results["server"] = bench_server(big)
-        for measure in BROWSER_TIMINGS:
-            results.setdefault("browser", []).append(measure(big))
+        if "browser" in only:
+            for measure in BROWSER_TIMINGS:
+                print(f"browser: {measure.__name__}", flush=True)
+                results.setdefault("browser", []).append(measure(big, args.runs))
+            results["browser_samples"] = browser.RAW
     info["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     info["load_average_end"] = os.getloadavg()
     rows = table(results)

@@ -1,0 +1,562 @@
+"""Issue 6's Chromium page-load, filter-change and export benchmarks (run.py's BROWSER_TIMINGS).
+
+Each public function takes the big database (1,000,000 transfers) and the number of runs and returns
+rows for run.py's table; the raw samples of every run go into RAW (run.py writes them to the JSON).
+
+- page_loads: the overview of `dashboard.py` on the sample data and on the big database, against a
+  trivial one-chart Streamlit + plotly page (floor_page.py), measured in the same run. Each run starts a
+  new server per page (so Streamlit's caches and the server's imports are cold, as after a start or an
+  import) and a new browser context per page (an empty browser cache): the first visit is the time from
+  `page.goto` to every chart drawn (each `.js-plotly-plot` with its traces in the SVG, the script idle,
+  no stale element, no exception). The return visit navigates again in the same context (the browser's
+  cache warm, a new Streamlit session). A first visit with the server warm (a second new context) is
+  recorded too. Ratios are taken run by run against the floor of the same run; the median is reported.
+- filter_change: on the big overview, one site picked in the sidebar's Sites multiselect (typed and
+  Enter, as a user does); from the key press to the headline figures and both charts changed and drawn,
+  the script idle. A different site each run, so Streamlit's cache never has the view already.
+- exports: PNG and SVG of every overview chart (figures.PAGES["overview"]). The CLI `resettle export
+  charts` (which has no flag to pick a page: it writes every dashboard chart) once per format; the same
+  work narrowed to the overview in a new process; and in process, the figures built, only kaleido's
+  rendering (the browser's start apart).
+
+Nothing is downloaded: the browser is Debian's Chromium, plotly.js comes with Streamlit and plotly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+FLOOR_PAGE = ROOT / "benchmarks" / "floor_page.py"
+DASHBOARD = ROOT / "dashboard.py"
+VIEWPORT = {"width": 1400, "height": 1000}
+TIMEOUT_MS = 180_000
+
+TARGETS = {
+    "sample_vs_floor": 1.3,  # the overview on the sample data, at most this many times the floor page
+    "big_vs_floor": 1.6,  # ... on 1,000,000 transfers
+    "filter_change_s": 1.5,
+    "export_s": 5.0,  # PNG and SVG of every overview chart, in total
+}
+
+RAW: dict = {}  # measurement -> its raw samples (run.py puts this into the JSON)
+
+QUIET_WAIT = 120.0  # as run.py: seconds at most to wait for a quiet machine before a timed run
+
+
+def wait_quiet(busy_percent: float = 25.0) -> float:
+    """As run.py's: wait until the machine's CPU use over a second is under `busy_percent`."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < QUIET_WAIT:
+        if psutil.cpu_percent(interval=1.0) < busy_percent:
+            break
+    return round(time.perf_counter() - start, 1)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _row(what: str, value, unit: str, target: str = "", ok: bool | None = None, note: str = "") -> dict:
+    return {"what": what, "value": value, "unit": unit, "target": target,
+            "status": "n/a" if ok is None else ("met" if ok else "MISSED"), "note": note}
+
+
+# ---------------------------------------------------------------- servers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(script: Path, db: Path | None = None) -> Iterator[str]:
+    """`streamlit run script` on a free port (RESETTLE_DB=db) until the block ends; yields its URL.
+    The server gets its own process group, ended (with anything it started) when the block ends."""
+    port = _free_port()
+    env = {**os.environ}
+    if db is not None:
+        env["RESETTLE_DB"] = str(db)
+    cmd = [str(BIN / "streamlit"), "run", str(script), "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError(f"streamlit run {script.name} did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        _end_group(server)
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# ---------------------------------------------------------------- in the page
+
+# Installed in every document before Streamlit's scripts: notes when the script state changes and when the
+# metrics and the charts appear (performance.now(), milliseconds since the navigation began).
+TIMELINE = """
+(() => {
+  const t = {states: [], reruns: 0};
+  window.__bench = t;
+  let last = null;
+  const tick = () => {
+    const now = Math.round(performance.now());
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : null;
+    if (state !== last) {
+      t.states.push([state, now]);
+      if (state === 'running') t.reruns += 1;
+      last = state;
+    }
+    if (!t.metrics && document.querySelector('[data-testid="stMetricValue"]')) t.metrics = now;
+    const plots = document.querySelectorAll('.js-plotly-plot');
+    if (!t.first_plot && plots.length) t.first_plot = now;
+    if (!t.first_trace && document.querySelector('.js-plotly-plot g.trace')) t.first_trace = now;
+  };
+  setInterval(tick, 10);
+})();
+"""
+
+# Every chart drawn: `n` plotly charts, each with its SVG and at least one trace in it, the script idle,
+# nothing stale (an element Streamlit keeps from the previous run while a rerun is under way). `before`
+# (optional): the headline figures' text and each chart's signature before a filter change; then every
+# one of them must have changed. Returns true, or a string naming what went wrong.
+DRAWN = """
+([n, before]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]'))
+    return 'error: ' + document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]').innerText.slice(0, 300);
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  if (plots.length < n) return false;
+  if (!plots.every(p => p.querySelector('.main-svg') && p.querySelector('g.trace'))) return false;
+  if (before) {
+    if (window.__benchMetrics() === before.metrics) return false;
+    const sigs = window.__benchSignatures();
+    if (sigs.length !== before.charts.length || sigs.some((s, i) => s === before.charts[i])) return false;
+  }
+  return true;
+}
+"""
+
+# What a chart shows: the shapes of its traces (path data, point count), hashed.
+SIGNATURES = """
+() => {
+  window.__benchMetrics = () => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+    .map(e => e.textContent).join('|');
+  window.__benchSignatures = () => [...document.querySelectorAll('.js-plotly-plot')].map(p => {
+    let h = 0, count = 0;
+    for (const el of p.querySelectorAll('g.trace path, g.trace .point')) {
+      const d = el.getAttribute('d') || '';
+      count += 1;
+      for (let i = 0; i < d.length; i += 7) h = (h * 31 + d.charCodeAt(i)) | 0;
+    }
+    return count + ':' + h;
+  });
+  return {metrics: window.__benchMetrics(), charts: window.__benchSignatures()};
+}
+"""
+
+
+def _wait_drawn(page, charts: int, before: dict | None = None) -> None:
+    result = page.wait_for_function(DRAWN, arg=[charts, before], polling=20, timeout=TIMEOUT_MS).json_value()
+    if result is not True:
+        raise RuntimeError(f"{page.url}: {result}")
+
+
+def _ws_counter(page) -> dict:
+    """Bytes and frames the page receives over Streamlit's websocket, and when the first and last came."""
+    seen = {"bytes": 0, "frames": 0, "first": None, "last": None}
+
+    def on_socket(ws) -> None:
+        def frame(payload) -> None:
+            now = time.perf_counter()
+            seen["bytes"] += len(payload)
+            seen["frames"] += 1
+            seen["first"] = seen["first"] or now
+            seen["last"] = now
+
+        ws.on("framereceived", frame)
+
+    page.on("websocket", on_socket)
+    seen["listener"] = on_socket
+    return seen
+
+
+def visit(page, url: str, charts: int) -> dict:
+    """page.goto(url), then wait until every chart is drawn: seconds, and where they went."""
+    seen = _ws_counter(page)
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+    _wait_drawn(page, charts)
+    seconds = time.perf_counter() - started
+    timeline = page.evaluate("() => window.__bench")
+    page.remove_listener("websocket", seen["listener"])
+    resources = page.evaluate("""() => performance.getEntriesByType('resource').map(e => e.transferSize)
+                                 .reduce((a, b) => a + b, 0)""")
+    out = {"s": round(seconds, 3), "timeline_ms": timeline,
+           "ws_kb": round(seen["bytes"] / 1024, 1), "ws_frames": seen["frames"],
+           "ws_first_s": round(seen["first"] - started, 3) if seen["first"] else None,
+           "ws_last_s": round(seen["last"] - started, 3) if seen["last"] else None,
+           "http_transferred_kb": round(resources / 1024, 1)}
+    return out
+
+
+def _new_page(context):
+    page = context.new_page()
+    page.add_init_script(TIMELINE)
+    return page
+
+
+def _others_cpu(work) -> tuple[object, float]:
+    t0 = psutil.cpu_times()
+    mine0 = _tree_cpu()
+    wall0 = time.perf_counter()
+    result = work()
+    wall = time.perf_counter() - wall0
+    t1 = psutil.cpu_times()
+    busy = sum(getattr(t1, f) - getattr(t0, f) for f in ("user", "nice", "system", "irq", "softirq", "steal")
+               if hasattr(t1, f))
+    return result, round(max(busy - (_tree_cpu() - mine0), 0.0) / max(wall, 1e-9), 2)
+
+
+def _tree_cpu() -> float:
+    total = 0.0
+    for p in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+# ---------------------------------------------------------------- page loads
+
+
+def sample_db(folder: Path) -> Path:
+    """The bundled sample data in a new database (`resettle demo`)."""
+    path = folder / "sample.db"
+    subprocess.run([str(BIN / "resettle"), "demo", "--db", str(path)], check=True, capture_output=True)
+    return path
+
+
+def _copy(db: Path, folder: Path) -> Path:
+    """A copy of the database the dashboard may write to (it migrates and sets WAL on connecting)."""
+    copy = folder / db.name
+    shutil.copyfile(db, copy)
+    return copy
+
+
+PAGES = (("floor", 1), ("sample", 2), ("big", 2))  # page -> the charts it shows
+
+
+def page_loads(big: Path, runs: int = 3) -> list[dict]:
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="resettle-browser-", dir=big.parent) as tmp:
+        folder = Path(tmp)
+        scripts = {"floor": (FLOOR_PAGE, None), "sample": (DASHBOARD, sample_db(folder)),
+                   "big": (DASHBOARD, _copy(big, folder))}
+        with chromium() as browser:
+            for i in range(runs):
+                sample: dict = {}
+                for name, charts in PAGES:
+                    script, db = scripts[name]
+                    with serve(script, db) as url:
+                        waited = wait_quiet()
+                        context = browser.new_context(viewport=VIEWPORT)
+                        try:
+                            page = _new_page(context)
+                            first, others = _others_cpu(lambda page=page, url=url, charts=charts:
+                                                        visit(page, url, charts))
+                            again, others_again = _others_cpu(lambda page=page, url=url, charts=charts:
+                                                              visit(page, url, charts))
+                            page.close()
+                        finally:
+                            context.close()
+                        context = browser.new_context(viewport=VIEWPORT)  # a new visitor, the server warm
+                        try:
+                            warm = visit(_new_page(context), url, charts)
+                        finally:
+                            context.close()
+                    sample[name] = {"first": first, "return": again, "first_server_warm": warm,
+                                    "others_cpu_cores": [others, others_again], "waited_s": waited}
+                samples.append(sample)
+                print(f"  page loads, run {i + 1}/{runs}: " + "; ".join(
+                    f"{n} first {s['first']['s']:.2f} s, return {s['return']['s']:.2f} s "
+                    f"(server warm {s['first_server_warm']['s']:.2f} s)" for n, s in sample.items()), flush=True)
+    RAW["page_loads"] = samples
+
+    def med(page: str, visit_: str) -> float:
+        return _median([s[page][visit_]["s"] for s in samples])
+
+    def parts(page: str, visit_: str) -> str:
+        """Where the time went (medians): the script's run as the page saw it, then the drawing after it."""
+        script, after = [], []
+        for s in samples:
+            x = s[page][visit_]
+            states = dict(x["timeline_ms"]["states"])
+            if "running" in states and "notRunning" in states:
+                script.append((states["notRunning"] - states["running"]) / 1000)
+                after.append(x["s"] - states["notRunning"] / 1000)
+        return (f"script {_median(script):.2f} s, then {_median(after):.2f} s to the charts drawn"
+                if script else "")
+
+    def ratio(page: str, visit_: str) -> float:
+        return _median([s[page][visit_]["s"] / s["floor"][visit_]["s"] for s in samples])
+
+    rows = [_row("Chromium: one-chart floor page (floor_page.py), first visit", med("floor", "first"), "s",
+                 note=f"new server and browser context each run ({parts('floor', 'first')}); server warm: "
+                      f"{med('floor', 'first_server_warm')} s"),
+            _row("  floor page, return visit (browser cache warm)", med("floor", "return"), "s",
+                 note=parts("floor", "return"))]
+    for page, label, key in (("sample", "sample data", "sample_vs_floor"), ("big", "1,000,000 transfers", "big_vs_floor")):
+        limit = TARGETS[key]
+        for visit_, what in (("first", "first visit"), ("return", "return visit")):
+            r = ratio(page, visit_)
+            note = ""
+            if visit_ == "first":
+                warm_ratio = _median([s[page]["first_server_warm"]["s"] / s["floor"]["first_server_warm"]["s"]
+                                      for s in samples])
+                note = (f"{med(page, 'first')} s ({parts(page, 'first')}); server already warm: "
+                        f"{med(page, 'first_server_warm')} s, {warm_ratio}x its floor")
+            else:
+                note = f"{med(page, 'return')} s ({parts(page, 'return')})"
+            rows.append(_row(f"  overview, {label}, {what} / floor", round(r, 2), "x", f"<= {limit}", r <= limit, note))
+    return rows
+
+
+# ---------------------------------------------------------------- a filter change
+
+
+def _sites(db: Path, count: int) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT name FROM sites ORDER BY name LIMIT ?", (count,))]
+    finally:
+        conn.close()
+
+
+def pick_site(page, site: str) -> None:
+    """Open the sidebar's Sites multiselect and type the site's name (not yet chosen: Enter chooses)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Sites")
+    box.locator("input").click()
+    page.keyboard.type(site)
+    page.locator('[role="option"]').filter(has_text=site).first.wait_for(timeout=30_000)
+
+
+def filter_change(big: Path, runs: int = 3) -> list[dict]:
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="resettle-browser-", dir=big.parent) as tmp:
+        db = _copy(big, Path(tmp))
+        sites = _sites(db, runs + 1)[1:]  # a site per run, never the same view twice
+        with chromium() as browser, serve(DASHBOARD, db) as url:
+            context = browser.new_context(viewport=VIEWPORT)
+            try:
+                page = _new_page(context)
+                visit(page, url, 2)  # the server's caches warm for the default view
+                for i, site in enumerate(sites):
+                    visit(page, url, 2)
+                    before = page.evaluate(SIGNATURES)
+                    pick_site(page, site)
+                    wait_quiet()
+                    page.evaluate("() => { window.__bench.states = []; window.__bench.reruns = 0; }")
+
+                    def change(page=page, before=before) -> float:
+                        started = time.perf_counter()
+                        page.keyboard.press("Enter")
+                        _wait_drawn(page, 2, before)
+                        return time.perf_counter() - started
+
+                    seconds, others = _others_cpu(change)
+                    after = page.evaluate(SIGNATURES)
+                    samples.append({"site": site, "s": round(seconds, 3), "others_cpu_cores": others,
+                                    "url": page.url, "before": before, "after": after,
+                                    "timeline_ms": page.evaluate("() => window.__bench")})
+                    print(f"  filter change, run {i + 1}/{runs} (site {site}): {seconds:.2f} s", flush=True)
+                    if os.environ.get("BENCH_SCREENSHOTS"):  # to look at what was measured
+                        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"resettle-filter{i}.png"))
+            finally:
+                context.close()
+    RAW["filter_change"] = samples
+    value = _median([s["s"] for s in samples])
+    limit = TARGETS["filter_change_s"]
+    return [_row("  filter change at 1M (one site picked) to charts redrawn", value, "s", f"<= {limit}",
+                 value <= limit, "from the Enter key to the figures and both charts changed, the script idle")]
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _check_files(files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        if name.endswith(".png"):
+            assert content.startswith(b"\x89PNG\r\n\x1a\n"), f"{name} is not a PNG"
+        else:
+            assert b"<svg" in content[:4096], f"{name} is not an SVG"
+
+
+def export_child(db: str, runs: int) -> None:
+    """In a new process: the overview's charts as PNG and SVG, cold (imports to files, as the CLI would do it
+    for the overview alone), then in process with the figures built: kaleido only. Prints JSON."""
+    started = time.perf_counter()
+    sys.path.insert(0, str(ROOT / "src"))
+    from resettle import db as dbm
+    from resettle import export, figures, queries
+
+    names = figures.PAGES["overview"]
+    imported = time.perf_counter()
+    conn = dbm.connect(db, create=False)
+    try:
+        scope = queries.scope(conn, None)  # as the CLI: every site, as of the latest data
+        info = figures.overview_data(conn, scope)
+        figs = figures.overview_figures(info, figures.colours(conn))
+        figs = {n: figs[n] for n in names}
+        built = time.perf_counter()
+        export.renderer()
+        browser = time.perf_counter()
+        files = {f"{n}.png": b for n, b in export.charts_bytes(figs, "png").items()}
+        png = time.perf_counter()
+        files.update({f"{n}.svg": b for n, b in export.charts_bytes(figs, "svg").items()})
+        svg = time.perf_counter()
+        _check_files(files)
+        cold = {"imports_s": imported - started, "data_and_figures_s": built - imported,
+                "browser_start_s": browser - built, "png_s": png - browser, "svg_s": svg - png,
+                "total_s": svg - started, "kb": {k: round(len(v) / 1024, 1) for k, v in files.items()}}
+        warm = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            files = {f"{n}.png": b for n, b in export.charts_bytes(figs, "png").items()}
+            t1 = time.perf_counter()
+            files.update({f"{n}.svg": b for n, b in export.charts_bytes(figs, "svg").items()})
+            t2 = time.perf_counter()
+            _check_files(files)
+            warm.append({"png_s": t1 - t0, "svg_s": t2 - t1, "total_s": t2 - t0})
+        figure_json_kb = {n: round(len(f.to_json()) / 1024, 1) for n, f in figs.items()}
+    finally:
+        conn.close()
+        closing = time.perf_counter()
+        export.shutdown()
+    cold["browser_close_s"] = time.perf_counter() - closing
+    print(json.dumps({"cold": cold, "warm": warm, "figure_json_kb": figure_json_kb}), flush=True)
+
+
+def _timed(cmd: list[str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, start_new_session=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return seconds, proc.stdout + proc.stderr
+
+
+def exports(big: Path, runs: int = 3) -> list[dict]:
+    cli, child = [], []
+    with tempfile.TemporaryDirectory(prefix="resettle-export-", dir=big.parent) as tmp:
+        folder = Path(tmp)
+        db = _copy(big, folder)
+        for i in range(runs):
+            sample = {"waited_s": wait_quiet()}
+            for fmt in ("png", "svg"):
+                out = folder / f"cli-{i}-{fmt}"
+                seconds, said = _timed([str(BIN / "resettle"), "export", "charts", "--format", fmt, "--out", str(out),
+                                        "--db", str(db)])
+                written = {p.name: p.read_bytes() for p in out.iterdir()}
+                _check_files(written)
+                sample[fmt] = {"s": round(seconds, 3), "charts": len(written), "said": said.strip().splitlines()[-1]}
+            sample["total_s"] = round(sample["png"]["s"] + sample["svg"]["s"], 3)
+            cli.append(sample)
+            wait_quiet()
+            seconds, said = _timed([sys.executable, __file__, "--child-export", str(db), "0"])  # as a user's run
+            result = json.loads(said.strip().splitlines()[-1])
+            result["process_s"] = round(seconds, 3)
+            wait_quiet()
+            _, said = _timed([sys.executable, __file__, "--child-export", str(db), str(runs)])  # then kaleido alone
+            result["warm"] = json.loads(said.strip().splitlines()[-1])["warm"]
+            child.append(result)
+            print(f"  exports, run {i + 1}/{runs}: CLI png {sample['png']['s']:.2f} s + svg {sample['svg']['s']:.2f} s "
+                  f"({sample['png']['charts']} charts each); overview alone in a new process {seconds:.2f} s "
+                  f"(browser start {result['cold']['browser_start_s']:.2f} s), kaleido only "
+                  f"{_median([w['total_s'] for w in result['warm']]):.2f} s", flush=True)
+    RAW["exports"] = {"cli": cli, "overview_process": child}
+    limit = TARGETS["export_s"]
+    process = _median([c["process_s"] for c in child])
+    cold = {k: _median([c["cold"][k] for c in child])
+            for k in ("imports_s", "data_and_figures_s", "browser_start_s", "png_s", "svg_s", "browser_close_s")}
+    warm = _median([w["total_s"] for c in child for w in c["warm"]])
+    warm_png = _median([w["png_s"] for c in child for w in c["warm"]])
+    warm_svg = _median([w["svg_s"] for c in child for w in c["warm"]])
+    cli_total = _median([c["total_s"] for c in cli])
+    charts = cli[0]["png"]["charts"] if cli else 0
+    return [
+        _row("export PNG + SVG of the overview charts, a new process (imports to files)", process, "s",
+             f"<= {limit}", process <= limit,
+             "; ".join(f"{k[:-2].replace('_', ' ')} {v} s" for k, v in cold.items())),
+        _row("  the same, figures built and browser started: kaleido only", warm, "s", f"<= {limit}", warm <= limit,
+             f"PNG {warm_png} s, SVG {warm_svg} s"),
+        _row(f"  CLI `resettle export charts` PNG + SVG (every chart: {charts} each, no page flag)", cli_total, "s",
+             f"<= {limit}", cli_total <= limit,
+             f"png {_median([c['png']['s'] for c in cli])} s, svg {_median([c['svg']['s'] for c in cli])} s"),
+    ]
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--child-export":
+    export_child(sys.argv[2], int(sys.argv[3]))
