@@ -161,6 +161,30 @@ def reconciliation(view) -> dict:
     return _reconciliation(version(), view)
 
 
+# ---------------------------------------------------------------- the pages' figures
+# Built once per data and view, then the same Figure objects for every session (st.cache_resource: no
+# copy): building plotly figures is most of a page's run once its data is cached. Nothing changes a
+# figure after it is built (an export that needs a change copies it first: export.for_export).
+
+_FIGURES = {
+    "overview": lambda view: figures.overview_figures(overview(view), colours()),
+    "relocation": lambda view: figures.relocation_figures(relocation(view), colours()),
+    "medical": lambda view: figures.medical_figures(medical(view)),
+    "incidents": lambda view: figures.incidents_figures(incidents(view)),
+    "reconciliation": lambda view: figures.reconciliation_figures(reconciliation(view)),
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _page_figures(version: tuple, view, page: str) -> dict:
+    return _FIGURES[page](view)
+
+
+def page_figures(page: str, view) -> dict:
+    """The figures of a page (figures.PAGES) for the view, by chart name."""
+    return _page_figures(version(), view, page)
+
+
 # ---------------------------------------------------------------- downloads
 # Made when the button is pressed (st.download_button's data as a callable), cached per view.
 

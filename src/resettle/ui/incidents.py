@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import figures
 from . import common, data
 from .filters import View
 
@@ -13,7 +12,7 @@ def page(view: View) -> None:
     st.title("Incidents")
     info = data.incidents(view)
     t, as_of = info["totals"], info["as_of"]
-    figs = figures.incidents_figures(info)
+    figs = data.page_figures("incidents", view)
     st.caption(f"Attacks and other security events dated in the range, as of **{as_of}**. "
                "A figure not reported counts as none in the totals and shows no bar.")
     row = st.columns(4)

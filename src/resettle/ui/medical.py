@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import figures
 from . import common, data
 from .filters import View
 
@@ -36,7 +35,7 @@ def page(view: View) -> None:
         st.info("Every monthly figure in this range is too small to show (disclosure control)."
                 if info.get("disclosure") else "No medical evacuation requests in this range.")
         return
-    figs = figures.medical_figures(info)
+    figs = data.page_figures("medical", view)
     common.chart(figs["medevacs_per_month"], key="chart_medevacs", name="medevacs_per_month", view=view)
     if not info["waits"].empty:
         common.chart(figs["waiting_days"], key="chart_waits", name="waiting_days", view=view)

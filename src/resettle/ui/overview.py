@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import export, figures
+from .. import export
 from ..countries import country_name
 from . import common, data
 from .filters import View
@@ -58,7 +58,7 @@ def page(view: View) -> None:
 
     for note in info["notes"]:
         st.caption(note)
-    figs = figures.overview_figures(info, data.colours())
+    figs = data.page_figures("overview", view)
     common.chart(figs["remaining_population"], key="chart_remaining", name="remaining_population", view=view)
     common.chart(figs["cumulative_relocations"], key="chart_cumulative", name="cumulative_relocations", view=view)
     briefing_pack(view)

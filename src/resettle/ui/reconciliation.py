@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import figures
 from . import common, data
 from .filters import View
 
@@ -24,7 +23,7 @@ def page(view: View) -> None:
         return
     if info["note"]:
         st.caption(info["note"])
-    common.chart(figures.reconciliation_figures(info)["reconciliation"], key="chart_reconciliation",
+    common.chart(data.page_figures("reconciliation", view)["reconciliation"], key="chart_reconciliation",
                  name="reconciliation", view=view)
     st.subheader("Intervals between counts")
     st.caption("Rows with a discrepancy (unexplained change other than zero) are highlighted.")

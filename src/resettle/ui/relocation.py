@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import figures
 from . import common, data
 from .filters import View
 
@@ -14,7 +13,7 @@ def page(view: View) -> None:
     st.title("Relocation")
     info = data.relocation(view)
     as_of = info["as_of"]
-    figs = figures.relocation_figures(info, data.colours())
+    figs = data.page_figures("relocation", view)
     st.caption(f"Departed transfers only (a submission is not a departure), dated in the range, as of **{as_of}**.")
     if info["per_month"].empty:
         st.info("No departures in this range.")
