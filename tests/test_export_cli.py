@@ -57,6 +57,28 @@ def test_export_charts_static(browser, sample_db, tmp_path, fmt):
 
 
 @pytest.mark.browser
+def test_export_one_pages_charts_in_two_formats_in_one_run(browser, sample_db, tmp_path):
+    out = tmp_path / "overview"
+    result = run("export", "charts", "--format", "png", "--format", "svg", "--page", "overview", "--out", str(out),
+                 "--db", str(sample_db))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{name}.{fmt}" for name in figures.PAGES["overview"] for fmt in ("png", "svg"))
+    assert (out / "cumulative_relocations.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert svg_size((out / "cumulative_relocations.svg").read_bytes()) == ("1280", "720")
+    assert "2 charts as PNG, SVG" in result.output
+    from resettle import cli as cli_module
+
+    assert cli_module.CHART_PAGES == tuple(figures.PAGES)  # the --page choices are the dashboard's pages
+    two = tmp_path / "two"
+    result = run("export", "charts", "--format", "html", "--page", "incidents", "--page", "relocation", "--out",
+                 str(two), "--db", str(sample_db))
+    assert result.exit_code == 0, result.output
+    expected = [n for page in ("relocation", "incidents") for n in figures.PAGES[page] if n in chart_names(sample_db)]
+    assert sorted(p.name for p in two.iterdir()) == sorted(f"{n}.html" for n in expected)
+
+
+@pytest.mark.browser
 def test_export_charts_for_a_site_as_of_a_date_at_another_size(browser, sample_db, tmp_path):
     result = run("export", "charts", "--format", "png", "--out", str(tmp_path), "--site", "camp liberty",
                  "--as-of", "2014-12-31", "--width", "1024", "--height", "768", "--scale", "1", "--db", str(sample_db))

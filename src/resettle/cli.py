@@ -272,8 +272,14 @@ def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, 
         raise
 
 
+CHART_PAGES = ("overview", "relocation", "medical", "incidents", "reconciliation")  # figures.PAGES' keys
+
+
 @export.command("charts")
-@click.option("--format", "fmt", required=True, type=click.Choice(["png", "svg", "pdf", "html"]))
+@click.option("--format", "fmts", required=True, multiple=True, type=click.Choice(["png", "svg", "pdf", "html"]),
+              help="Repeat for several formats in one run (the browser starts once): --format png --format svg.")
+@click.option("--page", "pages", multiple=True, type=click.Choice(CHART_PAGES),
+              help="Only the charts of this dashboard page (repeatable); default: every page.")
 @out_dir_option
 @site_option
 @as_of_option
@@ -281,23 +287,25 @@ def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, 
 @click.option("--width", type=int, default=1280, show_default=True, help="Chart width in CSS pixels.")
 @click.option("--height", type=int, default=720, show_default=True, help="Chart height in CSS pixels.")
 @click.option("--scale", type=float, default=2, show_default=True, help="PNG pixels per CSS pixel.")
-def export_charts(fmt, out, site, as_of, db_path, width, height, scale) -> None:
-    """Every dashboard chart into --out as <chart>.<format>."""
+def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) -> None:
+    """Every dashboard chart (or those of --page) into --out as <chart>.<format>."""
     from . import export as exporting
     from . import figures
 
+    fmts = tuple(dict.fromkeys(fmts))  # each once, in the order given
     size = exporting.Size(width, height, scale)
-    if fmt in exporting.STATIC_FORMATS:
+    if any(fmt in exporting.STATIC_FORMATS for fmt in fmts):
         exporting.require_browser()
     started = time.perf_counter()
     conn, scope = _export_scope(db_path, site, as_of)
     try:
-        written = exporting.write_charts(figures.build_all(conn, scope), fmt, out, size)
+        built = figures.build_all(conn, scope, tuple(pages) or None)
     finally:
         conn.close()
+    written = [path for fmt in fmts for path in exporting.write_charts(built, fmt, out, size)]
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(written)} charts as {fmt.upper()}, as of {scope.end or 'no data yet'}, "
+    click.echo(f"{len(built)} charts as {', '.join(f.upper() for f in fmts)}, as of {scope.end or 'no data yet'}, "
                f"in {time.perf_counter() - started:.1f} s", err=True)
 
 

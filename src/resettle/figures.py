@@ -243,20 +243,22 @@ BUILDERS: dict[str, tuple[Callable[..., dict], Callable[..., dict[str, go.Figure
 }
 
 
-def page_data(conn: sqlite3.Connection, scope: Scope) -> dict[str, dict]:
-    """What each page shows, for the scope: page name -> its data."""
-    return {page: gather(conn, scope) for page, (gather, _) in BUILDERS.items()}
+def page_data(conn: sqlite3.Connection, scope: Scope, pages: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """What each page shows (every page, or those named), for the scope: page name -> its data."""
+    return {page: gather(conn, scope) for page, (gather, _) in BUILDERS.items() if pages is None or page in pages}
 
 
 def figures_from(data: dict[str, dict], colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    """Every chart the pages would draw from `page_data`, by name, in the pages' order."""
+    """Every chart the pages in `data` (page_data) would draw, by name, in the pages' order."""
     out: dict[str, go.Figure] = {}
     for page, (_, draw) in BUILDERS.items():
-        out.update(draw(data[page], colours))
+        if page in data:
+            out.update(draw(data[page], colours))
     return out
 
 
-def build_all(conn: sqlite3.Connection, scope: Scope) -> dict[str, go.Figure]:
-    """Every dashboard chart for the scope, by stable name ("remaining_population", ...). A chart the
-    pages leave out for want of data (no medical evacuations, no stages) is left out here too."""
-    return figures_from(page_data(conn, scope), colours(conn))
+def build_all(conn: sqlite3.Connection, scope: Scope, pages: tuple[str, ...] | None = None) -> dict[str, go.Figure]:
+    """Every dashboard chart for the scope (of every page, or of the pages named), by stable name
+    ("remaining_population", ...). A chart the pages leave out for want of data (no medical evacuations,
+    no stages) is left out here too."""
+    return figures_from(page_data(conn, scope, pages), colours(conn))
