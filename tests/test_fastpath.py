@@ -71,11 +71,11 @@ def test_bulk_insert_restores_indexes_and_pragmas(tmp_path, monkeypatch, db_path
     conn = db.connect(db_path)
     indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers' ORDER BY name"
     before = conn.execute(indexes).fetchall()
-    pragmas = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads")]
+    pragmas = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads", "cache_size")]
     report = importing.import_file(None, "transfers", _big_file(tmp_path), conn=conn)
     assert report.fast_path and report.added == 3000
     assert conn.execute(indexes).fetchall() == before
-    assert [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads")] == pragmas
+    assert [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads", "cache_size")] == pragmas
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
@@ -180,3 +180,4 @@ def test_the_fast_path_does_not_import_pandas(tmp_path, db_path):
             "assert r.fast_path and r.added == 3000; print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
