@@ -221,17 +221,21 @@ def test_columns_read_joined_equal_columns_read_row_by_row(tiny_db, column, valu
         conn.close()
 
 
-def test_upgrade_to_version_4_widens_the_transfers_index(tiny_db):
+@pytest.mark.parametrize("old", [3, 4])
+def test_upgrade_to_version_5_drops_the_transfers_index_by_site_and_date(tiny_db, old):
     conn = db.connect(tiny_db)
-    conn.execute("DROP INDEX idx_transfers_site_date_stage_people")
-    conn.execute("CREATE INDEX idx_transfers_site_id_date ON transfers (site_id, date)")  # as version 3 had it
-    conn.execute("PRAGMA user_version = 3")
+    relocated = metrics.summary(conn)["relocated_total"]
+    if old == 3:
+        conn.execute("CREATE INDEX idx_transfers_site_id_date ON transfers (site_id, date)")  # as version 3 had it
+    else:
+        conn.execute("CREATE INDEX idx_transfers_site_date_stage_people ON transfers (site_id, date, stage, people)")
+    conn.execute(f"PRAGMA user_version = {old}")
     conn.close()
     conn = db.connect(tiny_db)
     try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'transfers'")}
-        assert "idx_transfers_site_date_stage_people" in names and "idx_transfers_site_id_date" not in names
-        assert db.schema_version(conn) == db.SCHEMA_VERSION
-        assert metrics.summary(conn)["relocated_total"] == 290
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers'")}
+        assert names == {"idx_transfers_case_id"}
+        assert db.schema_version(conn) == db.SCHEMA_VERSION == 5
+        assert metrics.summary(conn)["relocated_total"] == relocated == 290
     finally:
         conn.close()
