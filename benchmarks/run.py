@@ -287,15 +287,21 @@ def build_big_db(path: Path) -> dict:
 # ---------------------------------------------------------------- figures
 
 
-def _overview_page_data(version: tuple) -> dict:
-    """The overview page's first load, as resettle.ui computes it, without Streamlit's cache."""
+def _overview_page_data(version: tuple, other: int = 0) -> dict:
+    """The overview page's load, as resettle.ui computes it, without Streamlit's cache: the sidebar's
+    default view (every site, the data's whole range), or (`other` > 0) another view a user might pick
+    next: one site, a date range ending earlier, one host country, in turn."""
     from resettle.ui import data, filters
 
     data._is_empty.__wrapped__(version)
-    data._site_names.__wrapped__(version)
-    data._host_countries.__wrapped__(version)
-    first, latest = data._date_bounds.__wrapped__(version, ())
-    view = filters.View((), first, latest, ())  # the sidebar's default: every site, the data's whole range
+    names = data._site_names.__wrapped__(version)
+    countries = data._host_countries.__wrapped__(version)
+    sites = (names[other % len(names)],) if other % 3 == 1 and names else ()
+    first, latest = data._date_bounds.__wrapped__(version, sites)
+    if other % 3 == 2 and latest:
+        latest = latest - dt.timedelta(days=30 * other)
+    host = (countries[other % len(countries)],) if other % 3 == 0 and other and countries else ()
+    view = filters.View(sites, first, latest, host)
     return data._overview.__wrapped__(version, view)
 
 
@@ -309,24 +315,33 @@ def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) ->
     from resettle import db, metrics
 
     if workload == "summary":
-        def call() -> object:
+        def call(other: int = 0) -> object:
             conn = db.connect(db_path)
             try:
-                return metrics.summary(conn)
+                if not other:
+                    return metrics.summary(conn)
+                sites = metrics.resolve_sites(conn, None)
+                return metrics.summary(conn, sites[other % len(sites)][1] if other % 2 else None,
+                                       as_of=dt.date(2024, 12, 31) - dt.timedelta(days=45 * other))
             finally:
                 conn.close()
     else:
         from resettle.ui import data
 
-        def call() -> object:
-            return _overview_page_data(data.version())
+        def call(other: int = 0) -> object:
+            return _overview_page_data(data.version(), other)
     imported = time.perf_counter() - started
     times = []
     for _ in range(1 + warm_runs):
         t = time.perf_counter()
         result = call()
         times.append(time.perf_counter() - t)
-    out = {"import_s": imported, "cold_s": times[0], "warm_s": times[1:]}
+    others = []  # other views of the same data: other sites, as-of dates, host countries (nothing is reused
+    for other in range(1, warm_runs + 1):  # but the arrays metrics keeps per change counter)
+        t = time.perf_counter()
+        call(other)
+        others.append(time.perf_counter() - t)
+    out = {"import_s": imported, "cold_s": times[0], "warm_s": times[1:], "other_views_s": others}
     if workload == "summary":
         out["summary"] = result
     if profile:
@@ -356,10 +371,12 @@ def bench_figures(db_path: Path, runs: int, warm_runs: int, profile: bool) -> di
             sample["process"] = result
             samples.append(sample)
             print(f"  {workload} run {i + 1}/{runs}: cold {sample['cold_s'] * 1000:.0f} ms, warm "
-                  f"{median(sample['warm_s']) * 1000:.0f} ms (imports {sample['import_s']:.2f} s)", flush=True)
+                  f"{median(sample['warm_s']) * 1000:.0f} ms, other views "
+                  f"{median(sample['other_views_s']) * 1000:.0f} ms (imports {sample['import_s']:.2f} s)", flush=True)
         results[workload] = {
             "cold_ms": round(median([s["cold_s"] for s in samples]) * 1000, 1),
             "warm_ms": round(median([w for s in samples for w in s["warm_s"]]) * 1000, 1),
+            "other_views_ms": round(median([w for s in samples for w in s["other_views_s"]]) * 1000, 1),
             "import_s": round(median([s["import_s"] for s in samples]), 3),
             "samples": [{k: v for k, v in s.items() if k != "profile"} for s in samples],
         }
@@ -482,6 +499,9 @@ def table(results: dict) -> list[dict]:
             f = fig[workload]
             row(f"{label}, warm", f["warm_ms"], "ms", f"<= {TARGETS['figures_warm_ms']}",
                 f["warm_ms"] <= TARGETS["figures_warm_ms"])
+            if "other_views_ms" in f:
+                row(f"{label}, warm, another view each time (sites, as-of date, host country)", f["other_views_ms"],
+                    "ms", f"<= {TARGETS['figures_warm_ms']}", f["other_views_ms"] <= TARGETS["figures_warm_ms"])
             row(f"{label}, cold", f["cold_ms"], "ms", f"<= {TARGETS['figures_cold_ms']}",
                 f["cold_ms"] <= TARGETS["figures_cold_ms"], f"+ {f['import_s']:.2f} s of imports in a new process")
     srv = results.get("server")
