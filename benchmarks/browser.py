@@ -103,20 +103,26 @@ def serve(script: Path, db: Path | None = None) -> Iterator[str]:
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError(f"streamlit run {script.name} did not start")
-            time.sleep(0.2)
+        wait_healthy(port, server, f"streamlit run {script.name}")
         yield f"http://127.0.0.1:{port}/"
     finally:
         _end_group(server)
+
+
+def wait_healthy(port: int, server: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    """Wait until the Streamlit server on `port` answers its health check; RuntimeError if it exits or
+    does not answer within `seconds`."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        if time.time() > deadline or server.poll() is not None:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.2)
 
 
 def _end_group(proc: subprocess.Popen) -> None:

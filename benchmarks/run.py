@@ -42,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -426,21 +425,11 @@ def bench_server(db_path: Path) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("the dashboard did not start")
-            time.sleep(0.2)
+        browser.wait_healthy(port, server, "the dashboard")
         idle = _tree_rss(proc)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            chrome = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chrome.new_page(viewport={"width": 1400, "height": 1000})
             started = time.perf_counter()
             page.goto(f"http://127.0.0.1:{port}/", timeout=300_000)
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=300_000)
@@ -450,7 +439,7 @@ def bench_server(db_path: Path) -> dict:
             charts = page.locator(".js-plotly-plot").count()
             seconds = time.perf_counter() - started
             exceptions = page.locator('[data-testid="stException"]').count()
-            browser.close()
+            chrome.close()
         time.sleep(1.0)  # let the server finish the session's work
         after = _tree_rss(proc)
     finally:
@@ -513,8 +502,8 @@ def table(results: dict) -> list[dict]:
     for extra in results.get("browser", []):
         rows.extend(extra)
     if not results.get("browser"):
-        row("Chromium: overview vs one-chart floor page; filter change; PNG/SVG exports", "not measured yet", "",
-            "issue 6", None, "comes with the end-to-end work (BROWSER_TIMINGS in run.py)")
+        row("Chromium: overview vs one-chart floor page; filter change; PNG/SVG exports", "not run", "", "", None,
+            "in this run: --only without browser")
     return rows
 
 
