@@ -301,7 +301,7 @@ def _overview_page_data(version: tuple, other: int = 0) -> dict:
         latest = latest - dt.timedelta(days=30 * other)
     host = (countries[other % len(countries)],) if other % 3 == 0 and other and countries else ()
     view = filters.View(sites, first, latest, host)
-    return data._overview.__wrapped__(version, view)
+    return data._page_data.__wrapped__(version, view, "overview")
 
 
 def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) -> None:

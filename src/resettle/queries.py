@@ -104,9 +104,10 @@ def host_countries(conn: sqlite3.Connection) -> list[str]:
 
 def host_countries_ranked(conn: sqlite3.Connection) -> list[str]:
     """Every host country, the most people departed to first, then the most places pledged (for colours)."""
-    departed = {c: int(cum[-1]) for c, (_, cum) in metrics.aggregates(conn).country_flows(None).items()}
+    agg = metrics.aggregates(conn)
+    departed = {c: int(cum[-1]) for c, (_, cum) in agg.country_flows(None).items()}
     pledged = dict(conn.execute("SELECT host_country, sum(places) FROM pledges GROUP BY 1").fetchall())
-    every = set(departed) | set(pledged) | set(metrics.aggregates(conn).host_countries())
+    every = set(departed) | set(pledged) | set(agg.host_countries())
     return sorted(every, key=lambda c: (-departed.get(c, 0), -(pledged.get(c) or 0), c))
 
 

@@ -110,55 +110,38 @@ def date_bounds(sites: tuple[str, ...]) -> tuple[dt.date | None, dt.date | None]
 
 
 @st.cache_data(**CACHE)
-def _overview(version: tuple, view) -> dict:
+def _page_data(version: tuple, view, page: str) -> dict:
+    gather = figures.BUILDERS[page][0]  # overview_data, relocation_data, ...
     with connection() as conn:
-        return figures.overview_data(conn, _scope(conn, view))
+        return gather(conn, _scope(conn, view))
+
+
+def page_data(page: str, view) -> dict:
+    """What a page (figures.PAGES) shows for the view: its figures, tables and chart data, as the
+    figures module gathers them for the exports too."""
+    return _page_data(version(), view, page)
 
 
 def overview(view) -> dict:
     """Headline figures at D and their change over 30 days, the sources behind them, and the overview's
     chart data (figures.overview_data: the exports draw from the same)."""
-    return _overview(version(), view)
-
-
-@st.cache_data(**CACHE)
-def _relocation(version: tuple, view) -> dict:
-    with connection() as conn:
-        return figures.relocation_data(conn, _scope(conn, view))
+    return page_data("overview", view)
 
 
 def relocation(view) -> dict:
-    return _relocation(version(), view)
-
-
-@st.cache_data(**CACHE)
-def _medical(version: tuple, view) -> dict:
-    with connection() as conn:
-        return figures.medical_data(conn, _scope(conn, view))
+    return page_data("relocation", view)
 
 
 def medical(view) -> dict:
-    return _medical(version(), view)
-
-
-@st.cache_data(**CACHE)
-def _incidents(version: tuple, view) -> dict:
-    with connection() as conn:
-        return figures.incidents_data(conn, _scope(conn, view))
+    return page_data("medical", view)
 
 
 def incidents(view) -> dict:
-    return _incidents(version(), view)
-
-
-@st.cache_data(**CACHE)
-def _reconciliation(version: tuple, view) -> dict:
-    with connection() as conn:
-        return figures.reconciliation_data(conn, _scope(conn, view))
+    return page_data("incidents", view)
 
 
 def reconciliation(view) -> dict:
-    return _reconciliation(version(), view)
+    return page_data("reconciliation", view)
 
 
 # ---------------------------------------------------------------- the pages' figures
@@ -166,18 +149,11 @@ def reconciliation(view) -> dict:
 # copy): building plotly figures is most of a page's run once its data is cached. Nothing changes a
 # figure after it is built (an export that needs a change copies it first: export.for_export).
 
-_FIGURES = {
-    "overview": lambda view: figures.overview_figures(overview(view), colours()),
-    "relocation": lambda view: figures.relocation_figures(relocation(view), colours()),
-    "medical": lambda view: figures.medical_figures(medical(view)),
-    "incidents": lambda view: figures.incidents_figures(incidents(view)),
-    "reconciliation": lambda view: figures.reconciliation_figures(reconciliation(view)),
-}
-
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _page_figures(version: tuple, view, page: str) -> dict:
-    return _FIGURES[page](view)
+    draw = figures.BUILDERS[page][1]  # overview_figures, relocation_figures, ...
+    return draw(page_data(page, view), colours())
 
 
 def page_figures(page: str, view) -> dict:
