@@ -52,18 +52,18 @@ def _days(dates) -> np.ndarray:
     return np.array(dates, dtype="datetime64[D]").astype(np.int64)
 
 
-def _day(day: str | dt.date) -> int:
+def day_number(day: str | dt.date) -> int:
     return int(np.datetime64(day if isinstance(day, str) else day.isoformat(), "D").astype(np.int64))
 
 
-def _iso(days: np.ndarray) -> np.ndarray:
+def iso_dates(days: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]"), unit="D")
 
 
 _NONE = np.zeros(0, dtype=np.int64)
 
 
-def _cum_at(days: np.ndarray, cum: np.ndarray, at: np.ndarray | int) -> np.ndarray | int:
+def cumulative_at(days: np.ndarray, cum: np.ndarray, at: np.ndarray | int) -> np.ndarray | int:
     """The cumulative value at each day of `at` (the last of `cum` on or before it; 0 before the first)."""
     i = np.searchsorted(days, at, side="right")
     if not len(cum):
@@ -94,13 +94,13 @@ class Site:
 
     @property
     def count_dates(self) -> list[str]:
-        return list(_iso(self.count_days))
+        return list(iso_dates(self.count_days))
 
     def departed_upto(self, day: str) -> int:
-        return int(_cum_at(self.dep_days, self.dep_cum, _day(day)))
+        return int(cumulative_at(self.dep_days, self.dep_cum, day_number(day)))
 
     def deaths_upto(self, day: str) -> int:
-        return int(_cum_at(self.death_days, self.death_cum, _day(day)))
+        return int(cumulative_at(self.death_days, self.death_cum, day_number(day)))
 
     def departed_between(self, after: str, upto: str) -> int:
         """Departed people with date in (after, upto]."""
@@ -114,10 +114,10 @@ class Site:
         return int(self.count_values[0]) if len(self.count_days) else None
 
     def latest_count(self, day: str) -> tuple[str, int] | None:
-        i = int(np.searchsorted(self.count_days, _day(day), side="right"))
+        i = int(np.searchsorted(self.count_days, day_number(day), side="right"))
         if not i:
             return None
-        return str(_iso(self.count_days[i - 1:i])[0]), int(self.count_values[i - 1])
+        return str(iso_dates(self.count_days[i - 1:i])[0]), int(self.count_values[i - 1])
 
     def residents_at(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(has a count on or before the day, residents estimate) for each of `days`: the latest count C
@@ -128,12 +128,12 @@ class Site:
             return known, np.zeros(len(days), dtype=np.int64)
         j = np.maximum(i, 0)
         t = self.count_days[j]
-        flows = (_cum_at(self.dep_days, self.dep_cum, days) - _cum_at(self.dep_days, self.dep_cum, t)
-                 + _cum_at(self.death_days, self.death_cum, days) - _cum_at(self.death_days, self.death_cum, t))
+        flows = (cumulative_at(self.dep_days, self.dep_cum, days) - cumulative_at(self.dep_days, self.dep_cum, t)
+                 + cumulative_at(self.death_days, self.death_cum, days) - cumulative_at(self.death_days, self.death_cum, t))
         return known, self.count_values[j] - flows
 
     def residents(self, day: str) -> int | None:
-        known, value = self.residents_at(np.array([_day(day)]))
+        known, value = self.residents_at(np.array([day_number(day)]))
         return int(value[0]) if known[0] else None
 
     def unexplained_upto(self, day: int) -> int:
@@ -143,21 +143,21 @@ class Site:
         if k < 2:
             return 0
         first, last = self.count_days[0], self.count_days[k - 1]
-        flows = (_cum_at(self.dep_days, self.dep_cum, last) - _cum_at(self.dep_days, self.dep_cum, first)
-                 + _cum_at(self.death_days, self.death_cum, last) - _cum_at(self.death_days, self.death_cum, first))
+        flows = (cumulative_at(self.dep_days, self.dep_cum, last) - cumulative_at(self.dep_days, self.dep_cum, first)
+                 + cumulative_at(self.death_days, self.death_cum, last) - cumulative_at(self.death_days, self.death_cum, first))
         return int(self.count_values[k - 1] - self.count_values[0] + flows)
 
     def intervals(self, day: str) -> list[dict]:
         """Consecutive population counts up to `day`, each with the flows between them."""
-        k = int(np.searchsorted(self.count_days, _day(day), side="right"))
+        k = int(np.searchsorted(self.count_days, day_number(day), side="right"))
         if k < 2:
             return []
         t = self.count_days[:k]
         c = self.count_values[:k]
-        dep = np.diff(_cum_at(self.dep_days, self.dep_cum, t))
-        deaths = np.diff(_cum_at(self.death_days, self.death_cum, t))
+        dep = np.diff(cumulative_at(self.dep_days, self.dep_cum, t))
+        deaths = np.diff(cumulative_at(self.death_days, self.death_cum, t))
         change = np.diff(c) + dep + deaths
-        dates = _iso(t)
+        dates = iso_dates(t)
         return [
             {"site": self.name, "start": str(dates[n]), "end": str(dates[n + 1]), "count_start": int(c[n]),
              "count_end": int(c[n + 1]), "departures": int(dep[n]), "deaths": int(deaths[n]),
@@ -265,7 +265,7 @@ class Transfers:
     sources: list[str]
 
 
-def _group(keys: np.ndarray, size: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def group_sums(keys: np.ndarray, size: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys (ints in [0, size)), sorted, and the sum of `values` of each. bincount sums in
     float64, exact for integers below 2**53."""
     if size <= 20_000_000:
@@ -437,7 +437,7 @@ class Aggregates:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if len(rows):
             first, span = int(t.day[rows].min()), int(t.day[rows].max() - t.day[rows].min()) + 1
-            keys, sums = _group(t.country[rows] * span + (t.day[rows] - first), len(t.countries) * span,
+            keys, sums = group_sums(t.country[rows] * span + (t.day[rows] - first), len(t.countries) * span,
                                 t.people[rows])
             country = keys // span
             bounds = np.searchsorted(country, np.arange(len(t.countries) + 1))
@@ -463,7 +463,7 @@ class Aggregates:
         if not self._every_site(ids):
             keep &= np.isin(keys[0], np.array(list(ids), dtype=np.int64))
         if end is not None:
-            keep &= first_day <= _day(end)
+            keep &= first_day <= day_number(end)
         if table == "transfers":
             if departed_only:
                 keep &= keys[1] == DEPARTED
@@ -482,9 +482,9 @@ class Aggregates:
         if not self._every_site(ids):
             keep &= np.isin(t.site, np.array(list(ids), dtype=np.int64))
         if start is not None:
-            keep &= t.day >= _day(start)
+            keep &= t.day >= day_number(start)
         if end is not None:
-            keep &= t.day <= _day(end)
+            keep &= t.day <= day_number(end)
         if host_countries:
             wanted = [i for i, name in enumerate(t.countries) if name in set(host_countries)]
             keep &= np.isin(t.country, np.array(wanted, dtype=np.int64))
@@ -580,7 +580,7 @@ def _build(conn: sqlite3.Connection) -> Aggregates:
         first_site, first = int(t.site[rows].min()), int(t.day[rows].min())
         span = int(t.day[rows].max()) - first + 1
         sites_span = int(t.site[rows].max()) - first_site + 1
-        keys, sums = _group((t.site[rows] - first_site) * span + (t.day[rows] - first), sites_span * span,
+        keys, sums = group_sums((t.site[rows] - first_site) * span + (t.day[rows] - first), sites_span * span,
                             t.people[rows])
         key_site = keys // span + first_site
         cum = np.cumsum(sums)
@@ -675,8 +675,8 @@ def _by_country(conn: sqlite3.Connection, loaded: list[Site], ids: list[int], da
     the day is listed even when they add up to 0)."""
     source = loaded.aggregates if isinstance(loaded, Loaded) else aggregates(conn)
     flows = source.country_flows(ids)
-    n = _day(day)
-    totals = [(country, int(_cum_at(days, cum, n))) for country, (days, cum) in flows.items() if days[0] <= n]
+    n = day_number(day)
+    totals = [(country, int(cumulative_at(days, cum, n))) for country, (days, cum) in flows.items() if days[0] <= n]
     return dict(sorted(totals, key=lambda item: (-item[1], item[0])))
 
 
@@ -703,12 +703,12 @@ def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, 
                ids: list[int]) -> dict:
     """The headline figures at `day_date` from already loaded site aggregates."""
     day = day_date.isoformat()
-    n, window_start = _day(day), _day(day) - WINDOW_DAYS
+    n, window_start = day_number(day), day_number(day) - WINDOW_DAYS
     baselines = [s.baseline for s in loaded if s.baseline is not None]
     residents_each = [r for s in loaded if (r := s.residents(day)) is not None]
-    relocated = sum(int(_cum_at(s.dep_days, s.dep_cum, n)) for s in loaded)
-    recent = relocated - sum(int(_cum_at(s.dep_days, s.dep_cum, window_start)) for s in loaded)
-    deaths = sum(int(_cum_at(s.death_days, s.death_cum, n)) for s in loaded)
+    relocated = sum(int(cumulative_at(s.dep_days, s.dep_cum, n)) for s in loaded)
+    recent = relocated - sum(int(cumulative_at(s.dep_days, s.dep_cum, window_start)) for s in loaded)
+    deaths = sum(int(cumulative_at(s.death_days, s.death_cum, n)) for s in loaded)
     unexplained = sum(s.unexplained_upto(n) for s in loaded)
     baseline = sum(baselines) if baselines else None
     residents = sum(residents_each) if residents_each else None
@@ -745,7 +745,7 @@ def reconciliation(conn: sqlite3.Connection, site: str | list[str] | None = None
 def residents_series(loaded: list[Site], as_of: dt.date) -> list[tuple[str, int]]:
     """The residents estimate of the sites together on every date something changed, up to `as_of`
     (a step line: each count, then minus departures and deaths until the next count)."""
-    day = _day(as_of)
+    day = day_number(as_of)
     days = np.concatenate([np.array([day], dtype=np.int64)]
                           + [d for s in loaded for d in (s.count_days, s.dep_days, s.death_days)])
     days = np.unique(days[days <= day])
@@ -755,7 +755,7 @@ def residents_series(loaded: list[Site], as_of: dt.date) -> list[tuple[str, int]
         known, residents = s.residents_at(days)
         total += np.where(known, residents, 0)
         counted |= known
-    return list(zip(_iso(days[counted]).tolist(), total[counted].tolist(), strict=True))
+    return list(zip(iso_dates(days[counted]).tolist(), total[counted].tolist(), strict=True))
 
 
 COUNT_POINTS = ["site", "date", "source", "residents", "headline", "low", "high", "sources"]
@@ -763,7 +763,7 @@ COUNT_POINTS = ["site", "date", "source", "residents", "headline", "low", "high"
 
 def count_rows_upto(loaded: list[Site], as_of: dt.date) -> int:
     """How many population counts, as reported (one per site, date and source), are dated up to `as_of`."""
-    day = _day(as_of)
+    day = day_number(as_of)
     return int(sum(np.searchsorted(s.rows_day, day, side="right") for s in loaded))
 
 
@@ -778,7 +778,7 @@ def count_points(loaded: list[Site]):
     at = [np.searchsorted(s.count_days, s.rows_day) for s in parts]  # each row's count day
     return pd.DataFrame({
         "site": np.repeat(np.array([s.name for s in parts], dtype=object), [len(s.rows_day) for s in parts]),
-        "date": _iso(np.concatenate([s.rows_day for s in parts])).astype(object),
+        "date": iso_dates(np.concatenate([s.rows_day for s in parts])).astype(object),
         "source": np.array([src for s in parts for src in s.rows_source], dtype=object),
         "residents": np.concatenate([s.rows_total for s in parts]),
         "headline": np.concatenate([s.count_values[i] for s, i in zip(parts, at, strict=True)]),

@@ -51,10 +51,10 @@ def scope(conn: sqlite3.Connection, sites: list[str] | tuple[str, ...] | None = 
     chosen = metrics.resolve_sites(conn, list(sites) if sites else None)
     if end is None:
         end = metrics.default_as_of(conn, [i for i, _ in chosen])
-    return Scope(tuple(chosen), _iso(end), _iso(start), tuple(host_countries), all_sites=not sites)
+    return Scope(tuple(chosen), iso_dates(end), iso_dates(start), tuple(host_countries), all_sites=not sites)
 
 
-def _iso(day: dt.date | str | None) -> str | None:
+def iso_dates(day: dt.date | str | None) -> str | None:
     return day.isoformat() if isinstance(day, dt.date) else day
 
 
@@ -158,7 +158,7 @@ def departures_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame
         return pd.DataFrame(columns=["month", "host_country", "people"])
     month = t.day[rows].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     first, n = int(month.min()), max(len(t.countries), 1)
-    keys, people = metrics._group((month - first) * n + t.country[rows], (int(month.max()) - first + 1) * n,
+    keys, people = metrics.group_sums((month - first) * n + t.country[rows], (int(month.max()) - first + 1) * n,
                                   t.people[rows])
     return pd.DataFrame({
         "month": np.datetime_as_string((keys // n + first).astype("datetime64[M]"), unit="D").astype(object),
@@ -184,7 +184,7 @@ def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFra
     a stacked area. Not cut at the start date: a cumulative level carries what came before. With more
     than DAILY_POINTS dates, one point a month (its last date, where the level is exact)."""
     flows = metrics.aggregates(conn).country_flows(None if scope.all_sites else scope.site_ids)
-    end = metrics._day(scope.end) if scope.end else None
+    end = metrics.day_number(scope.end) if scope.end else None
     parts = []
     for country, (days, cum) in flows.items():
         if scope.host_countries and country not in scope.host_countries:
@@ -195,7 +195,7 @@ def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFra
     if not parts:
         return pd.DataFrame(columns=["date", "host_country", "people"])
     daily = pd.DataFrame({
-        "date": metrics._iso(np.concatenate([d for _, d, _ in parts])).astype(object),
+        "date": metrics.iso_dates(np.concatenate([d for _, d, _ in parts])).astype(object),
         "host_country": np.repeat(np.array([c for c, _, _ in parts], dtype=object), [len(d) for _, d, _ in parts]),
         "people": np.concatenate([a for _, _, a in parts]),
     })
@@ -226,12 +226,12 @@ def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
     """Per host country: places pledged and people departed, each up to D."""
     wp, pp = _where(scope, site=False, country=True, from_start=False)
     pledged = dict(conn.execute(f"SELECT host_country, sum(places) FROM pledges WHERE {wp} GROUP BY 1", pp).fetchall())
-    end = metrics._day(scope.end) if scope.end else None
+    end = metrics.day_number(scope.end) if scope.end else None
     departed = {}
     for country, (days, cum) in metrics.aggregates(conn).country_flows(
             None if scope.all_sites else scope.site_ids).items():
         if (not scope.host_countries or country in scope.host_countries) and (end is None or days[0] <= end):
-            departed[country] = int(cum[-1] if end is None else metrics._cum_at(days, cum, end))
+            departed[country] = int(cum[-1] if end is None else metrics.cumulative_at(days, cum, end))
     rows = [(c, int(pledged.get(c) or 0), departed.get(c, 0)) for c in set(pledged) | set(departed)]
     rows.sort(key=lambda r: (-r[2], -r[1], r[0]))
     return pd.DataFrame(rows, columns=["host_country", "pledged", "departed"])
@@ -248,7 +248,7 @@ def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
         return pd.DataFrame(columns=["stage", "host_country", "transfers", "people"])
     n = max(len(t.countries), 1)
     keys = t.stage[rows] * n + t.country[rows]
-    distinct, people = metrics._group(keys, len(metrics.STAGES) * n, t.people[rows])
+    distinct, people = metrics.group_sums(keys, len(metrics.STAGES) * n, t.people[rows])
     counts = np.bincount(keys, minlength=len(metrics.STAGES) * n)[distinct]
     return pd.DataFrame({
         "stage": np.array(metrics.STAGES, dtype=object)[distinct // n],
