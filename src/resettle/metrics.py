@@ -191,9 +191,8 @@ class Loaded(list):
     """What load_sites returns: each site's Site, in the order asked (a plain list to its callers), and
     the database's Aggregates they come from (the departures per host country of any set of sites)."""
 
-    def __init__(self, sites: list[Site], ids: list[int], aggregates: Aggregates) -> None:
+    def __init__(self, sites: list[Site], aggregates: Aggregates) -> None:
         super().__init__(sites)
-        self.ids = ids
         self.aggregates = aggregates
 
 
@@ -419,7 +418,7 @@ class Aggregates:
         for i, name in sites:
             s = self.sites.get(i)
             out.append(Site(i, name) if s is None else dataclasses.replace(s, name=name))
-        return Loaded(out, [i for i, _ in sites], self)
+        return Loaded(out, self)
 
     def _every_site(self, ids: list[int] | None) -> bool:
         return ids is None or set(ids) >= set(self.sites)
