@@ -468,8 +468,10 @@ def export_child(db: str, runs: int) -> None:
     for the overview alone), then in process with the figures built: kaleido only. Prints JSON."""
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
-    from resettle import db as dbm
-    from resettle import export, figures, queries
+    from resettle.compute import queries
+    from resettle.figures import pages as figures
+    from resettle.publish import export
+    from resettle.store import db as dbm
 
     names = figures.PAGES["overview"]
     imported = time.perf_counter()

@@ -26,7 +26,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from resettle.records import KINDS  # noqa: E402
+from resettle.domain.records import KINDS  # noqa: E402
 
 # Bump when the data this script writes changes: run.py regenerates files of another version.
 VERSION = 1

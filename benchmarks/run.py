@@ -290,7 +290,8 @@ def _overview_page_data(version: tuple, other: int = 0) -> dict:
     """The overview page's load, as resettle.ui computes it, without Streamlit's cache: the sidebar's
     default view (every site, the data's whole range), or (`other` > 0) another view a user might pick
     next: one site, a date range ending earlier, one host country, in turn."""
-    from resettle.ui import data, filters
+    from resettle.ui import cache as data
+    from resettle.ui import filters
 
     data._is_empty.__wrapped__(version)
     names = data._site_names.__wrapped__(version)
@@ -311,7 +312,8 @@ def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) ->
     logging.disable(logging.WARNING)  # Streamlit's "no runtime" notices for st.cache_data outside an app
     os.environ["RESETTLE_DB"] = db_path
     started = time.perf_counter()
-    from resettle import db, metrics
+    from resettle.compute import metrics
+    from resettle.store import db
 
     if workload == "summary":
         def call(other: int = 0) -> object:
@@ -325,7 +327,7 @@ def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) ->
             finally:
                 conn.close()
     else:
-        from resettle.ui import data
+        from resettle.ui import cache as data
 
         def call(other: int = 0) -> object:
             return _overview_page_data(data.version(), other)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from resettle import db, importing
+from resettle.ingest import importer
+from resettle.store import db
 
 FILES = Path(__file__).parent / "files"
 TINY = FILES / "tiny"
@@ -31,7 +32,7 @@ def conn(db_path: Path):
 
 def load_tiny(path: Path) -> None:
     for kind in TINY_ORDER:
-        importing.import_file(path, kind, TINY / f"{kind}.csv")
+        importer.import_file(path, kind, TINY / f"{kind}.csv")
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def tiny_conn(tiny_db: Path):
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory) -> Path:
     """The bundled sample data, loaded once per session (tests copy it before writing)."""
-    from resettle import sample
+    from resettle.ingest import sample
 
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     sample.load(path)

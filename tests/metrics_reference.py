@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from resettle.metrics import WINDOW_DAYS, _in, median_half_up, round_half_up
+from resettle.compute.metrics import WINDOW_DAYS, _in, median_half_up, round_half_up
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sqlite3
 
 import pandas as pd
 
-from resettle.queries import DAILY_POINTS, Scope, _frame, _marks, _where
+from resettle.compute.queries import DAILY_POINTS, Scope, _frame, _marks, _where
 
 
 def host_countries(conn: sqlite3.Connection) -> list[str]:

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 from click.testing import CliRunner
 
-from resettle import auth
 from resettle.cli import cli
+from resettle.store import auth
 
 # Cheap parameters for tests that only need a valid line (the default costs about 0.1 s per hash).
 FAST = {"n": 2**4, "r": 1, "p": 1}

@@ -13,9 +13,11 @@ from click.testing import CliRunner
 from conftest import TINY, table_digest, write
 from test_crash import RESETTLE, write_transfers
 
-from resettle import db, importing
 from resettle.cli import cli
-from resettle.errors import UsageError
+from resettle.domain.errors import UsageError
+from resettle.ingest import importer
+from resettle.store import backup as backups
+from resettle.store import db
 
 
 def run(*args):
@@ -74,8 +76,8 @@ def test_backup_usage_errors_exit_2(tiny_db, tmp_path, case):
 def test_restore_over_a_database_in_use(tiny_db, tmp_path):
     """Backing up the other way round restores: open connections see the restored data next time."""
     saved = tmp_path / "saved.db"
-    db.backup(tiny_db, saved)
-    importing.import_file(tiny_db, "transfers", write(tmp_path, "more.csv",
+    backups.backup(tiny_db, saved)
+    importer.import_file(tiny_db, "transfers", write(tmp_path, "more.csv",
                           "site,date,host_country,people\nAlpha,2020-07-01,ITA,9\n"))
     reader = db.connect(tiny_db)
     try:
@@ -91,9 +93,9 @@ def test_restore_over_a_database_in_use(tiny_db, tmp_path):
 
 def test_backup_library_refuses_to_overwrite(tiny_db, tmp_path):
     out = tmp_path / "b.db"
-    db.backup(tiny_db, out)
+    backups.backup(tiny_db, out)
     with pytest.raises(UsageError, match="exists already"):
-        db.backup(tiny_db, out)
+        backups.backup(tiny_db, out)
 
 
 def snapshot(path: Path) -> tuple[int, int, int]:
@@ -117,7 +119,7 @@ def test_backup_while_another_process_imports_holds_before_or_after(tmp_path):
     big = tmp_path / "big.csv"
     people = write_transfers(big, rows, seed=11)
     dbp = tmp_path / "live.db"
-    importing.import_file(dbp, "population", TINY / "population.csv")
+    importer.import_file(dbp, "population", TINY / "population.csv")
     before = snapshot(dbp)
     after = (before[0] + rows, before[1] + people, before[2] + rows)
 
@@ -133,14 +135,14 @@ def test_backup_while_another_process_imports_holds_before_or_after(tmp_path):
                 [str(RESETTLE), "backup", str(out), "--db", str(dbp)], stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True))
         else:
-            db.backup(dbp, out)
+            backups.backup(dbp, out)
         copies.append((out, writing))
         time.sleep(0.01)
     assert proc.wait() == 0, proc.stderr.read()
     for command in commands:
         assert command.wait(timeout=60) == 0, command.stderr.read()
     final = tmp_path / "final.db"
-    db.backup(dbp, final)
+    backups.backup(dbp, final)
     copies.append((final, False))
 
     seen = {"before": 0, "after": 0, "before, taken while the import was writing": 0}

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from resettle import charts
+from resettle.figures import charts
 
 
 def trace(fig, name: str):

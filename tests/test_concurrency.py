@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from resettle import db, importing, metrics
-from resettle.errors import UsageError
+from resettle.compute import metrics
+from resettle.domain.errors import UsageError
+from resettle.ingest import importer
+from resettle.store import db, transaction
 
 TESTS = Path(__file__).resolve().parent
 SECONDS = float(os.environ.get("RESETTLE_CONCURRENCY_SECONDS", 30))
@@ -53,8 +55,8 @@ def _run(role: str, dbp: str, index: int, until: float, folder: str) -> dict:
         while time.time() < until:
             path, rows, people = writer_file(Path(folder), index, done)
             try:
-                report = importing.import_file(dbp, "transfers", path,
-                                               importing.ImportOptions(editor=f"writer {index}"))
+                report = importer.import_file(dbp, "transfers", path,
+                                               importer.ImportOptions(editor=f"writer {index}"))
                 assert report.added == rows, (report.added, rows)
                 landed_rows += rows
                 landed_people += people
@@ -171,7 +173,7 @@ def test_a_writer_that_keeps_the_lock_gets_a_message_not_database_is_locked(tmp_
         holder.execute("BEGIN IMMEDIATE")
         started = time.perf_counter()
         with pytest.raises(UsageError, match="the database is busy") as info:
-            db.begin_immediate(waiter, attempts=3)
+            transaction.begin_immediate(waiter, attempts=3)
         assert "locked" not in str(info.value)
         assert time.perf_counter() - started >= 0.15  # it did wait and try again
     finally:
@@ -190,7 +192,7 @@ def test_bounded_retries_get_the_lock_once_it_is_free(tmp_path):
         holder.execute("BEGIN IMMEDIATE")
         release = threading.Timer(0.2, lambda: holder.execute("ROLLBACK"))
         release.start()
-        db.begin_immediate(waiter)
+        transaction.begin_immediate(waiter)
         assert waiter.in_transaction
         waiter.execute("ROLLBACK")
         release.join()
@@ -207,7 +209,7 @@ def test_an_open_reader_does_not_hold_up_an_import(tiny_db):
         started = time.perf_counter()
         path = Path(tiny_db).with_name("more.csv")
         path.write_text(T_HEAD + "Alpha,2020-07-01,ITA,9,,,,,\n")
-        assert importing.import_file(tiny_db, "transfers", path).added == 1
+        assert importer.import_file(tiny_db, "transfers", path).added == 1
         assert time.perf_counter() - started < 5  # far below the 30 s busy timeout: it never waited
         assert reader.execute("SELECT count(*) FROM transfers").fetchone() == (6,)  # its snapshot holds
         reader.execute("COMMIT")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from resettle.countries import (
+from resettle.domain.countries import (
     ALIASES,
     AMBIGUOUS,
     HISTORIC_SUCCESSORS,
@@ -20,7 +20,7 @@ from resettle.countries import (
     suggest,
     to_iso3,
 )
-from resettle.errors import ResettleError
+from resettle.domain.errors import ResettleError
 
 UNHCR_INDONESIA = Path("/work/shared/realdata/unhcr_indonesia_refugees_semicolon.csv")
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import TINY
 
-from resettle import db, importing
+from resettle.ingest import importer
+from resettle.store import db
 
 ROWS = 1_000_000
 T_HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
@@ -133,7 +134,7 @@ def test_sigkill_during_an_import_of_a_million_rows_loses_nothing(tmp_path):
     csv_path = tmp_path / "million.csv"
     people = write_transfers(csv_path, ROWS)
     dbp = tmp_path / "t.db"
-    importing.import_file(dbp, "population", TINY / "population.csv")  # sites and counts; no transfers yet
+    importer.import_file(dbp, "population", TINY / "population.csv")  # sites and counts; no transfers yet
     before = state(dbp)
     assert before["integrity"] == [("ok",)] and before["transfers"] == (0, 0)
 
@@ -154,7 +155,7 @@ def test_sigkill_during_an_import_of_a_million_rows_loses_nothing(tmp_path):
             # Undo it, so that the next moment imports (and can be killed) again, not "identical to batch".
             conn = db.connect(dbp)
             try:
-                importing.undo(conn, max(b for b, _, _ in now["batches"]))
+                importer.undo(conn, max(b for b, _, _ in now["batches"]))
             finally:
                 conn.close()
             before = state(dbp)

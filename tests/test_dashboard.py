@@ -10,7 +10,9 @@ import pytest
 from conftest import table_digest, write
 from streamlit.testing.v1 import AppTest
 
-from resettle import db, importing, metrics, preview
+from resettle.compute import metrics
+from resettle.ingest import importer, review
+from resettle.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -226,7 +228,7 @@ def test_the_data_page_filters_and_offers_what_it_shows(monkeypatch, sample_copy
 
 
 def test_a_failing_page_shows_a_message_not_a_traceback(monkeypatch, sample_copy):
-    from resettle import queries
+    from resettle.compute import queries
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -299,7 +301,7 @@ def test_the_import_page_accepts_a_good_file_and_undo_restores(monkeypatch, samp
 def test_the_dry_run_is_not_repeated_while_nothing_changes(monkeypatch, sample_copy):
     """A click elsewhere on the page (or the confirming click) reuses the dry run of the same file and
     options; a changed option or a changed database checks again."""
-    from resettle.ui import data as page_data
+    from resettle.ui import cache as page_data
 
     calls = []
     real = page_data.check_import
@@ -361,7 +363,7 @@ def test_undo_is_behind_a_confirmation(monkeypatch, sample_copy):
 
 def test_propose_finds_columns_even_when_a_required_one_is_missing(tmp_path):
     path = write(tmp_path, "export.csv", "Camp,Departure date,Destination,Headcount\nX,2016-09-01,Norway,3\n")
-    proposal = preview.propose(path, "transfers")
+    proposal = review.propose(path, "transfers")
     assert proposal.mapping["site"] == "Camp" and proposal.mapping["host_country"] == "Destination"
     assert proposal.mapping["people"] is None and proposal.missing == ["people"]
     assert proposal.columns == ["Camp", "Departure date", "Destination", "Headcount"]
@@ -371,33 +373,33 @@ def test_propose_finds_columns_even_when_a_required_one_is_missing(tmp_path):
 def test_check_reports_every_error_and_writes_nothing(tmp_path, sample_copy):
     path = write(tmp_path, "flights.csv", BAD.decode())
     before = table_digest(sample_copy)
-    result = preview.check(sample_copy, "transfers", path, importing.ImportOptions())
+    result = review.check(sample_copy, "transfers", path, importer.ImportOptions())
     assert result.report is None and not result.importable
     assert [(e.path, e.line, e.column) for e in result.errors] == [("flights.csv", 2, "people"),
                                                                      ("flights.csv", 3, "date")]
-    assert preview.errors_frame(result.errors)["line"].tolist() == [2, 3]
-    skipped = preview.check(sample_copy, "transfers", path, importing.ImportOptions(skip_invalid=True))
+    assert review.errors_frame(result.errors)["line"].tolist() == [2, 3]
+    skipped = review.check(sample_copy, "transfers", path, importer.ImportOptions(skip_invalid=True))
     assert skipped.report is not None and skipped.total_errors == 2 and not skipped.importable  # nothing valid
     assert table_digest(sample_copy) == before
 
 
 def test_check_then_commit_with_the_users_mapping(tmp_path, sample_copy):
     path = write(tmp_path, "export.csv", "Camp,Departure date,Destination,Headcount\nCamp Liberty,2016-09-01,NO,3\n")
-    missing = preview.check(sample_copy, "transfers", path, importing.ImportOptions())
+    missing = review.check(sample_copy, "transfers", path, importer.ImportOptions())
     assert "required column missing" in missing.problem and missing.problem.startswith("export.csv")
-    options = importing.ImportOptions(column_map=preview.column_map({"people": "Headcount", "source": None}))
-    dry = preview.check(sample_copy, "transfers", path, options)
+    options = importer.ImportOptions(column_map=review.column_map({"people": "Headcount", "source": None}))
+    dry = review.check(sample_copy, "transfers", path, options)
     assert dry.importable and dry.report.added == 1 and dry.report.batch_id is None
     assert summary(sample_copy)["relocated_by_country"]["NOR"] == 15
-    done = preview.commit(sample_copy, "transfers", path, options)
+    done = review.commit(sample_copy, "transfers", path, options)
     assert done.report.batch_id is not None
     assert summary(sample_copy)["relocated_by_country"]["NOR"] == 18
-    again = preview.check(sample_copy, "transfers", path, options)
+    again = review.check(sample_copy, "transfers", path, options)
     assert again.report.identical_to == done.report.batch_id and not again.importable
 
 
 def test_an_upload_is_saved_under_its_own_name_and_removed():
-    with preview.saved_upload("../../etc/flights.csv", b"a,b\n") as path:
+    with review.saved_upload("../../etc/flights.csv", b"a,b\n") as path:
         assert path.name == "flights.csv" and path.read_bytes() == b"a,b\n"
         folder = path.parent
     assert not folder.exists()

@@ -14,7 +14,10 @@ import pytest
 from conftest import TINY_ORDER, load_tiny  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from resettle import db, disclosure, export, figures, queries, report
+from resettle.compute import disclosure, queries
+from resettle.figures import pages as figures
+from resettle.publish import export, report
+from resettle.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from resettle import db, export, figures, metrics, queries, report
-from resettle.records import KINDS
+from resettle.compute import metrics, queries
+from resettle.domain.records import KINDS
+from resettle.figures import pages as figures
+from resettle.publish import export, report
+from resettle.store import backup as backups
+from resettle.store import db
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -556,7 +560,7 @@ def test_the_bundle_holds_everything_and_a_sound_copy_of_the_database(renderer, 
 @pytest.mark.browser
 def test_the_bundle_is_one_snapshot_while_an_import_runs(renderer, sample_copy, tmp_path, monkeypatch):
     """Everything in the bundle comes from the copy: a batch committed after the copy is in none of it."""
-    real_backup = db.backup
+    real_backup = backups.backup
 
     def backup_then_import(src, dest, **kwargs):
         made = real_backup(src, dest, **kwargs)
@@ -569,7 +573,7 @@ def test_the_bundle_is_one_snapshot_while_an_import_runs(renderer, sample_copy, 
         conn.close()
         return made
 
-    monkeypatch.setattr(db, "backup", backup_then_import)
+    monkeypatch.setattr(backups, "backup", backup_then_import)
     # The images are another test's business: stand-ins keep this one quick.
     monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")

@@ -14,8 +14,11 @@ import pytest
 from click.testing import CliRunner
 from test_export import network_references, pdf_pages, png_size, svg_size
 
-from resettle import db, export, figures, queries, report
 from resettle.cli import cli
+from resettle.compute import queries
+from resettle.figures import pages as figures
+from resettle.publish import export, report
+from resettle.store import db
 
 
 def run(*args: str, env: dict | None = None):
@@ -116,7 +119,7 @@ def test_the_entry_point_without_a_browser(sample_db, tmp_path):
     """resettle.cli.main in a fresh process with no browser anywhere it looks: exit 2, one line, no
     traceback."""
     env = {**os.environ, "RESETTLE_CHROMIUM": "", "BROWSER_PATH": "", "PATH": str(tmp_path)}
-    code = ("import sys; from resettle import export; export.BROWSER_CANDIDATES = (); "
+    code = ("import sys; from resettle.publish import export; export.BROWSER_CANDIDATES = (); "
             "from resettle.cli import main; main(sys.argv[1:])")
     done = subprocess.run([sys.executable, "-c", code, "export", "charts", "--format", "png",
                            "--out", str(tmp_path / "c"), "--db", str(sample_db)],

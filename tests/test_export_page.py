@@ -13,7 +13,10 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_export import network_references, pdf_pages, png_size
 
-from resettle import db, export, figures, queries, report
+from resettle.compute import queries
+from resettle.figures import pages as figures
+from resettle.publish import export, report
+from resettle.store import db
 
 PAGE_CHARTS = {
     "overview": {"chart_remaining": "remaining_population", "chart_cumulative": "cumulative_relocations"},

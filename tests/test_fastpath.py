@@ -10,7 +10,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from resettle import db, fastpath, importing
+from resettle.ingest import columnar, importer
+from resettle.store import db
 
 HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
 
@@ -42,7 +43,7 @@ def _reference_count_lines(path, block_size: int) -> int | None:
 
 @pytest.mark.parametrize("block_size", [7, 333, 2500, 1 << 22])
 def test_count_lines_agrees_with_counting_every_byte(tmp_path, monkeypatch, block_size):
-    monkeypatch.setattr(fastpath, "_READ_BLOCK", block_size)
+    monkeypatch.setattr(columnar, "_READ_BLOCK", block_size)
     old_limit = csv.field_size_limit(1000)
     try:
         rng = random.Random(block_size)
@@ -52,7 +53,7 @@ def test_count_lines_agrees_with_counting_every_byte(tmp_path, monkeypatch, bloc
             data = b"".join(b"x" * n + rng.choice([b"\n", b"\r\n", b"\r"]) for n in lengths)
             data += b"y" * rng.choice([0, 10, 1000, 1001])
             path.write_bytes(data)
-            assert fastpath._count_lines(path) == _reference_count_lines(path, block_size), data
+            assert columnar._count_lines(path) == _reference_count_lines(path, block_size), data
     finally:
         csv.field_size_limit(old_limit)
 
@@ -66,13 +67,13 @@ def _big_file(tmp_path, rows: int = 3000):
 
 
 def test_bulk_insert_restores_indexes_and_pragmas(tmp_path, monkeypatch, db_path):
-    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
-    monkeypatch.setattr(fastpath, "REBUILD_INDEXES_FROM", 10)
+    monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(columnar, "REBUILD_INDEXES_FROM", 10)
     conn = db.connect(db_path)
     indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers' ORDER BY name"
     before = conn.execute(indexes).fetchall()
     pragmas = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads", "cache_size")]
-    report = importing.import_file(None, "transfers", _big_file(tmp_path), conn=conn)
+    report = importer.import_file(None, "transfers", _big_file(tmp_path), conn=conn)
     assert report.fast_path and report.added == 3000
     assert conn.execute(indexes).fetchall() == before
     assert [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("foreign_keys", "ignore_check_constraints", "threads", "cache_size")] == pragmas
@@ -84,16 +85,16 @@ def test_bulk_insert_restores_indexes_and_pragmas(tmp_path, monkeypatch, db_path
 def test_a_value_breaking_a_check_still_stops_the_bulk_insert(tmp_path, monkeypatch, db_path):
     """The CHECKs are held to every distinct value before the insert skips them row by row: a parser bug
     that let a lower-case country through would be caught there, and nothing written."""
-    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
-    real = importing._parser
+    monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
+    real = importer._parser
 
     def broken(f, kind, order, today):
         parse = real(f, kind, order, today)
         return (lambda raw: "fin" if raw == "FIN" else parse(raw)) if f.name == "host_country" else parse
 
-    monkeypatch.setattr(importing, "_parser", broken)
+    monkeypatch.setattr(importer, "_parser", broken)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        importing.import_file(db_path, "transfers", _big_file(tmp_path))
+        importer.import_file(db_path, "transfers", _big_file(tmp_path))
     conn = db.connect(db_path)
     assert conn.execute("SELECT count(*) FROM transfers").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
@@ -126,13 +127,13 @@ def _everything(path):
 def test_case_files_store_the_same_rows_on_both_paths(tmp_path, monkeypatch, cases, fast):
     results = {}
     for label, threshold in (("general", 10**12), ("fast", 0)):
-        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
-        monkeypatch.setattr(fastpath, "REBUILD_INDEXES_FROM", 10)
+        monkeypatch.setattr(columnar, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(columnar, "REBUILD_INDEXES_FROM", 10)
         path = tmp_path / f"{label}.db"
-        first = importing.import_file(path, "transfers", _cases_file(tmp_path, "a.csv", 3000, "submitted", cases))
+        first = importer.import_file(path, "transfers", _cases_file(tmp_path, "a.csv", 3000, "submitted", cases))
         assert first.fast_path == (fast and label == "fast")
         # The same cases departed: an update of each, case by case (the table has rows now).
-        second = importing.import_file(path, "transfers", _cases_file(tmp_path, "b.csv", 3000, "departed", cases))
+        second = importer.import_file(path, "transfers", _cases_file(tmp_path, "b.csv", 3000, "departed", cases))
         assert second.updated == len({cases(i).strip() for i in range(3000)} - {""})
         results[label] = (_everything(path), first.added, first.present)
     assert results["fast"] == results["general"]
@@ -155,11 +156,11 @@ def test_packed_insert_stores_each_value_as_binding_it_would(with_line):
         "wild": [i * 2**58 for i in range(-20, 20)],  # integers too far apart to pack: raw
     }
     codes = {name: np.array([rng.randrange(len(v)) for _ in range(n)], dtype=np.int32) for name, v in uniques.items()}
-    cols = fastpath.Columns(rows=n, first_line=2, constants={"source": None}, uniques=uniques, codes=codes)
+    cols = columnar.Columns(rows=n, first_line=2, constants={"source": None}, uniques=uniques, codes=codes)
     pairs = [(name, name) for name in uniques] + [("source", "source")]
     conn = sqlite3.connect(":memory:")
     conn.execute(f"CREATE TABLE t ({'line, ' if with_line else ''}{', '.join(uniques)}, source, batch)")
-    fastpath._insert(conn, "t", cols, pairs, {"batch": 9}, "f.csv", with_line=with_line)
+    columnar._insert(conn, "t", cols, pairs, {"batch": 9}, "f.csv", with_line=with_line)
     typed = ", ".join(f"{c}, typeof({c})" for c in [*(["line"] if with_line else []), *uniques, "source", "batch"])
     got = conn.execute(f"SELECT {typed} FROM t ORDER BY rowid").fetchall()
     conn.execute("DELETE FROM t")
@@ -175,8 +176,8 @@ def test_the_fast_path_does_not_import_pandas(tmp_path, db_path):
     import sys
 
     path = _big_file(tmp_path)
-    code = ("import sys; from resettle import fastpath, importing; fastpath.FAST_MIN_BYTES = 0; "
-            f"r = importing.import_file({str(db_path)!r}, 'transfers', {str(path)!r}); "
+    code = ("import sys; from resettle.ingest import columnar, importer; columnar.FAST_MIN_BYTES = 0; "
+            f"r = importer.import_file({str(db_path)!r}, 'transfers', {str(path)!r}); "
             "assert r.fast_path and r.added == 3000; print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr

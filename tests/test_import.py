@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import TINY, table_digest, write
 
-from resettle import db, importing
-from resettle.errors import FileProblem, UsageError, ValidationFailed
+from resettle.domain.errors import FileProblem, UsageError, ValidationFailed
+from resettle.ingest import importer
+from resettle.store import db
 
 T_HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
 
@@ -23,13 +24,13 @@ def fail(db_path, kind, path, **kw) -> list[str]:
     """Import that must fail validation; returns the error lines and checks nothing was written."""
     before = table_digest(db_path)
     with pytest.raises(ValidationFailed) as info:
-        importing.import_file(db_path, kind, path, importing.ImportOptions(**kw))
+        importer.import_file(db_path, kind, path, importer.ImportOptions(**kw))
     assert table_digest(db_path) == before
     return [str(e) for e in info.value.errors]
 
 
 def test_transfers_land_with_iso3_and_defaults(db_path):
-    report = importing.import_file(db_path, "transfers", TINY / "transfers.csv")
+    report = importer.import_file(db_path, "transfers", TINY / "transfers.csv")
     assert (report.rows_read, report.added, report.present) == (6, 6, 0)
     got = {r[1]: r for r in rows(db_path, "SELECT s.name, t.date, host_country, people, stage, t.source "
                                            "FROM transfers t JOIN sites s ON s.id = t.site_id")}
@@ -41,8 +42,8 @@ def test_transfers_land_with_iso3_and_defaults(db_path):
 
 
 def test_batch_records_provenance(db_path):
-    report = importing.import_file(db_path, "transfers", TINY / "transfers.csv",
-                                   importing.ImportOptions(source="UNHCR weekly"))
+    report = importer.import_file(db_path, "transfers", TINY / "transfers.csv",
+                                   importer.ImportOptions(source="UNHCR weekly"))
     batch = rows(db_path, "SELECT id, kind, file_name, length(sha256), source, rows_read, rows_added FROM import_batches")
     assert batch == [(report.batch_id, "transfers", "transfers.csv", 64, "UNHCR weekly", 6, 6)]
     # --source fills rows that have none; rows with a source keep theirs
@@ -77,7 +78,7 @@ def test_each_rule_names_line_column_and_problem(db_path, tmp_path, body, expect
 
 def test_future_date_is_allowed_for_a_transfer_not_yet_departed(db_path, tmp_path):
     path = write(tmp_path, "t.csv", T_HEAD + "Alpha,2099-01-01,ALB,5,,submitted,C-9,,\n")
-    report = importing.import_file(db_path, "transfers", path)
+    report = importer.import_file(db_path, "transfers", path)
     assert report.added == 1
 
 
@@ -93,7 +94,7 @@ def test_line_numbers_count_the_header_and_every_error_is_listed(db_path, tmp_pa
 
 
 def test_one_bad_row_among_thousands_writes_nothing(db_path, tmp_path):
-    importing.import_file(db_path, "population", TINY / "population.csv")
+    importer.import_file(db_path, "population", TINY / "population.csv")
     good = "".join(f"Alpha,2020-{1 + i % 12:02d}-{1 + i % 28:02d},ALB,{i % 9},,,,,\n" for i in range(5000))
     lines = good.splitlines(keepends=True)
     lines[3210] = "Alpha,2020-01-01,ALB,1.5,,,,,\n"
@@ -103,14 +104,14 @@ def test_one_bad_row_among_thousands_writes_nothing(db_path, tmp_path):
 
 def test_dry_run_validates_and_writes_nothing(db_path):
     before = table_digest(db_path)
-    report = importing.import_file(db_path, "transfers", TINY / "transfers.csv", importing.ImportOptions(dry_run=True))
+    report = importer.import_file(db_path, "transfers", TINY / "transfers.csv", importer.ImportOptions(dry_run=True))
     assert report.added == 6 and report.batch_id is None
     assert table_digest(db_path) == before
 
 
 def test_identical_file_adds_nothing(db_path):
-    first = importing.import_file(db_path, "transfers", TINY / "transfers.csv")
-    again = importing.import_file(db_path, "transfers", TINY / "transfers.csv")
+    first = importer.import_file(db_path, "transfers", TINY / "transfers.csv")
+    again = importer.import_file(db_path, "transfers", TINY / "transfers.csv")
     assert again.identical_to == first.batch_id and again.added == 0
     assert rows(db_path, "SELECT count(*) FROM import_batches") == [(1,)]
     assert rows(db_path, "SELECT count(*) FROM transfers") == [(6,)]
@@ -118,37 +119,37 @@ def test_identical_file_adds_nothing(db_path):
 
 def test_repeated_rows_are_present_occurrence_by_occurrence(db_path, tmp_path):
     a = write(tmp_path, "a.csv", T_HEAD + "Alpha,2020-01-01,ALB,5,,,,,\nAlpha,2020-01-01,ALB,5,,,,,\n")
-    importing.import_file(db_path, "transfers", a)
+    importer.import_file(db_path, "transfers", a)
     # the same flight three times now: two are already there, one is new; plus a new row
     b = write(tmp_path, "b.csv", T_HEAD + "Alpha,2020-01-01,ALB,5,,,,,\n" * 3 + "Alpha,2020-01-02,DEU,7,,,,,\n")
-    report = importing.import_file(db_path, "transfers", b)
+    report = importer.import_file(db_path, "transfers", b)
     assert (report.added, report.present) == (2, 2)
     assert rows(db_path, "SELECT count(*), sum(people) FROM transfers") == [(4, 22)]
 
 
 def test_case_rows_update_their_case_and_undo_restores_it(db_path, tmp_path):
     a = write(tmp_path, "a.csv", T_HEAD + "Alpha,2020-01-01,ALB,4,,submitted,C-1,,\nAlpha,2020-01-01,DEU,2,,submitted,C-2,,\n")
-    importing.import_file(db_path, "transfers", a)
+    importer.import_file(db_path, "transfers", a)
     b = write(tmp_path, "b.csv", T_HEAD + "Alpha,2020-03-01,ALB,4,,departed,C-1,,\nAlpha,2020-01-01,DEU,2,,submitted,C-2,,\n")
-    report = importing.import_file(db_path, "transfers", b)
+    report = importer.import_file(db_path, "transfers", b)
     assert (report.added, report.updated, report.present) == (0, 1, 1)
     assert rows(db_path, "SELECT case_id, date, stage FROM transfers ORDER BY case_id") == [
         ("C-1", "2020-03-01", "departed"), ("C-2", "2020-01-01", "submitted")]
     c = db.connect(db_path)
-    importing.undo(c, report.batch_id)
+    importer.undo(c, report.batch_id)
     c.close()
     assert rows(db_path, "SELECT case_id, date, stage, source FROM transfers ORDER BY case_id") == [
         ("C-1", "2020-01-01", "submitted", "a.csv"), ("C-2", "2020-01-01", "submitted", "a.csv")]
 
 
 def test_undo_removes_exactly_the_batch(db_path, tmp_path):
-    first = importing.import_file(db_path, "transfers", TINY / "transfers.csv")
+    first = importer.import_file(db_path, "transfers", TINY / "transfers.csv")
     before = table_digest(db_path)
     extra = write(tmp_path, "extra.csv", T_HEAD + "Gamma,2020-01-01,ALB,5,,,,,\nAlpha,2020-01-09,ITA,3,,,,,\n")
-    second = importing.import_file(db_path, "transfers", extra)
+    second = importer.import_file(db_path, "transfers", extra)
     assert rows(db_path, "SELECT count(*) FROM sites") == [(3,)]
     c = db.connect(db_path)
-    removed = importing.undo(c, second.batch_id)
+    removed = importer.undo(c, second.batch_id)
     c.close()
     assert removed["transfers"] == 2 and removed["sites"] == 1  # Gamma was created by that batch
     after = table_digest(db_path)
@@ -159,7 +160,7 @@ def test_undo_removes_exactly_the_batch(db_path, tmp_path):
 
 def test_undo_unknown_batch(conn):
     with pytest.raises(UsageError, match="no import batch 99"):
-        importing.undo(conn, 99)
+        importer.undo(conn, 99)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ def test_unreadable_files_are_refused(db_path, tmp_path, content, message):
     path = write(tmp_path, "bad.csv", content)
     before = table_digest(db_path)
     with pytest.raises(FileProblem, match=message) as info:
-        importing.import_file(db_path, "transfers", path)
+        importer.import_file(db_path, "transfers", path)
     assert "bad.csv" in str(info.value)
     assert table_digest(db_path) == before
 
@@ -183,7 +184,7 @@ def test_unreadable_files_are_refused(db_path, tmp_path, content, message):
 def test_missing_required_column_lists_columns(db_path, tmp_path):
     path = write(tmp_path, "t.csv", "site,date,country,persons\nAlpha,2020-01-01,ALB,5\n")
     with pytest.raises(FileProblem) as info:
-        importing.import_file(db_path, "transfers", path)
+        importer.import_file(db_path, "transfers", path)
     text = str(info.value)
     assert text.startswith("t.csv:1: required column missing: host_country")
     assert "'site', 'date', 'country', 'persons'" in text
@@ -192,14 +193,14 @@ def test_missing_required_column_lists_columns(db_path, tmp_path):
 def test_duplicate_column_names_are_refused(db_path, tmp_path):
     path = write(tmp_path, "t.csv", "site,date,host_country,people,People\nAlpha,2020-01-01,ALB,5,6\n")
     with pytest.raises(FileProblem, match="twice"):
-        importing.import_file(db_path, "transfers", path)
+        importer.import_file(db_path, "transfers", path)
 
 
 def test_header_only_file_is_refused(db_path, tmp_path):
     # An export that went wrong, not "nothing to add": refused, and no empty batch is written (issue 7).
     before = table_digest(db_path)
     with pytest.raises(FileProblem, match="t.csv:1: no data rows under the header"):
-        importing.import_file(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD))
+        importer.import_file(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD))
     assert table_digest(db_path) == before
 
 
@@ -215,8 +216,8 @@ def test_medevac_rules(db_path, tmp_path):
 
 
 def test_sites_import_and_update(db_path):
-    importing.import_file(db_path, "transfers", TINY / "transfers.csv")
-    report = importing.import_file(db_path, "sites", TINY / "sites.csv")
+    importer.import_file(db_path, "transfers", TINY / "transfers.csv")
+    report = importer.import_file(db_path, "sites", TINY / "sites.csv")
     assert (report.added, report.updated) == (0, 2)  # both sites existed (created by the transfers)
     assert rows(db_path, "SELECT name, country, capacity, lat FROM sites ORDER BY name") == [
         ("Alpha", "IRQ", 4000, 33.28), ("Beta", "IRQ", None, None)]
@@ -236,7 +237,7 @@ def _contents(path):
 
 
 def test_fast_and_general_paths_store_the_same_rows(tmp_path, monkeypatch):
-    from resettle import fastpath
+    from resettle.ingest import columnar
 
     def people(i: int) -> str:
         return f'"1,00{i % 10}"' if i % 7 == 0 else str(i % 9)
@@ -249,11 +250,11 @@ def test_fast_and_general_paths_store_the_same_rows(tmp_path, monkeypatch):
     path = write(tmp_path, "t.csv", T_HEAD + body)
     results = {}
     for label, threshold in (("general", 10**12), ("fast", 0)):
-        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(columnar, "FAST_MIN_BYTES", threshold)
         dbp = tmp_path / f"{label}.db"
         for kind in ("population", "incidents", "pledges", "transfers"):
-            importing.import_file(dbp, kind, TINY / f"{kind}.csv")
-        report = importing.import_file(dbp, "transfers", path)
+            importer.import_file(dbp, kind, TINY / f"{kind}.csv")
+        report = importer.import_file(dbp, "transfers", path)
         assert (report.rows_read, report.added) == (3000, 3000)
         assert report.fast_path == (label == "fast")
         results[label] = _contents(dbp)
@@ -263,9 +264,9 @@ def test_fast_and_general_paths_store_the_same_rows(tmp_path, monkeypatch):
 
 
 def test_fast_path_falls_back_to_report_errors_with_lines(tmp_path, monkeypatch, db_path):
-    from resettle import fastpath
+    from resettle.ingest import columnar
 
-    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
     body = "Alpha,2020-01-01,ALB,5,,,,,\n" * 500 + "Alpha,2020-01-01,ALB,-5,,,,,\n"
     assert fail(db_path, "transfers", write(tmp_path, "t.csv", T_HEAD + body)) == ["t.csv:502: people: -5 is negative"]
 
@@ -274,7 +275,7 @@ def test_identical_file_is_identical_even_with_a_mapping_that_fails(db_path, tmp
     """Whether the file is imported already is the first answer, before a --map that does not fit it."""
     path = tmp_path / "t.csv"
     path.write_text("site,date,host_country,people\nCamp A,2015-01-02,DEU,3\n")
-    first = importing.import_file(db_path, "transfers", path)
-    again = importing.import_file(db_path, "transfers", path,
-                                  importing.ImportOptions(column_map={"people": "no such column"}))
+    first = importer.import_file(db_path, "transfers", path)
+    again = importer.import_file(db_path, "transfers", path,
+                                  importer.ImportOptions(column_map={"people": "no such column"}))
     assert again.identical_to == first.batch_id and again.added == 0

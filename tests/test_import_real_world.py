@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import TINY, table_digest, write
 
-from resettle import cli, db, fastpath, importing
-from resettle.errors import FileProblem, UsageError, ValidationFailed
-from resettle.importing import ImportOptions
+from resettle import cli
+from resettle.domain.errors import FileProblem, UsageError, ValidationFailed
+from resettle.ingest import columnar, importer
+from resettle.ingest.importer import ImportOptions
+from resettle.store import db
 
 
 def rows(db_path, sql, params=()):
@@ -25,8 +27,8 @@ def rows(db_path, sql, params=()):
         c.close()
 
 
-def imp(db_path, kind, path, **options) -> importing.ImportReport:
-    return importing.import_file(db_path, kind, path, ImportOptions(**options))
+def imp(db_path, kind, path, **options) -> importer.ImportReport:
+    return importer.import_file(db_path, kind, path, ImportOptions(**options))
 
 
 def errors_of(db_path, kind, path, **options) -> list[str]:
@@ -462,7 +464,7 @@ def test_a_saved_mapping_is_reused_on_the_next_file(db_path, tmp_path):
     imp(db_path, "transfers", first, column_map={"date": "Arrival", "origin_country": "From"},
         set_values={"site": "Camp Liberty", "host_country": "ALB"}, date_order="dayfirst", save_mapping="albania")
     c = db.connect(db_path)
-    saved = importing.load_mapping(c, "albania")
+    saved = importer.load_mapping(c, "albania")
     c.close()
     assert (saved.kind, saved.column_map, saved.set_values, saved.date_order) == (
         "transfers", {"date": "Arrival", "origin_country": "From"}, {"site": "Camp Liberty", "host_country": "ALB"},
@@ -477,7 +479,7 @@ def test_a_saved_mapping_is_reused_on_the_next_file(db_path, tmp_path):
 
 def test_options_given_now_win_over_the_saved_mapping(db_path, tmp_path):
     c = db.connect(db_path)
-    importing.save_mapping(c, "m", "transfers", ImportOptions(column_map={"date": "Arrival"},
+    importer.save_mapping(c, "m", "transfers", ImportOptions(column_map={"date": "Arrival"},
                                                               set_values={"site": "Camp Liberty", "host_country": "ALB"}))
     c.close()
     imp(db_path, "transfers", write(tmp_path, "w.csv", ARRIVALS), mapping="m", set_values={"host_country": "DEU"})
@@ -486,7 +488,7 @@ def test_options_given_now_win_over_the_saved_mapping(db_path, tmp_path):
 
 def test_a_saved_mapping_of_another_kind_or_name_is_refused(db_path, tmp_path):
     c = db.connect(db_path)
-    importing.save_mapping(c, "pop", "population", ImportOptions(column_map={"residents": "Persons"}))
+    importer.save_mapping(c, "pop", "population", ImportOptions(column_map={"residents": "Persons"}))
     c.close()
     path = write(tmp_path, "w.csv", ARRIVALS)
     with pytest.raises(UsageError, match="the saved mapping 'pop' is for population, not transfers"):
@@ -530,9 +532,9 @@ def _big_population(tmp_path, n=3000):
 
 @pytest.mark.parametrize("fast", [False, True])
 def test_the_importer_reports_progress_with_a_total_on_both_paths(db_path, tmp_path, monkeypatch, fast):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 1000)
-    monkeypatch.setattr(fastpath, "BLOCK_ROWS", 1000)
-    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0 if fast else 10**12)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(columnar, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0 if fast else 10**12)
     calls = []
     report = imp(db_path, "population", _big_population(tmp_path), progress=lambda n, total: calls.append((n, total)))
     assert report.fast_path == fast
@@ -541,7 +543,7 @@ def test_the_importer_reports_progress_with_a_total_on_both_paths(db_path, tmp_p
 
 
 def test_no_progress_is_printed_when_stderr_is_not_a_terminal(db_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 100)
     monkeypatch.setattr(cli._Progress, "DELAY", 0)
     result = CliRunner().invoke(cli.cli, ["import", "population", str(_big_population(tmp_path)), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
@@ -568,7 +570,7 @@ def test_a_quick_import_prints_no_bar_even_on_a_terminal(monkeypatch, capsys):
 
 
 def test_the_closing_report(db_path, tmp_path):
-    importing.import_file(db_path, "transfers", TINY / "transfers.csv")
+    importer.import_file(db_path, "transfers", TINY / "transfers.csv")
     text = ("Relocations export\n\n"
             "Camp,Departure date,Destination,Persons,Flight\n"
             "Alpha,2020-06-15,Finland,80,AY1\n"  # already in the tiny fixture
@@ -617,9 +619,9 @@ def test_fast_and_general_paths_store_the_same_rows_from_a_messy_file(tmp_path, 
     path = write(tmp_path, "messy.csv", codecs.BOM_UTF8 + (text + body).encode())
     results = {}
     for label, threshold in (("general", 10**12), ("fast", 0)):
-        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(columnar, "FAST_MIN_BYTES", threshold)
         dbp = tmp_path / f"{label}.db"
-        report = importing.import_file(dbp, "population", path)
+        report = importer.import_file(dbp, "population", path)
         assert (report.rows_read, report.added, report.fast_path) == (4000, 4000, label == "fast")
         results[label] = rows(dbp, "SELECT s.name, p.date, residents, origin_country, female, p.source "
                                    "FROM population_counts p JOIN sites s ON s.id = p.site_id ORDER BY p.id")
@@ -705,7 +707,7 @@ def test_a_failed_import_saves_no_mapping(db_path, tmp_path):
 
 
 def test_columns_joined_by_map_take_the_general_path_with_the_same_result(db_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
     body = "".join(f"IRQ,Baghdad,{'Karkh' if i % 2 else ''},{i % 5},2025-01-01\n" for i in range(2000))
     path = write(tmp_path, "a.csv", "location_code,admin1_name,admin2_name,events,reference_period_start\n" + body)
     report = imp(db_path, "incidents", path, column_map={"site": "location_code+admin1_name+admin2_name"})

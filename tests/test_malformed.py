@@ -27,7 +27,8 @@ from conftest import FILES, load_tiny, table_digest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resettle import cli, importing
+from resettle import cli
+from resettle.ingest import importer
 
 CORPUS = FILES / "malformed"
 RESETTLE = Path(sys.executable).with_name("resettle")
@@ -218,14 +219,14 @@ def test_a_file_that_vanishes_during_the_import(pristine, tmp_path, monkeypatch)
     path = tmp_path / "t.csv"
     path.write_text(T_HEAD + good_rows(50))
     dbp = copy_db(pristine[0], tmp_path / "t.db")
-    real = importing.file_sha256
+    real = importer.file_sha256
 
     def hash_then_vanish(p):
         digest = real(p)
         Path(p).unlink()
         return digest
 
-    monkeypatch.setattr(importing, "file_sha256", hash_then_vanish)
+    monkeypatch.setattr(importer, "file_sha256", hash_then_vanish)
     code, out, err = run_main("import", "transfers", path, "--db", dbp)
     assert_refused(code, out, err, 2, "t.csv")
     assert table_digest(dbp) == pristine[1]

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from resettle import metrics
+from resettle.compute import metrics
 
 
 def test_alpha_headline_figures(tiny_conn):
@@ -108,7 +108,7 @@ def test_people_counts_are_ints(tiny_conn):
 
 
 def test_unknown_site_names_the_sites(tiny_conn):
-    from resettle.errors import UsageError
+    from resettle.domain.errors import UsageError
 
     with pytest.raises(UsageError, match="Alpha, Beta"):
         metrics.summary(tiny_conn, site="Gamma")

@@ -14,7 +14,9 @@ from metrics_reference import figures_at as ref_figures_at
 from metrics_reference import load_sites as ref_load_sites
 from metrics_reference import residents_series as ref_residents_series
 
-from resettle import db, importing, metrics, queries
+from resettle.compute import metrics, queries
+from resettle.ingest import importer
+from resettle.store import db, schema
 
 SITES = ["Alpha", "Beta", "Gamma", "Delta"]
 
@@ -63,7 +65,7 @@ def _random_db(tmp_path, seed: int):
     for kind, (header, lines) in files.items():
         if lines:
             _write(tmp_path / f"{kind}-{seed}.csv", header, lines)
-            importing.import_file(path, kind, tmp_path / f"{kind}-{seed}.csv")
+            importer.import_file(path, kind, tmp_path / f"{kind}-{seed}.csv")
     return path
 
 
@@ -142,7 +144,7 @@ def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path):
         asked = metrics.resolve_sites(conn, None)
         before = metrics.summary(conn)
         _write(tmp_path / "new.csv", "site,date,host_country,people", ["Newcomer,2020-05-01,ALB,40"])
-        importing.import_file(tiny_db, "transfers", tmp_path / "new.csv")
+        importer.import_file(tiny_db, "transfers", tmp_path / "new.csv")
         loaded = metrics.load_sites(conn, asked)
         assert [s.name for s in loaded] == [n for _, n in asked]
         assert sum(s.departed_upto("2020-07-01") for s in loaded) == before["relocated_total"]
@@ -158,7 +160,7 @@ def test_aggregates_are_kept_until_the_data_changes(tiny_db, tmp_path):
         assert metrics.aggregates(conn) is first
         before = metrics.summary(conn)
         _write(tmp_path / "more.csv", "site,date,host_country,people", ["Alpha,2020-05-01,ALB,40"])
-        importing.import_file(tiny_db, "transfers", tmp_path / "more.csv")
+        importer.import_file(tiny_db, "transfers", tmp_path / "more.csv")
         again = metrics.aggregates(conn)
         assert again is not first
         assert first not in metrics._cache.values() and again in metrics._cache.values()  # one version a file
@@ -235,7 +237,7 @@ def test_upgrade_to_version_5_drops_the_transfers_index_by_site_and_date(tiny_db
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers'")}
         assert names == {"idx_transfers_case_id"}
-        assert db.schema_version(conn) == db.SCHEMA_VERSION == 5
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 5
         assert metrics.summary(conn)["relocated_total"] == relocated == 290
     finally:
         conn.close()

@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from resettle import metrics, queries
+from resettle.compute import metrics, queries
 
 
 def rows(frame: pd.DataFrame) -> list[tuple]:
@@ -178,7 +178,7 @@ def test_largest_discrepancies_when_there_are_too_many_to_show():
 def test_deaths_recorded_in_sql_is_the_summarys(tiny_conn, sample_db):
     assert queries.deaths_recorded(tiny_conn, queries.scope(tiny_conn)) == 8
     assert queries.deaths_recorded(tiny_conn, queries.scope(tiny_conn, ["Alpha"], end="2020-05-31")) == 6
-    from resettle import db
+    from resettle.store import db
 
     conn = db.connect(sample_db)
     try:

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from resettle.errors import FileProblem
-from resettle.reading import _CHUNK, MAX_FILE_BYTES, normalise_header, open_table
+from resettle.domain.errors import FileProblem
+from resettle.ingest.reading import _CHUNK, MAX_FILE_BYTES, normalise_header, open_table
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 

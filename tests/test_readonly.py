@@ -11,8 +11,11 @@ import sys
 import pytest
 from conftest import TINY, table_digest
 
-from resettle import db, importing, metrics, sample
-from resettle.errors import UsageError
+from resettle.compute import metrics
+from resettle.domain.errors import UsageError
+from resettle.ingest import importer, sample
+from resettle.store import backup as backups
+from resettle.store import db
 
 READ_ONLY = "this dashboard is read-only"
 
@@ -37,13 +40,13 @@ def test_other_values_leave_it_off(monkeypatch, value):
 def test_import_and_undo_refuse(tiny_db, read_only):
     before = table_digest(tiny_db)
     with pytest.raises(UsageError, match=f"{READ_ONLY}: importing is switched off"):
-        importing.import_file(tiny_db, "transfers", TINY / "transfers.csv")
+        importer.import_file(tiny_db, "transfers", TINY / "transfers.csv")
     with pytest.raises(UsageError, match=READ_ONLY):  # a dry run too: the import page is not there at all
-        importing.import_file(tiny_db, "transfers", TINY / "transfers.csv", importing.ImportOptions(dry_run=True))
+        importer.import_file(tiny_db, "transfers", TINY / "transfers.csv", importer.ImportOptions(dry_run=True))
     conn = db.connect(tiny_db)
     try:
         with pytest.raises(UsageError, match=f"{READ_ONLY}: undoing an import is switched off"):
-            importing.undo(conn, 1)
+            importer.undo(conn, 1)
     finally:
         conn.close()
     assert table_digest(tiny_db) == before
@@ -56,16 +59,16 @@ def test_init_demo_and_overwriting_backup_refuse(tiny_db, tmp_path, read_only):
     with pytest.raises(UsageError, match=READ_ONLY):
         sample.load(tiny_db)
     other = tmp_path / "other.db"
-    db.backup(tiny_db, other)  # reading the database: allowed
+    backups.backup(tiny_db, other)  # reading the database: allowed
     with pytest.raises(UsageError, match=READ_ONLY):
-        db.backup(other, tiny_db, force=True)
+        backups.backup(other, tiny_db, force=True)
 
 
 def test_reading_works_and_sqlite_refuses_any_write(tiny_db, read_only):
     conn = db.connect(tiny_db)
     try:
         assert metrics.summary(conn, site="Alpha")["relocated_total"] == 270
-        assert importing.list_batches(conn)
+        assert importer.list_batches(conn)
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("DELETE FROM transfers")
     finally:

@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import REALDATA
 
-from resettle import db, fastpath, importing
 from resettle.cli import cli
+from resettle.ingest import columnar, importer
+from resettle.store import db
 
 pytestmark = pytest.mark.skipif(
     not REALDATA.is_dir(), reason=f"the real data files are not beside the checkout ({REALDATA} is absent)"
@@ -88,7 +89,7 @@ def test_iom_dtm_headline_figures_use_the_latest_count(real_db):
     path, _ = real_db
     conn = db.connect(path)
     try:
-        from resettle import metrics
+        from resettle.compute import metrics
 
         figures = metrics.summary(conn, site="Iraq conflict")
     finally:
@@ -135,7 +136,7 @@ def test_acled_deaths_recorded_sum_the_known_fatalities(real_db):
     path, _ = real_db
     conn = db.connect(path)
     try:
-        from resettle import metrics
+        from resettle.compute import metrics
 
         figures = metrics.summary(conn, site="HTI / West / Port-au-Prince")
     finally:
@@ -148,10 +149,10 @@ def test_acled_one_site_per_country_on_both_import_paths(tmp_path, monkeypatch):
     """The README's alternative: --map site=location_code; the fast and general paths store the same rows."""
     stored = {}
     for label, threshold in (("general", 10**12), ("fast", 0)):
-        monkeypatch.setattr(fastpath, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(columnar, "FAST_MIN_BYTES", threshold)
         path = tmp_path / f"{label}.db"
-        report = importing.import_file(path, "incidents", REALDATA / ACLED,
-                                       importing.ImportOptions(column_map={"site": "location_code"}))
+        report = importer.import_file(path, "incidents", REALDATA / ACLED,
+                                       importer.ImportOptions(column_map={"site": "location_code"}))
         assert report.fast_path == (label == "fast") and report.added == 4999
         stored[label] = query(path, "SELECT s.name, date, incident_type, events, killed, i.source FROM incidents i "
                                     "JOIN sites s ON s.id = i.site_id ORDER BY i.id")

@@ -6,14 +6,14 @@ import sqlite3
 
 import pytest
 
-from resettle import db
+from resettle.store import db, schema
 
 
 def test_tables_and_version(conn):
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sites", "population_counts", "transfers", "medical_evacuations", "incidents", "pledges",
             "import_batches", "batch_changes", "mappings", "audit_log"} <= names
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -73,12 +73,12 @@ def test_upgrade_from_version_1_in_place(tmp_path):
     raw.isolation_level = None
     import sqlite_utils
 
-    db.MIGRATIONS[1](sqlite_utils.Database(raw))  # the version 1 schema, as older releases wrote it
+    schema.MIGRATIONS[1](sqlite_utils.Database(raw))  # the version 1 schema, as older releases wrote it
     raw.execute("PRAGMA user_version = 1")
     raw.execute("INSERT INTO import_batches (kind, file_name, sha256, imported_at) VALUES ('sites', 'a.csv', 'x', 't')")
     raw.close()
     conn = db.connect(path)
-    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION
     cols = [r[1] for r in conn.execute("PRAGMA table_info(import_batches)")]
     assert "editor" in cols and "mapping" in cols
     assert "events" in [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
@@ -93,8 +93,8 @@ def test_upgrade_from_version_2_adds_incident_events(tmp_path):
     import sqlite_utils
 
     old = sqlite_utils.Database(raw)
-    db.MIGRATIONS[1](old)
-    db.MIGRATIONS[2](old)  # the version 2 schema, as the previous release wrote it
+    schema.MIGRATIONS[1](old)
+    schema.MIGRATIONS[2](old)  # the version 2 schema, as the previous release wrote it
     raw.execute("PRAGMA user_version = 2")
     assert "events" not in [r[1] for r in raw.execute("PRAGMA table_info(incidents)")]
     batch = raw.execute("INSERT INTO import_batches (kind, file_name, sha256, imported_at) "
@@ -104,7 +104,7 @@ def test_upgrade_from_version_2_adds_incident_events(tmp_path):
                 (site, batch))
     raw.close()
     conn = db.connect(path)
-    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION
     assert conn.execute("SELECT killed, events FROM incidents").fetchall() == [(3, None)]  # old rows kept, no count
     with pytest.raises(sqlite3.IntegrityError):  # the new column has its CHECK
         conn.execute("INSERT INTO incidents (site_id, date, events, source, batch_id) VALUES (?, '2020-01-02', -1, 's', ?)",
@@ -113,7 +113,7 @@ def test_upgrade_from_version_2_adds_incident_events(tmp_path):
                  (site, batch))
     conn.close()
     again = db.connect(path)  # connecting again changes nothing
-    assert db.schema_version(again) == db.SCHEMA_VERSION
+    assert schema.schema_version(again) == schema.SCHEMA_VERSION
     again.close()
 
 
@@ -122,7 +122,7 @@ def test_newer_schema_is_refused(tmp_path):
     raw = sqlite3.connect(path)
     raw.execute("PRAGMA user_version = 99")
     raw.close()
-    from resettle.errors import UsageError
+    from resettle.domain.errors import UsageError
 
     with pytest.raises(UsageError, match="newer"):
         db.connect(path)
@@ -131,7 +131,7 @@ def test_newer_schema_is_refused(tmp_path):
 def test_not_a_database(tmp_path):
     path = tmp_path / "x.db"
     path.write_text("hello, this is not sqlite" * 100)
-    from resettle.errors import UsageError
+    from resettle.domain.errors import UsageError
 
     with pytest.raises(UsageError, match="not a resettle database"):
         db.connect(path)

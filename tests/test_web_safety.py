@@ -18,9 +18,10 @@ from click.testing import CliRunner
 from conftest import table_digest, write
 from streamlit.testing.v1 import AppTest
 
-from resettle import auth, db, importing, preview
 from resettle.cli import cli
-from resettle.errors import UsageError
+from resettle.domain.errors import UsageError
+from resettle.ingest import importer, review
+from resettle.store import auth, db
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"n": 2**4, "r": 1, "p": 1}  # cheap hashes: these tests check the flow, test_auth the hash
@@ -83,19 +84,20 @@ def test_read_only_functions_refuse_on_the_server_side(plain, monkeypatch, sampl
     monkeypatch.setenv("RESETTLE_READ_ONLY", "1")
     path = write(tmp_path, "flights.csv", GOOD)
     with pytest.raises(UsageError, match="read-only"):
-        importing.import_file(sample_copy, "transfers", path)
-    assert "read-only" in preview.commit(sample_copy, "transfers", path, importing.ImportOptions()).problem
+        importer.import_file(sample_copy, "transfers", path)
+    assert "read-only" in review.commit(sample_copy, "transfers", path, importer.ImportOptions()).problem
     conn = db.connect(sample_copy)
     try:
         with pytest.raises(UsageError, match="read-only"):
-            importing.undo(conn, 1)
+            importer.undo(conn, 1)
     finally:
         conn.close()
     # The page's own entry points refuse too, whatever a page shows (ui/data asks ui/access).
-    from resettle.ui import access, data
+    from resettle.ui import access
+    from resettle.ui import cache as data
 
     monkeypatch.setenv("RESETTLE_DB", str(sample_copy))
-    for call in (lambda: data.undo(1), lambda: data.run_import(path, "transfers", importing.ImportOptions()),
+    for call in (lambda: data.undo(1), lambda: data.run_import(path, "transfers", importer.ImportOptions()),
                  lambda: data.load_sample(), lambda: access.require_editor("importing")):
         with pytest.raises(UsageError, match="read-only"):
             call()
@@ -154,7 +156,7 @@ def test_editing_needs_a_sign_in_and_records_the_editor(plain, monkeypatch, samp
         ["Amira", "undo", batch["id"]], ["Amira", "import", batch["id"]]]
     conn = db.connect(sample_copy)
     try:
-        assert [(r["editor"], r["action"]) for r in importing.list_audit(conn)[:2]] == [("Amira", "undo"),
+        assert [(r["editor"], r["action"]) for r in importer.list_audit(conn)[:2]] == [("Amira", "undo"),
                                                                                       ("Amira", "import")]
     finally:
         conn.close()
@@ -195,13 +197,13 @@ def test_without_editors_a_networked_dashboard_is_closed(plain, monkeypatch, sam
     at = page(monkeypatch, sample_copy, "import")
     assert not at.file_uploader and "undo_ask" not in buttons(at)
     assert any("switched off" in w.value and "resettle hash-password" in w.value for w in at.warning)
-    from resettle.ui import data
+    from resettle.ui import cache as data
 
     monkeypatch.setenv("RESETTLE_DB", str(sample_copy))
     with pytest.raises(UsageError, match="sign-in"):
         data.undo(1)
     with pytest.raises(UsageError, match="sign-in"):
-        data.run_import(write(tmp_path, "f.csv", GOOD), "transfers", importing.ImportOptions())
+        data.run_import(write(tmp_path, "f.csv", GOOD), "transfers", importer.ImportOptions())
     assert table_digest(sample_copy) == before
 
 
@@ -273,7 +275,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(plain, monkeypatc
     try:
         at.file_uploader[0].set_value(("../../big.csv", big, "text/csv")).run()
     finally:
-        streamlit.config.set_option("server.maxUploadSize", preview.MAX_UPLOAD_MB)
+        streamlit.config.set_option("server.maxUploadSize", review.MAX_UPLOAD_MB)
     assert not at.exception
     assert any(re.match(r"big\.csv: 1\.\d MB is over the upload limit of 1 MB", e.value) for e in at.error), \
         [e.value for e in at.error]
@@ -281,9 +283,9 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(plain, monkeypatc
 
 
 def test_the_factored_upload_step_refuses_too_big_and_empty():
-    assert preview.upload_problem("a.csv", 51 * 1024 * 1024, 50).startswith("a.csv: 51.0 MB is over the upload limit")
-    assert preview.upload_problem("../x/a.csv", 0, 50) == "a.csv: the file is empty (0 bytes): nothing to import."
-    assert preview.upload_problem("a.csv", 50 * 1024 * 1024, 50) is None
+    assert review.upload_problem("a.csv", 51 * 1024 * 1024, 50).startswith("a.csv: 51.0 MB is over the upload limit")
+    assert review.upload_problem("../x/a.csv", 0, 50) == "a.csv: the file is empty (0 bytes): nothing to import."
+    assert review.upload_problem("a.csv", 50 * 1024 * 1024, 50) is None
 
 
 @pytest.mark.parametrize(("given", "saved"), [
@@ -296,8 +298,8 @@ def test_the_factored_upload_step_refuses_too_big_and_empty():
     (XSS + ".csv", XSS + ".csv"),  # a name, not a path: shown as text wherever it appears
 ])
 def test_an_upload_name_never_leaves_the_upload_folder(given, saved):
-    assert preview.upload_name(given) == saved
-    with preview.saved_upload(given, b"a,b\n") as path:
+    assert review.upload_name(given) == saved
+    with review.saved_upload(given, b"a,b\n") as path:
         folder = path.parent
         assert path.name == saved and path.resolve().parent == folder.resolve()
         assert folder.name.startswith("resettle-upload-") and path.read_bytes() == b"a,b\n"
@@ -306,9 +308,9 @@ def test_an_upload_name_never_leaves_the_upload_folder(given, saved):
 
 def test_a_long_upload_name_is_cut_keeping_its_extension():
     for given in ("x" * 400 + ".csv", "é" * 400 + ".xlsx"):
-        name = preview.upload_name(given)
+        name = review.upload_name(given)
         assert len(name.encode("utf-8")) <= 200 and name.rsplit(".", 1)[1] in ("csv", "xlsx")
-        with preview.saved_upload(given, b"a\n") as path:
+        with review.saved_upload(given, b"a\n") as path:
             assert path.exists()
 
 
@@ -327,7 +329,7 @@ def test_serve_passes_the_upload_limit_and_listens_on_loopback(monkeypatch, samp
 
 def test_the_config_sets_the_upload_limit():
     config = (ROOT / ".streamlit" / "config.toml").read_text()
-    assert re.search(rf"maxUploadSize\s*=\s*{preview.MAX_UPLOAD_MB}\b", config)
+    assert re.search(rf"maxUploadSize\s*=\s*{review.MAX_UPLOAD_MB}\b", config)
 
 
 # ---------------------------------------------------------------- hostile text in filters and names
@@ -353,7 +355,7 @@ def test_text_from_the_data_cannot_make_markdown_links_or_images(plain, monkeypa
     counts = write(tmp_path, "population.csv", f'site,date,residents,source\n"{MD_IMAGE} $x$",2015-01-01,120,'
                    '"[click](http://127.0.0.1:9/) <http://127.0.0.1:9/>"\n')
     for kind, file in (("sites", sites), ("population", counts)):
-        importing.import_file(path, kind, file)
+        importer.import_file(path, kind, file)
     monkeypatch.setenv("RESETTLE_DB", str(path))
     at = AppTest.from_function(_open, args=("overview",), default_timeout=60)
     at.query_params["sites"] = f"{MD_IMAGE} $x$"
@@ -394,7 +396,7 @@ def test_sql_text_in_every_field_is_stored_as_text(plain, tmp_path):
     incidents = write(tmp_path, "incidents.csv", "site,date,incident_type,killed,description,source\n"
                       f'"{evil}",2015-01-03,attack,1,"Robert\'); DROP TABLE incidents;--","a""b"\n')
     for kind, file in (("sites", sites), ("medevacs", medevacs), ("incidents", incidents)):
-        importing.import_file(path, kind, file, importing.ImportOptions(editor=evil, save_mapping=evil))
+        importer.import_file(path, kind, file, importer.ImportOptions(editor=evil, save_mapping=evil))
     conn = db.connect(path)
     try:
         assert conn.execute("SELECT name FROM sites").fetchall() == [(evil,)]
@@ -403,7 +405,7 @@ def test_sql_text_in_every_field_is_stored_as_text(plain, tmp_path):
         assert conn.execute("SELECT description, source FROM incidents").fetchall() == [
             ("Robert'); DROP TABLE incidents;--", 'a"b')]
         assert {r[0] for r in conn.execute("SELECT editor FROM audit_log")} == {evil}
-        assert importing.load_mapping(conn, evil).name == evil
+        assert importer.load_mapping(conn, evil).name == evil
     finally:
         conn.close()
 
@@ -430,7 +432,7 @@ def xss_db(tmp_path) -> Path:
                        f'"{XSS}",2015-06-01,100,"{MD_IMAGE}"\n')
     transfers = write(tmp_path, "transfers.csv", f'site,date,host_country,people,source\n"{XSS}",2015-03-01,ALB,20,Flights\n')
     for kind, file in (("sites", sites), ("population", population), ("transfers", transfers)):
-        importing.import_file(path, kind, file)
+        importer.import_file(path, kind, file)
     return path
 
 

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import click
 
+from resettle.domain.errors import ResettleError, ValidationFailed
+from resettle.domain.records import KINDS
+from resettle.ingest import importer
+from resettle.store import backup as backups
+
 # metrics, sample, subprocess and the export modules are imported by the commands that use them:
 # `resettle import` starts without them.
-from . import db, importing
-from .errors import ResettleError, ValidationFailed
-from .records import KINDS
+from resettle.store import db, schema
 
 ERROR_CAP = 50
 
@@ -54,14 +57,14 @@ def cli() -> None:
 def init(db_path: Path | None) -> None:
     """Create the database (or upgrade an older one in place)."""
     path = db.init(_db(db_path))
-    click.echo(f"database ready: {path} (schema version {db.SCHEMA_VERSION})")
+    click.echo(f"database ready: {path} (schema version {schema.SCHEMA_VERSION})")
 
 
 @cli.command()
 @db_option
 def demo(db_path: Path | None) -> None:
     """Load the bundled illustrative sample data (Camp Liberty, 2013-2016)."""
-    from . import sample
+    from resettle.ingest import sample
 
     path = _db(db_path)
     for report in sample.load(path):
@@ -138,14 +141,14 @@ def _write_errors(out: Path, errors) -> None:
 def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid, mapping,
             save_as) -> None:
     """Import FILE (CSV or XLSX) as records of KIND, all rows or none."""
-    options = importing.ImportOptions(
+    options = importer.ImportOptions(
         source=source, column_map=_pairs(maps, "--map"), set_values=_pairs(sets, "--set"), date_order=order,
         sheet=sheet, skip_invalid=skip_invalid, dry_run=dry_run, editor=os.environ.get("RESETTLE_EDITOR"),
         mapping=mapping, save_mapping=save_as,
     )
     options.progress = _Progress()
     try:
-        report = importing.import_file(_db(db_path), kind, file, options)
+        report = importer.import_file(_db(db_path), kind, file, options)
     except ValidationFailed as exc:
         if errors_out:
             _write_errors(errors_out, exc.errors)
@@ -170,7 +173,7 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
 def batches(db_path: Path | None) -> None:
     """List import batches, newest first."""
     with closing(db.connect(_db(db_path))) as conn:
-        rows = importing.list_batches(conn)
+        rows = importer.list_batches(conn)
     if not rows:
         click.echo("no import batches yet")
         return
@@ -187,7 +190,7 @@ def batches(db_path: Path | None) -> None:
 def undo(batch_id: int, db_path: Path | None) -> None:
     """Remove exactly what import batch BATCH_ID added."""
     with closing(db.connect(_db(db_path))) as conn:
-        removed = importing.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
+        removed = importer.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
     parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
     click.echo(f"batch {batch_id} undone: removed {parts}")
 
@@ -199,7 +202,7 @@ def undo(batch_id: int, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
     """The headline figures, as DOMAIN.md defines them."""
-    from . import metrics
+    from resettle.compute import metrics
 
     with closing(db.connect(_db(db_path))) as conn:
         figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
@@ -225,7 +228,7 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
 def audit(db_path: Path | None) -> None:
     """List the audit log: every import and undo, when, by which editor (RESETTLE_EDITOR)."""
     with closing(db.connect(_db(db_path), create=False)) as conn:
-        rows = importing.list_audit(conn)
+        rows = importer.list_audit(conn)
     if not rows:
         click.echo("the audit log is empty")
         return
@@ -242,7 +245,7 @@ def audit(db_path: Path | None) -> None:
 def backup(out: Path, db_path: Path | None, force: bool) -> None:
     """Copy the database to OUT consistently, even while it is in use."""
     src = _db(db_path)
-    dest = db.backup(src, out, force=force)
+    dest = backups.backup(src, out, force=force)
     click.echo(f"backed up {src} to {dest} ({dest.stat().st_size / 1_048_576:.1f} MB)")
 
 
@@ -259,7 +262,7 @@ out_dir_option = click.option("--out", "out", required=True, type=click.Path(fil
 
 def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, dated: bool = True):
     """An open read connection and the scope of the export (the data export has no as-of date: every row)."""
-    from . import metrics, queries
+    from resettle.compute import metrics, queries
 
     conn = db.connect(_db(db_path), create=False)
     try:
@@ -289,8 +292,8 @@ CHART_PAGES = ("overview", "relocation", "medical", "incidents", "reconciliation
 @click.option("--scale", type=float, default=2, show_default=True, help="PNG pixels per CSS pixel.")
 def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) -> None:
     """Every dashboard chart (or those of --page) into --out as <chart>.<format>."""
-    from . import export as exporting
-    from . import figures
+    from resettle.figures import pages as figures
+    from resettle.publish import export as exporting
 
     fmts = tuple(dict.fromkeys(fmts))  # each once, in the order given
     size = exporting.Size(width, height, scale)
@@ -316,7 +319,7 @@ def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) 
 @db_option
 def export_data(fmt, out, site, db_path) -> None:
     """Every table (of the site, or all) into --out: <table>.csv, <table>.hxl.csv or resettle.xlsx."""
-    from . import export as exporting
+    from resettle.publish import export as exporting
 
     conn, scope = _export_scope(db_path, site, None, dated=False)
     try:
@@ -335,10 +338,10 @@ def export_data(fmt, out, site, db_path) -> None:
 @db_option
 def export_report(out, site, as_of, db_path) -> None:
     """The briefing report: headline figures, every chart, reconciliation, sources."""
-    from . import report
+    from resettle.publish import report
 
     if out.suffix.lower() == ".pdf":
-        from . import export as exporting
+        from resettle.publish import export as exporting
 
         exporting.require_browser()
     conn, scope = _export_scope(db_path, site, as_of)
@@ -357,8 +360,9 @@ def export_report(out, site, as_of, db_path) -> None:
 @db_option
 def export_bundle(out, site, as_of, db_path) -> None:
     """A zip: the report (HTML, PDF), every chart (PNG, SVG), the data (CSV, XLSX, HXL), the database."""
-    from . import export as exporting
-    from . import metrics, report
+    from resettle.compute import metrics
+    from resettle.publish import export as exporting
+    from resettle.publish import report
 
     exporting.require_browser()
     day = metrics.parse_as_of(as_of)
@@ -378,8 +382,8 @@ def serve(db_path: Path | None, port: int, address: str, max_upload_mb: int | No
     """Start the dashboard (builds the database from the sample data if it is missing)."""
     import subprocess
 
-    from . import sample
-    from .preview import MAX_UPLOAD_MB
+    from resettle.ingest import sample
+    from resettle.ingest.review import MAX_UPLOAD_MB
 
     path = _db(db_path).resolve()
     if not path.exists():
@@ -399,7 +403,7 @@ def serve(db_path: Path | None, port: int, address: str, max_upload_mb: int | No
 @click.option("--name", help="Print NAME:HASH, the form RESETTLE_EDITORS takes.")
 def hash_password(from_stdin: bool, name: str | None) -> None:
     """Print the salted scrypt hash of an editor's password, for Streamlit secrets or RESETTLE_EDITORS."""
-    from . import auth
+    from resettle.store import auth
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

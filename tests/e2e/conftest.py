@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from resettle import db
+from resettle.store import db
 
 from .pages import SCREENSHOTS
 from .server import serve

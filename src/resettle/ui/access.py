@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import auth, db
-from ..errors import UsageError
-from . import common
+from resettle.domain.errors import UsageError
+from resettle.store import auth, db
+from resettle.ui import common
 
 _EDITOR = "_signed_in_editor"
 

@@ -7,19 +7,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from .. import db
-from . import (
-    common,
-    data,
-    filters,
-    importer,
-    incidents,
-    medical,
-    overview,
-    reconciliation,
-    relocation,
-    tables,
-)
+from resettle.store import db
+from resettle.ui import cache as data
+from resettle.ui import common, filters
+from resettle.ui.pages import data as tables
+from resettle.ui.pages import imports as importer
+from resettle.ui.pages import incidents, medical, overview, reconciliation, relocation
 
 # url path, title, page function (each takes the View of the sidebar filters)
 PAGES: list[tuple[str, str, Callable]] = [

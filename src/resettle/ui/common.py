@@ -10,9 +10,10 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from .. import export
-from ..errors import ResettleError
-from . import access, data
+from resettle.domain.errors import ResettleError
+from resettle.publish import export
+from resettle.ui import access
+from resettle.ui import cache as data
 
 log = logging.getLogger("resettle.ui")
 CHANGE_NOTE = "vs 30 days earlier"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ..countries import country_name
-from . import common, data
+from resettle.domain.countries import country_name
+from resettle.ui import cache as data
+from resettle.ui import common
 
 _LOADED = "_filters_loaded_from_url"
 _CHOSEN = "_date_range_chosen"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import export
-from ..countries import country_name
-from . import common, data
-from .filters import View
+from resettle.domain.countries import country_name
+from resettle.publish import export
+from resettle.ui import cache as data
+from resettle.ui import common
+from resettle.ui.filters import View
 
 HELP = {
     "residents": "The latest population count up to the as-of date (the median where sources differ), minus "

@@ -22,7 +22,7 @@ from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
 
-from resettle.errors import FileProblem
+from resettle.domain.errors import FileProblem
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")

@@ -18,9 +18,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import db, disclosure, export, figures, importing, metrics, preview, queries, report, sample
-from ..records import KINDS
-from . import access
+from resettle.compute import disclosure, metrics, queries
+from resettle.domain.records import KINDS
+from resettle.figures import pages as figures
+from resettle.ingest import importer, review, sample
+from resettle.publish import export, report
+from resettle.store import db
+from resettle.ui import access
 
 CACHE = {"show_spinner": False, "max_entries": 64}
 
@@ -225,7 +229,7 @@ def table(view, kind: str, limit: int, source_contains: str = "") -> dict:
 @st.cache_data(**CACHE)
 def _batches(version: tuple) -> pd.DataFrame:
     with connection() as conn:
-        return pd.DataFrame(importing.list_batches(conn),
+        return pd.DataFrame(importer.list_batches(conn),
                             columns=["id", "kind", "file_name", "source", "rows_read", "rows_added", "rows_updated",
                                      "rows_present", "rows_rejected", "imported_at", "editor", "sha256"])
 
@@ -238,7 +242,7 @@ def batches() -> pd.DataFrame:
 @st.cache_data(**CACHE)
 def _audit(version: tuple) -> pd.DataFrame:
     with connection() as conn:
-        return pd.DataFrame(importing.list_audit(conn), columns=["id", "at", "editor", "action", "batch_id", "detail"])
+        return pd.DataFrame(importer.list_audit(conn), columns=["id", "at", "editor", "action", "batch_id", "detail"])
 
 
 def audit() -> pd.DataFrame:
@@ -250,26 +254,26 @@ def audit() -> pd.DataFrame:
 # the editor it names, whatever the caller passed.
 
 
-def load_sample() -> list[importing.ImportReport]:
+def load_sample() -> list[importer.ImportReport]:
     access.require_editor("loading the sample data")
     return sample.load(db_path())
 
 
-def check_import(path: Path, kind: str, options: importing.ImportOptions) -> preview.Check:
+def check_import(path: Path, kind: str, options: importer.ImportOptions) -> review.Check:
     """A dry run of the import: what it would add, or every problem; nothing is written."""
     editor = access.require_editor("importing")
-    return preview.check(db_path(), kind, path, dataclasses.replace(options, editor=editor))
+    return review.check(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
-def run_import(path: Path, kind: str, options: importing.ImportOptions) -> preview.Check:
+def run_import(path: Path, kind: str, options: importer.ImportOptions) -> review.Check:
     editor = access.require_editor("importing")
-    return preview.commit(db_path(), kind, path, dataclasses.replace(options, editor=editor))
+    return review.commit(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
 def undo(batch_id: int) -> dict[str, int]:
     editor = access.require_editor("undoing an import")
     with connection() as conn:
-        return importing.undo(conn, batch_id, editor=editor)
+        return importer.undo(conn, batch_id, editor=editor)
 
 
 KIND_LABELS = {k: KINDS[k].table.replace("_", " ") for k in KINDS}

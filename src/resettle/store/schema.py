@@ -1,4 +1,4 @@
-"""The SQLite database: schema (generated from the record definitions), migrations, connections.
+"""The schema: tables generated from the record definitions, and the migrations from each older version.
 
 Tables are created through sqlite-utils from DDL that this module writes out of `records.KINDS`, so the
 declared types, NOT NULL and CHECK constraints follow the same definitions the importer validates with.
@@ -6,35 +6,21 @@ declared types, NOT NULL and CHECK constraints follow the same definitions the i
 
 from __future__ import annotations
 
-import os
-import random
 import sqlite3
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
-from .records import KINDS, Field, Kind
+from resettle.domain.errors import UsageError
+from resettle.domain.records import KINDS, Field, Kind
+from resettle.store.transaction import begin_immediate
 
 if TYPE_CHECKING:  # imported when a migration runs: sqlite_utils loads pandas, 0.2 s a command
     import sqlite_utils
 
 SCHEMA_VERSION = 5
-DEFAULT_DB = Path("data") / "resettle.db"
-BUSY_TIMEOUT_MS = 30_000
-# Times BEGIN IMMEDIATE is tried. SQLite can answer SQLITE_BUSY despite the busy timeout (a writer holding
-# the lock longer than it, WAL recovery after a crash); then wait a little and try again, a bounded number
-# of times, and end with a message rather than "database is locked".
-WRITE_ATTEMPTS = 4
 
 _SQL_TYPE = {"text": "TEXT", "date": "TEXT", "count": "INTEGER", "country": "TEXT", "enum": "TEXT", "real": "REAL"}
 _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]"
-
-
-def default_path() -> Path:
-    """`$RESETTLE_DB`, else `data/resettle.db`."""
-    return Path(os.environ.get("RESETTLE_DB") or DEFAULT_DB)
 
 
 def _column_ddl(f: Field, kind: Kind) -> str:
@@ -198,130 +184,6 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
 }
 
 
-def connect(path: str | os.PathLike | None = None, *, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
-    """Open the database (creating and migrating it when `create`), WAL mode, busy timeout, foreign keys.
-
-    Each caller opens its own connection: a sqlite3 connection belongs to the thread that made it.
-    """
-    path = Path(path) if path is not None else default_path()
-    # In read-only mode (RESETTLE_READ_ONLY) every connection is read-only: SQLite itself refuses writes.
-    read_only = read_only or read_only_mode()
-    if not path.exists() and (not create or read_only):
-        raise UsageError(f"{path}: no database here; run `resettle init` or `resettle demo` first")
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a database file")
-    if read_only:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
-    # Autocommit: every write in this package opens its own BEGIN IMMEDIATE ... COMMIT.
-    conn.isolation_level = None
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    try:
-        if not read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            migrate(conn)
-        elif (version := schema_version(conn)) < SCHEMA_VERSION:  # read-only: it cannot be upgraded here
-            conn.close()
-            raise UsageError(f"{path} has schema version {version}, older than this resettle's ({SCHEMA_VERSION}); "
-                             "run `resettle init` once without RESETTLE_READ_ONLY to upgrade it")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise UsageError(f"{path} is not a resettle database ({exc})") from None
-    return conn
-
-
-def read_only_mode() -> bool:
-    """True when RESETTLE_READ_ONLY is 1, true, yes or on: a public dashboard nobody may change."""
-    return os.environ.get("RESETTLE_READ_ONLY", "").strip().casefold() in ("1", "true", "yes", "on")
-
-
-def require_writable(action: str) -> None:
-    """Refuse `action` in read-only mode: on the server side, whatever a page shows or hides."""
-    if read_only_mode():
-        raise UsageError(f"this dashboard is read-only: {action} is switched off (RESETTLE_READ_ONLY is set)")
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return "locked" in str(exc) or "busy" in str(exc)
-
-
-def begin_immediate(conn: sqlite3.Connection, attempts: int = WRITE_ATTEMPTS) -> None:
-    """BEGIN IMMEDIATE: take the write lock (waiting up to the busy timeout), trying again a bounded number
-    of times when SQLite still answers SQLITE_BUSY; then a UsageError, never "database is locked"."""
-    for attempt in range(attempts):
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-        if attempt < attempts - 1:
-            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)  # jitter: two waiting writers do not collide again
-    raise UsageError("the database is busy: another import or undo has been writing to it for a long time; "
-                     "try again when it has finished")
-
-
-def backup(src: str | os.PathLike, dest: str | os.PathLike, *, force: bool = False) -> Path:
-    """Copy the database `src` to `dest` consistently, even while others read and import (SQLite's backup
-    API copies one snapshot: every committed batch, nothing of one in progress). Refuses an existing
-    `dest` unless `force`; an existing database is then overwritten through SQLite, safe while it is
-    open elsewhere, which is how a backup is restored."""
-    src, dest = Path(src), Path(dest)
-    if not src.is_file():
-        raise UsageError(f"{src}: no database here" if not src.exists() else f"{src} is not a database file")
-    if dest.is_dir():
-        raise UsageError(f"{dest} is a folder: give the name of the backup file")
-    if dest.exists() and src.resolve() == dest.resolve():
-        raise UsageError(f"{dest} is the database itself: give another name for the backup")
-    if dest.exists() and not force:
-        raise UsageError(f"{dest} exists already: give a new name, or --force to overwrite it")
-    source = sqlite3.connect(src.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        try:
-            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise UsageError(f"{src} is not a database ({exc})") from None
-        if dest.exists() and _is_database(dest):
-            require_writable("overwriting a database")
-            target = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_MS / 1000)
-            try:
-                source.backup(target)
-            except sqlite3.DatabaseError as exc:
-                raise UsageError(f"cannot overwrite {dest}: {exc}") from None
-            finally:
-                target.close()
-            return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")  # renamed once complete: never half a copy
-        partial.unlink(missing_ok=True)
-        target = sqlite3.connect(partial)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-        except BaseException:
-            target.close()
-            partial.unlink(missing_ok=True)
-            raise
-        target.close()
-        os.replace(partial, dest)
-        return dest
-    finally:
-        source.close()
-
-
-def _is_database(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    return head in (b"", b"SQLite format 3\x00")
-
-
 def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
@@ -353,16 +215,3 @@ def migrate(conn: sqlite3.Connection) -> int:
     return version
 
 
-def init(path: str | os.PathLike | None = None) -> Path:
-    """Create (or upgrade) the database file and return its path."""
-    require_writable("creating or upgrading the database")
-    path = Path(path) if path is not None else default_path()
-    connect(path).close()
-    return path
-
-
-def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
-    """A key that changes whenever an import or an undo changes the data (for caches): every import and
-    every undo writes one audit_log row, so its last id and the number of batches say it."""
-    row = conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM audit_log), (SELECT count(*) FROM import_batches)")
-    return tuple(row.fetchone())

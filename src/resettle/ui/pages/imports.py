@@ -12,10 +12,12 @@ import hashlib
 
 import streamlit as st
 
-from .. import importing, preview
-from ..errors import ResettleError
-from ..records import KINDS
-from . import access, common, data
+from resettle.domain.errors import ResettleError
+from resettle.domain.records import KINDS
+from resettle.ingest import importer
+from resettle.ingest import review as dry_run
+from resettle.ui import access, common
+from resettle.ui import cache as data
 
 NO_COLUMN = "(not in the file)"
 KIND_LABELS = {"sites": "Sites", "population": "Population counts", "transfers": "Transfers",
@@ -30,7 +32,7 @@ _CHECKED = "_import_checked"  # (what was checked, its dry run): the last upload
 
 def upload_limit_mb() -> float:
     """The upload limit of this server (Streamlit's server.maxUploadSize, in MB)."""
-    return float(st.get_option("server.maxUploadSize") or preview.MAX_UPLOAD_MB)
+    return float(st.get_option("server.maxUploadSize") or dry_run.MAX_UPLOAD_MB)
 
 
 def page(view=None) -> None:
@@ -61,15 +63,15 @@ def page(view=None) -> None:
 
 def received(name: str, content: bytes, kind: str, editor: str | None = None) -> None:
     """An upload: refused with a message when too big or empty, else saved under its base name in a
-    temporary folder (preview.upload_name) and reviewed."""
-    if problem := preview.upload_problem(name, len(content), upload_limit_mb()):
+    temporary folder (review.upload_name) and reviewed."""
+    if problem := dry_run.upload_problem(name, len(content), upload_limit_mb()):
         st.error(common.plain(problem))
         return
-    with preview.saved_upload(name, content) as path:
+    with dry_run.saved_upload(name, content) as path:
         review(path, kind, editor, digest=hashlib.sha256(content).hexdigest())
 
 
-def checked(path, kind: str, options: importing.ImportOptions, digest: str | None) -> preview.Check:
+def checked(path, kind: str, options: importer.ImportOptions, digest: str | None) -> dry_run.Check:
     """The dry run of the upload with these options. Every click on the page reruns it, so it is kept
     (one, in the session) while the file, the options and the database are the same: a 50 MB file is
     checked once, not again at every change of an unrelated widget or at the confirming click."""
@@ -85,7 +87,7 @@ def checked(path, kind: str, options: importing.ImportOptions, digest: str | Non
 def review(path, kind: str, editor: str | None = None, digest: str | None = None) -> None:
     """The proposed mapping (changeable), the dry run's errors or report, and the button that imports."""
     try:
-        proposal = preview.propose(path, kind)
+        proposal = dry_run.propose(path, kind)
     except ResettleError as exc:
         st.error(common.plain(str(exc).replace(f"{path.parent}/", "")))
         return
@@ -105,7 +107,7 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
         order = st.radio("Dates like 03/04/2015", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
                          key="import_date_order", horizontal=True)
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
-    options = importing.ImportOptions(source=source.strip() or None, column_map=preview.column_map(chosen),
+    options = importer.ImportOptions(source=source.strip() or None, column_map=dry_run.column_map(chosen),
                                       set_values=set_values, date_order=order, skip_invalid=skip, editor=editor)
     check = checked(path, kind, options, digest)
     show_check(check)
@@ -118,7 +120,7 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
         show_check(done)
 
 
-def mapping_editor(proposal: preview.Proposal) -> dict[str, str | None]:
+def mapping_editor(proposal: dry_run.Proposal) -> dict[str, str | None]:
     """One select box per field, preset to the proposed column."""
     options = [NO_COLUMN, *proposal.columns]
     options += [c for c in proposal.mapping.values() if c and c not in options]  # joined columns
@@ -138,7 +140,7 @@ def mapping_editor(proposal: preview.Proposal) -> dict[str, str | None]:
     return chosen
 
 
-def one_value_for_missing(proposal: preview.Proposal, chosen: dict[str, str | None]) -> dict[str, str] | None:
+def one_value_for_missing(proposal: dry_run.Proposal, chosen: dict[str, str | None]) -> dict[str, str] | None:
     """For a required field with no column: one value for every row (a file of one site's transfers has
     no site column). None while a required field has neither: the file is not checked yet."""
     missing = [f for f in KINDS[proposal.kind].required if not chosen.get(f)]
@@ -160,7 +162,7 @@ def rows(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
-def show_check(check: preview.Check) -> None:
+def show_check(check: dry_run.Check) -> None:
     """What the dry run (or the import) found: a file problem, every row error, or what would be written."""
     if check.problem:
         st.error(common.plain(check.problem))
@@ -168,7 +170,7 @@ def show_check(check: preview.Check) -> None:
     if check.report is None:
         st.error(f"{check.total_errors:,} problems in the file: nothing will be written until they are fixed "
                  "(or skipped, in Options).")
-        st.dataframe(preview.errors_frame(check.errors), hide_index=True, width="stretch")
+        st.dataframe(dry_run.errors_frame(check.errors), hide_index=True, width="stretch")
         return
     report = check.report
     if report.identical_to is not None:
@@ -177,7 +179,7 @@ def show_check(check: preview.Check) -> None:
     lines = report.lines()
     if check.errors:
         st.warning(f"{check.total_errors:,} invalid values: their rows will be skipped.")
-        st.dataframe(preview.errors_frame(check.errors), hide_index=True, width="stretch")
+        st.dataframe(dry_run.errors_frame(check.errors), hide_index=True, width="stretch")
     (st.success if check.importable else st.info)(common.plain("\n\n".join(lines)))
 
 

@@ -30,10 +30,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import disclosure, metrics, queries
-from .errors import UsageError
-from .queries import Scope
-from .records import KINDS
+from resettle.compute import disclosure, metrics, queries
+from resettle.compute.queries import Scope
+from resettle.domain.errors import UsageError
+from resettle.domain.records import KINDS
 
 STATIC_FORMATS = ("png", "svg", "pdf")
 CHART_FORMATS = (*STATIC_FORMATS, "html")

@@ -6,8 +6,8 @@ import difflib
 import re
 from collections.abc import Mapping
 
-from .errors import FileProblem, UsageError
-from .records import Kind
+from resettle.domain.errors import FileProblem, UsageError
+from resettle.domain.records import Kind
 
 # What a --map names: one column, or several joined with "+" (their values are joined with " / ").
 Columns = dict[str, int | tuple[int, ...]]

@@ -24,9 +24,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from . import __version__, db, disclosure, export, figures, queries
-from .errors import UsageError
-from .queries import Scope
+from resettle import __version__
+from resettle.compute import disclosure, queries
+from resettle.compute.queries import Scope
+from resettle.domain.errors import UsageError
+from resettle.figures import pages as figures
+from resettle.publish import export
+from resettle.store import backup as backups
 
 # Charts in the PDF: drawn at this size in CSS pixels and shrunk to the A4 text width, so that their
 # 12 px labels print at about 7.5 pt.
@@ -154,7 +158,7 @@ def _headline(b: Briefing) -> str:
 
 
 def _country(code: str) -> str:
-    from .countries import country_name
+    from resettle.domain.countries import country_name
 
     return country_name(code)
 
@@ -394,7 +398,7 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...]
         raise UsageError(f"{out} is a folder: give the bundle's file name (FILE.zip)")
     export.require_browser()
     with tempfile.TemporaryDirectory(prefix="resettle-bundle-") as tmp:
-        copy = db.backup(db_path, Path(tmp) / BUNDLE_DB)
+        copy = backups.backup(db_path, Path(tmp) / BUNDLE_DB)
         conn = sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             scope = queries.scope(conn, list(sites or ()), start, as_of, host_countries)

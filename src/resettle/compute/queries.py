@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import disclosure, metrics
-from .records import KINDS
+from resettle.compute import disclosure, metrics
+from resettle.domain.records import KINDS
 
 DEATH_CAUSES = {"incidents": "Killed in incidents", "medical": "Died after a medical evacuation request"}
 TABLES = ("population", "transfers", "medevacs", "incidents", "pledges", "sites")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import reading
-from .records import Kind
+from resettle.domain.records import Kind
+from resettle.ingest import reading
 
 # Files smaller than this take the general path (it is fast enough there, and reports the same).
 FAST_MIN_BYTES = int(os.environ.get("RESETTLE_FAST_MIN_BYTES", 4_000_000))
@@ -27,7 +27,7 @@ ROWS_PER_STATEMENT = 200
 # Below this many rows, index upkeep during the insert is cheaper than a rebuild.
 REBUILD_INDEXES_FROM = 50_000
 INDEX_THREADS = 2  # SQLite's sorter may use helper threads to build an index
-# The record tables whose CHECK constraints each look at one column (see db.table_ddl): for them, checking
+# The record tables whose CHECK constraints each look at one column (see schema.table_ddl): for them, checking
 # every distinct value is checking every row (see _check_distinct_values).
 SINGLE_COLUMN_CHECKS = {"population", "transfers", "incidents", "pledges"}
 _FREE_TEXT = {"case_id", "description", "destination", "source"}
@@ -112,7 +112,7 @@ def _long_line(block: bytearray, first: int, limit: int, size: int) -> bool:
 def read_columns(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], options,
                  today: dt.date) -> Columns | None:
     """The file as typed columns, or None when it needs the general path."""
-    from .importing import parse_distinct, set_constants
+    from resettle.ingest.importer import parse_distinct, set_constants
 
     try:
         import pyarrow as pa
@@ -197,7 +197,7 @@ def _cases_stand_alone(raw: list[str], case_ids: list[str | None], codes) -> boo
 
 
 def _free_text(raw: str) -> str | None:
-    from .values import is_missing
+    from resettle.domain.values import is_missing
 
     text = raw.strip()
     return None if is_missing(text) else text
@@ -437,7 +437,7 @@ def _check_distinct_values(conn, kind: Kind, cols: Columns, pairs: list[tuple[st
     """
     if kind.name not in SINGLE_COLUMN_CHECKS:
         raise ValueError(f"{kind.table} may have CHECKs across columns; the fast path does not take it")
-    # Free text has no CHECK (db._column_ddl): one value of it will do, not a row per case id.
+    # Free text has no CHECK (schema._column_ddl): one value of it will do, not a row per case id.
     checked = {name: values for name, values in cols.uniques.items() if name not in _FREE_TEXT}
     probe = Columns(rows=max((len(v) for v in checked.values()), default=1), first_line=cols.first_line,
                     constants=dict(cols.constants), uniques=dict(cols.uniques))

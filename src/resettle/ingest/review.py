@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import importing, reading
-from .errors import ResettleError, RowError, ValidationFailed
-from .mapping import header_score, resolve_columns
-from .records import KINDS, Kind
+from resettle.domain.errors import ResettleError, RowError, ValidationFailed
+from resettle.domain.records import KINDS, Kind
+from resettle.ingest import importer, reading
+from resettle.ingest.mapping import header_score, resolve_columns
 
 # The dashboard's upload limit when Streamlit's server.maxUploadSize is not set (.streamlit/config.toml
 # and `resettle serve` set it to this): a 50 MB CSV is about a million rows.
@@ -108,7 +108,7 @@ def _column_label(columns: list[str], index) -> str:
 def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None) -> Proposal:
     """Open the file and propose a column for each field of `kind_name` (by name, HXL tag or synonym).
     Raises FileProblem when the file cannot be read as a table."""
-    kind = importing.check_kind(kind_name)
+    kind = importer.check_kind(kind_name)
     table = reading.open_table(path, sheet=sheet, header_hint=header_score(kind))
     found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line)
     mapping = {f: (_column_label(table.columns, found[f]) if f in found else None) for f in kind.names}
@@ -134,7 +134,7 @@ class Check:
     """The outcome of a dry run or an import: its report, or every row error, or a file problem.
     With a report, `errors` are the rows skipped (ImportOptions.skip_invalid); without, they stop it."""
 
-    report: importing.ImportReport | None = None
+    report: importer.ImportReport | None = None
     errors: list[RowError] = field(default_factory=list)
     total_errors: int = 0
     problem: str | None = None
@@ -150,9 +150,9 @@ def errors_frame(errors: list[RowError]) -> pd.DataFrame:
     return pd.DataFrame([(e.line, e.column, e.message) for e in errors], columns=["line", "column", "message"])
 
 
-def _run(db_path, kind: str, path: Path, options: importing.ImportOptions) -> Check:
+def _run(db_path, kind: str, path: Path, options: importer.ImportOptions) -> Check:
     try:
-        report = importing.import_file(db_path, kind, path, options)
+        report = importer.import_file(db_path, kind, path, options)
     except ValidationFailed as exc:
         return Check(errors=list(exc.errors), total_errors=exc.total)
     except ResettleError as exc:  # FileProblem, UsageError: one message a person can act on
@@ -163,11 +163,11 @@ def _run(db_path, kind: str, path: Path, options: importing.ImportOptions) -> Ch
     return Check(report=report)
 
 
-def check(db_path, kind: str, path: str | os.PathLike, options: importing.ImportOptions) -> Check:
+def check(db_path, kind: str, path: str | os.PathLike, options: importer.ImportOptions) -> Check:
     """A dry run: what the import would add, or every problem. Nothing is written."""
     return _run(db_path, kind, Path(path), dataclasses.replace(options, dry_run=True))
 
 
-def commit(db_path, kind: str, path: str | os.PathLike, options: importing.ImportOptions) -> Check:
+def commit(db_path, kind: str, path: str | os.PathLike, options: importer.ImportOptions) -> Check:
     """The import itself (all or nothing; invalid rows skipped only with options.skip_invalid)."""
     return _run(db_path, kind, Path(path), dataclasses.replace(options, dry_run=False))

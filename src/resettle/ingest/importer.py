@@ -21,11 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import countries, db, fastpath, reading
-from .errors import FileProblem, ResettleError, RowError, UsageError, ValidationFailed
-from .mapping import JOIN, describe, header_score, resolve_columns
-from .records import KINDS, Field, Kind
-from .values import (
+from resettle.domain import countries
+from resettle.domain.errors import FileProblem, ResettleError, RowError, UsageError, ValidationFailed
+from resettle.domain.records import KINDS, Field, Kind
+from resettle.domain.values import (
     MISSING,
     ValueProblem,
     clean_text,
@@ -37,6 +36,9 @@ from .values import (
     parse_real,
     slash_order,
 )
+from resettle.ingest import columnar, reading
+from resettle.ingest.mapping import JOIN, describe, header_score, resolve_columns
+from resettle.store import db, transaction
 
 CHUNK_ROWS = 50_000
 MAX_COUNT = 1_000_000_000  # more people than any record holds; sums of such counts stay far inside 64 bits
@@ -80,7 +82,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
-    fast_path: bool = False  # read column-wise (see fastpath.py); the rows stored are the same
+    fast_path: bool = False  # read column-wise (see columnar.py); the rows stored are the same
 
     def lines(self) -> list[str]:
         """The closing report, one line per fact."""
@@ -268,7 +270,7 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if fast is not None:
         report.fast_path = True
         report.notes.extend(table.notes)
-        with fastpath.foreign_keys_by_construction(conn):
+        with columnar.foreign_keys_by_construction(conn):
             _write(conn, kind, path, sha, options, report, fast=fast)
         _save_after(conn, kind, options, report)
         return report
@@ -302,14 +304,14 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
 
 
 def _prepare(kind: Kind, path: Path, table: reading.Table, options: ImportOptions,
-             today: dt.date) -> tuple[dict[str, int | tuple[int, ...]], fastpath.Columns | None]:
+             today: dt.date) -> tuple[dict[str, int | tuple[int, ...]], columnar.Columns | None]:
     """The file's columns for each field, and the file read column-wise when the fast path takes it."""
     columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
                               path=table.name, header_line=table.header_line)
     composed = any(isinstance(i, tuple) for i in columns.values())  # the fast path reads single columns
-    if composed or not fastpath.eligible(kind, path, table, options):
+    if composed or not columnar.eligible(kind, path, table, options):
         return columns, None
-    return columns, fastpath.read_columns(kind, path, table, columns, options, today)
+    return columns, columnar.read_columns(kind, path, table, columns, options, today)
 
 
 def _reason(message: str) -> str:
@@ -477,11 +479,11 @@ def _data_fields(kind: Kind) -> list[str]:
 
 
 def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, report: ImportReport,
-           fast: fastpath.Columns | None = None) -> None:
+           fast: columnar.Columns | None = None) -> None:
     default_source = options.source or path.name
     if fast is None:
         conn.execute("UPDATE temp.stage_norm SET source = ? WHERE source IS NULL", (default_source,))
-    db.begin_immediate(conn)
+    transaction.begin_immediate(conn)
     try:
         # Asked again under the write lock: two processes importing the same file at once add it once.
         earlier = conn.execute(
@@ -499,11 +501,11 @@ def _write(conn, kind: Kind, path: Path, sha: str, options: ImportOptions, repor
         ).lastrowid
         if fast is not None:
             report.rows_read = fast.rows
-            report.sites_created = fastpath.create_sites(conn, fast, batch_id, path.name)
-            if fastpath.insert_into_empty(conn, kind, fast, batch_id, default_source, options.progress):
+            report.sites_created = columnar.create_sites(conn, fast, batch_id, path.name)
+            if columnar.insert_into_empty(conn, kind, fast, batch_id, default_source, options.progress):
                 report.added = fast.rows
             else:  # rows exist already: stage the typed rows and let the dedup insert compare them
-                fastpath.stage_rows(conn, kind, fast, default_source, _data_fields(kind), options.progress)
+                columnar.stage_rows(conn, kind, fast, default_source, _data_fields(kind), options.progress)
                 _insert_rows(conn, kind, batch_id, report)
         elif kind.name == "sites":
             _write_sites(conn, batch_id, report)
@@ -771,7 +773,7 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
     """Remove exactly what batch `batch_id` added and put back what it updated. Returns rows removed per
     table. Refuses while a later batch changed rows this batch wrote (undo that one first)."""
     db.require_writable("undoing an import")
-    db.begin_immediate(conn)
+    transaction.begin_immediate(conn)
     try:
         batch = conn.execute("SELECT id, kind, file_name FROM import_batches WHERE id = ?", (batch_id,)).fetchone()
         if batch is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import queries
-from . import data
-from .filters import View
+from resettle.compute import queries
+from resettle.ui import cache as data
+from resettle.ui.filters import View
 
 LABELS = {"population": "Population counts", "transfers": "Transfers", "medevacs": "Medical evacuations",
           "incidents": "Incidents", "pledges": "Pledges", "sites": "Sites"}

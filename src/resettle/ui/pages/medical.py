@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import common, data
-from .filters import View
+from resettle.ui import cache as data
+from resettle.ui import common
+from resettle.ui.filters import View
 
 
 def page(view: View) -> None:

@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import UsageError
+from resettle.domain.errors import UsageError
 
 SCHEME = "scrypt"
 # scrypt's cost: N=2**15, r=8 takes about 32 MB and a tenth of a second per try, so a guessed password

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from .countries import country_name
+from resettle.domain.countries import country_name
 
 # Okabe-Ito, then Paul Tol's muted scheme: colour-blind-safe, and a country keeps its colour everywhere.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288",

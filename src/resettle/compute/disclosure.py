@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .db import read_only_mode
-from .errors import UsageError
+from resettle.domain.errors import UsageError
+from resettle.store.db import read_only_mode
 
 DEFAULT_MIN = 5
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

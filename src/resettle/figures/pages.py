@@ -15,8 +15,9 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import charts, disclosure, metrics, queries
-from .queries import Scope
+from resettle.compute import disclosure, metrics, queries
+from resettle.compute.queries import Scope
+from resettle.figures import charts
 
 # Page -> the names of its charts, in the order the page shows them. The names are stable: they name
 # the exported files and the dashboard's download buttons.

@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 
 import pycountry
 
-from resettle.errors import ResettleError
+from resettle.domain.errors import ResettleError
 
 __all__ = [
     "ALIASES",

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from .errors import UsageError
+from resettle.domain.errors import UsageError
 
 WINDOW_DAYS = 90
 

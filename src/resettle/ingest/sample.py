@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import db, importing
+from resettle.ingest import importer
+from resettle.store import db
 
 # Sites first, so that their details (country, coordinates) are there before records name them.
 ORDER = ("sites", "population", "transfers", "medevacs", "incidents", "pledges")
@@ -16,16 +17,16 @@ def sample_dir() -> Path:
     env = os.environ.get("RESETTLE_SAMPLE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "data" / "sample"
+    return Path(__file__).resolve().parents[3] / "data" / "sample"
 
 
-def load(db_path: str | os.PathLike | None = None) -> list[importing.ImportReport]:
+def load(db_path: str | os.PathLike | None = None) -> list[importer.ImportReport]:
     """Import every sample file (an already loaded file adds nothing)."""
     folder = sample_dir()
     conn = db.connect(db_path)
     try:
         return [
-            importing.import_file(None, kind, folder / f"{kind}.csv", importing.ImportOptions(editor="sample data"), conn=conn)
+            importer.import_file(None, kind, folder / f"{kind}.csv", importer.ImportOptions(editor="sample data"), conn=conn)
             for kind in ORDER
         ]
     finally:
