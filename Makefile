@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/resettle serve --db $(DB) --port $(PORT)
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
