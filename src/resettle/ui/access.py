@@ -12,7 +12,7 @@ import streamlit as st
 
 from resettle.domain.errors import UsageError
 from resettle.store import auth, db
-from resettle.ui import common
+from resettle.ui import text
 
 _EDITOR = "_signed_in_editor"
 
@@ -66,16 +66,16 @@ def panel() -> str | None:
     can be changed here. Returns the editor, or None when this session may not edit."""
     rule = current()
     if rule.mode in (auth.READ_ONLY, auth.CLOSED):
-        st.warning(common.plain(rule.why))
+        st.warning(text.plain(rule.why))
         return None
     if rule.mode == auth.OPEN_LOCAL:
-        st.caption(f"**Editing is open** on this computer, recorded as *{common.plain(auth.local_editor())}*. "
+        st.caption(f"**Editing is open** on this computer, recorded as *{text.plain(auth.local_editor())}*. "
                    f"{rule.why}")
         return auth.local_editor()
     name = editor()
     if name is not None:
         row = st.columns([4, 1], vertical_alignment="center")
-        row[0].caption(f"Signed in as **{common.plain(name)}**: every import and undo is recorded under this name.")
+        row[0].caption(f"Signed in as **{text.plain(name)}**: every import and undo is recorded under this name.")
         row[1].button("Sign out", key="sign_out", on_click=sign_out)
         return name
     st.subheader("Sign in to import or undo")

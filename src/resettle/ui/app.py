@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from resettle.store import db
 from resettle.ui import cache as data
@@ -32,10 +33,23 @@ def pages() -> list[tuple[str, str, Callable]]:
     return [p for p in PAGES if not (db.read_only_mode() and p[0] == "import")]
 
 
+class _Page(StreamlitPage):
+    """A page that answers at its own URL even when it is the default one. Streamlit serves its default
+    page at "/" only and answers "/overview" with "Page not found"; this page keeps its url_path for
+    the default too, so both "/" and "/overview" resolve to it."""
+
+    @property
+    def url_path(self) -> str:
+        return self._url_path
+
+
 def main(default: str = "overview") -> None:
-    """Build the navigation, draw the filters, run the chosen page."""
+    """Build the navigation, draw the filters, run the chosen page.
+
+    Every page answers at its own URL (/overview, /relocation, ...); the root URL shows `default`."""
     # No page_icon: an emoji icon would be fetched from a CDN, and nothing here phones home.
     st.set_page_config(page_title="resettle", layout="wide")
+    data.read_version()  # once per run: every cached call of this run is keyed by it
     state: dict = {}
 
     def runner(name: str, body: Callable) -> Callable[[], None]:
@@ -48,7 +62,7 @@ def main(default: str = "overview") -> None:
         return run
 
     state["pages"] = {
-        name: st.Page(runner(name, body), title=title, url_path=name, default=name == default)
+        name: _Page(runner(name, body), title=title, url_path=name, default=name == default)
         for name, title, body in pages()
     }
     nav = st.navigation(list(state["pages"].values()))

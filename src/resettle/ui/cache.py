@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,12 +43,26 @@ def connection() -> Iterator:
         conn.close()
 
 
-def version() -> tuple:
-    """The cache key of every query: which database, its change counter (every import and undo), and
-    whether small medical figures are suppressed (public mode, its threshold)."""
+_VERSION = "_data_version_of_this_run"
+
+
+def read_version() -> tuple:
+    """The cache key of every query, read from the database now: which database, its change counter
+    (every import and undo), and whether small medical figures are suppressed (public mode, its
+    threshold). The app reads it once at the start of each script run (`app.main`) and again after a
+    change of this session's own (an import, an undo), so a page's many cached calls do not each open a
+    connection to ask."""
     with connection() as conn:
         public = (disclosure.public_mode(), disclosure.threshold())
-        return (str(db_path()), *db.data_version(conn), *public)
+        key = (str(db_path()), *db.data_version(conn), *public)
+    st.session_state[_VERSION] = key
+    return key
+
+
+def version() -> tuple:
+    """The cache key as read at the start of this script run (or after this session's last change)."""
+    key = st.session_state.get(_VERSION)
+    return key if key is not None else read_version()
 
 
 def _scope(conn, view) -> queries.Scope:
@@ -254,6 +269,19 @@ def audit() -> pd.DataFrame:
 # the editor it names, whatever the caller passed.
 
 
+def _changes_data(change: Callable) -> Callable:
+    """A change made in this session: the cache key is read again after it (whether it wrote or failed),
+    so what the rest of this run shows includes it."""
+    @functools.wraps(change)
+    def run(*args, **kwargs):
+        try:
+            return change(*args, **kwargs)
+        finally:
+            read_version()
+    return run
+
+
+@_changes_data
 def load_sample() -> list[importer.ImportReport]:
     access.require_editor("loading the sample data")
     return sample.load(db_path())
@@ -265,11 +293,13 @@ def check_import(path: Path, kind: str, options: importer.ImportOptions) -> revi
     return review.check(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
+@_changes_data
 def run_import(path: Path, kind: str, options: importer.ImportOptions) -> review.Check:
     editor = access.require_editor("importing")
     return review.commit(db_path(), kind, path, dataclasses.replace(options, editor=editor))
 
 
+@_changes_data
 def undo(batch_id: int) -> dict[str, int]:
     editor = access.require_editor("undoing an import")
     with connection() as conn:

@@ -4,7 +4,6 @@ that turns a failure into a message, and the first screen of an empty database."
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -12,32 +11,11 @@ import streamlit as st
 
 from resettle.domain.errors import ResettleError
 from resettle.publish import export
-from resettle.ui import access
+from resettle.ui import access, text
 from resettle.ui import cache as data
 
 log = logging.getLogger("resettle.ui")
 CHANGE_NOTE = "vs 30 days earlier"
-
-
-_MARKDOWN_ACTIVE = re.compile(r"([\\\[\]<>$])")
-
-
-def plain(text) -> str:
-    """Text from the data, a file or a link, made inert in Streamlit's markdown: without [ ] < > $ (and the
-    backslash) it can make no link, no image (a site named ![x](http://...) would have every viewer's
-    browser fetch that address), no autolink and no formula. Emphasis and line breaks stay as they are."""
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", str(text))
-
-
-def people(value) -> str:
-    """A people count as the page writes it: 1,234; a dash when unknown; a suppressed one as it is ("<5")."""
-    if isinstance(value, str):
-        return value
-    return "–" if value is None else f"{int(value):,}"
-
-
-def percent(value) -> str:
-    return "–" if value is None else f"{value:.1f} %"
 
 
 def delta(value, unit: str = "", colour: str = "normal") -> dict:
@@ -92,10 +70,10 @@ def guarded(name: str, body: Callable[[], None]) -> None:
     try:
         body()
     except ResettleError as exc:
-        st.error(plain(exc))
+        st.error(text.plain(exc))
     except Exception as exc:  # a bug: say so plainly, keep the details for the server log
         log.exception("the %s page failed", name)
-        st.error(f"This page could not be shown because of an unexpected error ({type(exc).__name__}: {plain(exc)}). "
+        st.error(f"This page could not be shown because of an unexpected error ({type(exc).__name__}: {text.plain(exc)}). "
                  "Nothing was changed. Try other filters or reload the page; the details are in the server log.")
 
 

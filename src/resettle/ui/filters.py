@@ -14,7 +14,7 @@ import streamlit as st
 
 from resettle.domain.countries import country_name
 from resettle.ui import cache as data
-from resettle.ui import common
+from resettle.ui import text
 
 _LOADED = "_filters_loaded_from_url"
 _CHOSEN = "_date_range_chosen"
@@ -92,7 +92,7 @@ def sidebar() -> View:
     if not st.session_state.get(_LOADED):
         st.session_state[_LOADED] = True
         for problem in _read_url(site_names, countries):
-            st.sidebar.warning(common.plain(f"The link asks for {problem}; left out."))
+            st.sidebar.warning(text.plain(f"The link asks for {problem}; left out."))
     bar = st.sidebar
     bar.header("Filters")
     sites = bar.multiselect("Sites", site_names, key="sites", placeholder="All sites",

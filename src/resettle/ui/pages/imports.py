@@ -16,7 +16,7 @@ from resettle.domain.errors import ResettleError
 from resettle.domain.records import KINDS
 from resettle.ingest import importer
 from resettle.ingest import review as dry_run
-from resettle.ui import access, common
+from resettle.ui import access, text
 from resettle.ui import cache as data
 
 NO_COLUMN = "(not in the file)"
@@ -45,7 +45,7 @@ def page(view=None) -> None:
                f"{limit:g} MB (bigger files: `resettle import` on the command line). Every row is checked first; "
                "nothing is written until you confirm, and then the whole file goes in as one batch (or nothing does).")
     if message := st.session_state.pop(_MESSAGE, None):
-        st.success(common.plain(message))
+        st.success(text.plain(message))
     row = st.columns([1, 2])
     kind = row[0].selectbox("Record kind", list(KINDS), format_func=KIND_LABELS.get, key="import_kind")
     with row[0].expander("Fields of this kind"):
@@ -65,7 +65,7 @@ def received(name: str, content: bytes, kind: str, editor: str | None = None) ->
     """An upload: refused with a message when too big or empty, else saved under its base name in a
     temporary folder (review.upload_name) and reviewed."""
     if problem := dry_run.upload_problem(name, len(content), upload_limit_mb()):
-        st.error(common.plain(problem))
+        st.error(text.plain(problem))
         return
     with dry_run.saved_upload(name, content) as path:
         review(path, kind, editor, digest=hashlib.sha256(content).hexdigest())
@@ -89,7 +89,7 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
     try:
         proposal = dry_run.propose(path, kind)
     except ResettleError as exc:
-        st.error(common.plain(str(exc).replace(f"{path.parent}/", "")))
+        st.error(text.plain(str(exc).replace(f"{path.parent}/", "")))
         return
     if proposal.guessed_kind and proposal.guessed_kind != kind:
         st.info(f"These columns look like **{KIND_LABELS[proposal.guessed_kind].lower()}**; "
@@ -136,7 +136,7 @@ def mapping_editor(proposal: dry_run.Proposal) -> dict[str, str | None]:
                                   key=f"map_{proposal.key}_{name}")
             chosen[name] = None if pick == NO_COLUMN else pick
     if proposal.notes:
-        st.caption(common.plain("Reading the file: " + "; ".join(proposal.notes)))
+        st.caption(text.plain("Reading the file: " + "; ".join(proposal.notes)))
     return chosen
 
 
@@ -146,7 +146,7 @@ def one_value_for_missing(proposal: dry_run.Proposal, chosen: dict[str, str | No
     missing = [f for f in KINDS[proposal.kind].required if not chosen.get(f)]
     if not missing:
         return {}
-    where = f"{common.plain(proposal.file)}, line {proposal.header_line}: " if proposal.header_line else ""
+    where = f"{text.plain(proposal.file)}, line {proposal.header_line}: " if proposal.header_line else ""
     st.warning(f"{where}No column for {', '.join(missing)} (required). Pick the column above, or give one value "
                "for every row of the file:")
     values: dict[str, str] = {}
@@ -165,7 +165,7 @@ def rows(n: int) -> str:
 def show_check(check: dry_run.Check) -> None:
     """What the dry run (or the import) found: a file problem, every row error, or what would be written."""
     if check.problem:
-        st.error(common.plain(check.problem))
+        st.error(text.plain(check.problem))
         return
     if check.report is None:
         st.error(f"{check.total_errors:,} problems in the file: nothing will be written until they are fixed "
@@ -180,7 +180,7 @@ def show_check(check: dry_run.Check) -> None:
     if check.errors:
         st.warning(f"{check.total_errors:,} invalid values: their rows will be skipped.")
         st.dataframe(dry_run.errors_frame(check.errors), hide_index=True, width="stretch")
-    (st.success if check.importable else st.info)(common.plain("\n\n".join(lines)))
+    (st.success if check.importable else st.info)(text.plain("\n\n".join(lines)))
 
 
 def batches(editor: str | None = None) -> None:
@@ -205,7 +205,7 @@ def batches(editor: str | None = None) -> None:
         return
     info = frame[frame["id"] == batch].iloc[0]
     updated = int(info["rows_updated"])
-    st.warning(f"Undo batch {batch} ({info['kind']} from {common.plain(info['file_name'])})? This removes the "
+    st.warning(f"Undo batch {batch} ({info['kind']} from {text.plain(info['file_name'])})? This removes the "
                f"{rows(int(info['rows_added']))} it added"
                + (f", puts back the {rows(updated)} it updated" if updated else "")
                + " and removes the sites it created that nothing else uses.")
@@ -215,7 +215,7 @@ def batches(editor: str | None = None) -> None:
         try:
             removed = data.undo(batch)
         except ResettleError as exc:
-            st.error(common.plain(exc))
+            st.error(text.plain(exc))
             return
         st.session_state["_undo_message"] = f"Batch {batch} undone: " + (
             ", ".join(f"removed {rows(n)} from {table.replace('_', ' ')}" for table, n in removed.items() if n)

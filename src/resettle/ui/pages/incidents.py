@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resettle.ui import cache as data
-from resettle.ui import common
+from resettle.ui import common, text
 from resettle.ui.filters import View
 
 
@@ -17,10 +17,10 @@ def page(view: View) -> None:
     st.caption(f"Attacks and other security events dated in the range, as of **{as_of}**. "
                "A figure not reported counts as none in the totals and shows no bar.")
     row = st.columns(4)
-    row[0].metric("Incidents", common.people(t["incidents"]))
-    row[1].metric("Killed", common.people(t["killed"]))
-    row[2].metric("Wounded", common.people(t["wounded"]))
-    row[3].metric("Taken hostage", common.people(t["hostages"]))
+    row[0].metric("Incidents", text.people(t["incidents"]))
+    row[1].metric("Killed", text.people(t["killed"]))
+    row[2].metric("Wounded", text.people(t["wounded"]))
+    row[3].metric("Taken hostage", text.people(t["hostages"]))
     if info["incidents"].empty:
         st.info("No incidents in this range.")
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resettle.ui import cache as data
-from resettle.ui import common
+from resettle.ui import common, text
 from resettle.ui.filters import View
 
 
@@ -17,18 +17,18 @@ def page(view: View) -> None:
     st.caption(f"Medical evacuation requests dated in the range (by evacuation date, else request date), "
                f"as of **{as_of}**. Counts only: no names are stored.")
     row = st.columns(3)
-    row[0].metric("Patients evacuated", common.people(f["patients_evacuated"]),
+    row[0].metric("Patients evacuated", text.people(f["patients_evacuated"]),
                   help=f"{f['evacuations']:,} evacuations with an evacuation date.")
     wait = "–" if f["median_wait_days"] is None else f"{f['median_wait_days']:g} days"
     row[1].metric("Median wait, request to evacuation", wait,
                   help=f"Per patient, over the {f['patients_with_wait']:,} patients with both dates.")
-    row[2].metric("Died (outcome of a request)", common.people(f["died_patients"]))
+    row[2].metric("Died (outcome of a request)", text.people(f["died_patients"]))
     row = st.columns(3)
-    row[0].metric("Denied requests", common.people(f["denied_requests"]),
+    row[0].metric("Denied requests", text.people(f["denied_requests"]),
                   help=f"{f['denied_patients']:,} patients. Counted apart from the evacuations.")
-    row[1].metric("Pending requests", common.people(f["pending_requests"]),
+    row[1].metric("Pending requests", text.people(f["pending_requests"]),
                   help=f"{f['pending_patients']:,} patients. Counted apart from the evacuations.")
-    row[2].metric("Deaths recorded, all causes", common.people(info["deaths_recorded"]),
+    row[2].metric("Deaths recorded, all causes", text.people(info["deaths_recorded"]),
                   help="Killed in incidents plus medical evacuations with outcome died, up to the as-of date.")
     if info.get("disclosure"):  # public mode (disclosure.medical)
         st.caption(info["disclosure"])

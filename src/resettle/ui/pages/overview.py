@@ -8,7 +8,7 @@ import streamlit as st
 from resettle.domain.countries import country_name
 from resettle.publish import export
 from resettle.ui import cache as data
-from resettle.ui import common
+from resettle.ui import common, text
 from resettle.ui.filters import View
 
 HELP = {
@@ -30,29 +30,29 @@ def page(view: View) -> None:
     if info["empty"]:
         st.info("No dated records for these sites yet: import population counts or transfers.")
         return
-    st.caption(f"**{common.plain(s['site'] or 'All sites')}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
+    st.caption(f"**{text.plain(s['site'] or 'All sites')}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
                "sources. Residents is a stock (a count, carried forward); relocated is a sum of departures "
                "(flows). Each change is the figure now minus the figure 30 days earlier.")
     with st.expander(f"The {len(info['sources'])} sources behind these figures"):
-        st.markdown("\n".join(f"- {common.plain(source)}" for source in info["sources"]) or "none")
+        st.markdown("\n".join(f"- {text.plain(source)}" for source in info["sources"]) or "none")
 
     row1 = st.columns(3)
-    row1[0].metric("Residents (estimate)", common.people(s["residents"]), help=HELP["residents"],
+    row1[0].metric("Residents (estimate)", text.people(s["residents"]), help=HELP["residents"],
                    **common.delta(change.get("residents"), colour="off"))
-    row1[1].metric("Relocated (departed)", common.people(s["relocated_total"]), help=HELP["relocated"],
+    row1[1].metric("Relocated (departed)", text.people(s["relocated_total"]), help=HELP["relocated"],
                    **common.delta(change.get("relocated_total")))
-    row1[2].metric("Relocated, % of baseline", common.percent(s["percent_relocated"]), help=HELP["percent"],
+    row1[2].metric("Relocated, % of baseline", text.percent(s["percent_relocated"]), help=HELP["percent"],
                    **common.delta(change.get("percent_relocated"), " pts"))
     row2 = st.columns(3)
-    row2[0].metric("Departures, last 90 days", common.people(s["departures_last_90_days"]), help=HELP["recent"],
+    row2[0].metric("Departures, last 90 days", text.people(s["departures_last_90_days"]), help=HELP["recent"],
                    **common.delta(change.get("departures_last_90_days")))
     row2[1].metric("Projected completion", s["projected_completion"] or "–", help=HELP["projected"],
                    **common.delta(change.get("projected_completion"), " days", colour="inverse"))
-    row2[2].metric("Deaths recorded", common.people(s["deaths_recorded"]), help=HELP["deaths"],
+    row2[2].metric("Deaths recorded", text.people(s["deaths_recorded"]), help=HELP["deaths"],
                    **common.delta(change.get("deaths_recorded"), colour="inverse"))
     if view.host_countries:
         names = ", ".join(country_name(c) for c in view.host_countries)
-        st.metric(f"Relocated to {names}", common.people(info["relocated_to"]),
+        st.metric(f"Relocated to {names}", text.people(info["relocated_to"]),
                   **common.delta(change.get("relocated_to")))
         st.caption("The other figures count every host country: the host-country filter narrows the charts "
                    "and tables by country.")
