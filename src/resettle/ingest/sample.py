@@ -1,9 +1,9 @@
-"""The bundled illustrative sample data (data/sample/): where it is and how to load it."""
+"""The bundled illustrative sample data (package data in sample_data/) and how to load it."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from importlib import resources
 
 from resettle.ingest import importer
 from resettle.store import db
@@ -12,22 +12,17 @@ from resettle.store import db
 ORDER = ("sites", "population", "transfers", "medevacs", "incidents", "pledges")
 
 
-def sample_dir() -> Path:
-    """data/sample/ of this checkout (the package is installed from it in editable mode)."""
-    env = os.environ.get("RESETTLE_SAMPLE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "data" / "sample"
-
-
 def load(db_path: str | os.PathLike | None = None) -> list[importer.ImportReport]:
     """Import every sample file (an already loaded file adds nothing)."""
-    folder = sample_dir()
+    folder = resources.files("resettle.ingest") / "sample_data"
     conn = db.connect(db_path)
     try:
-        return [
-            importer.import_file(None, kind, folder / f"{kind}.csv", importer.ImportOptions(editor="sample data"), conn=conn)
-            for kind in ORDER
-        ]
+        reports = []
+        for kind in ORDER:
+            # The importer reads a file on disk; as_file gives one wherever the package lives (a zip too).
+            with resources.as_file(folder / f"{kind}.csv") as path:
+                options = importer.ImportOptions(editor="sample data")
+                reports.append(importer.import_file(None, kind, path, options, conn=conn))
+        return reports
     finally:
         conn.close()

@@ -3,10 +3,12 @@
 This is not an official record. The public milestones below are cited; everything between them is
 interpolated openly by this script, and every row says which it is in its `source` column.
 
-Run:  python data/sample/build_sample.py      (standard library only, deterministic)
+Run:  python data/build_sample.py      (standard library only, deterministic)
 
-It writes sites.csv, population.csv, transfers.csv, medevacs.csv, incidents.csv and pledges.csv next
-to itself, then prints the totals the files produce (the table in README.md comes from that output).
+It writes sites.csv, population.csv, transfers.csv, medevacs.csv, incidents.csv and pledges.csv into
+the package's data folder, src/resettle/ingest/sample_data/ (installed with resettle: `resettle demo`
+loads them), then prints the totals the files produce (the table in sample_data/README.md comes from
+that output). The script itself stays out of the package: nobody needs it to use the data.
 
 How the numbers hang together (the dashboard's rules, DOMAIN.md):
   residents(D) = latest count C at t <= D - departed transfers in (t, D] - deaths in (t, D]
@@ -30,7 +32,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent
+OUT = Path(__file__).resolve().parents[1] / "src" / "resettle" / "ingest" / "sample_data"
 SEED = 20130209  # the date of the first attack in the sample; any fixed value keeps output stable
 rng = random.Random(SEED)
 
@@ -40,7 +42,7 @@ ORIGIN = "IRN"
 D = date.fromisoformat
 
 # --------------------------------------------------------------------------------------------------
-# Canonical CSV columns (the `name` of each Field in src/resettle/records.py, in that order).
+# Canonical CSV columns (the `name` of each Field in src/resettle/domain/records.py, in that order).
 # --------------------------------------------------------------------------------------------------
 COLUMNS = {
     "sites": ["name", "country", "type", "opened", "closed", "capacity", "lat", "lon", "source"],
