@@ -4,12 +4,15 @@ become a message and an exit status (1 invalid data, 2 usage or unreadable file)
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import select
 import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,7 +29,7 @@ ERROR_CAP = 50
 
 db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Database file (default: $RESETTLE_DB, else data/resettle.db).",
+    help="Database file (default: $RESETTLE_DB, else data/resettle.db under the current folder).",
 )
 
 
@@ -34,8 +37,44 @@ def _db(db_path: Path | None) -> Path:
     return db_path if db_path is not None else db.default_path()
 
 
+def _existing_db(db_path: Path | None) -> Path:
+    """The database of a command that only reads: refused when missing, so that a typo in --db creates no
+    empty database to report zeros from (exit 2, naming the path and `resettle init` / `resettle demo`)."""
+    path = _db(db_path)
+    db.require_database(path)
+    return path
+
+
+def _reader_gone() -> bool:
+    """True when standard output is a pipe whose reader has closed it (`resettle audit | head`), as opposed
+    to another pipe breaking (Chromium's, under an export), which is an error to report."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # no real stdout (CliRunner)
+        return False
+
+
+def _end_quietly() -> NoReturn:
+    """The reader of our output has what it wanted: exit 0, no message. Standard output goes to /dev/null
+    first, or the interpreter's last flush would fail on the closed pipe again and say so."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise click.exceptions.Exit(0)
+
+
 class _Group(click.Group):
     """Turns our errors into a message and an exit status, for the console script and CliRunner alike."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:  # `resettle --help` and `--version` print while the arguments are parsed
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            if _reader_gone():
+                _end_quietly()
+            raise
 
     def invoke(self, ctx: click.Context):
         try:
@@ -43,13 +82,20 @@ class _Group(click.Group):
         except ResettleError as exc:
             raise _Exit(f"error: {exc}", exc.exit_code) from None
         except (OSError, UnicodeError) as exc:
+            if isinstance(exc, BrokenPipeError) and _reader_gone():
+                _end_quietly()
             raise _Exit(f"error: {exc}", 2) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="resettle")
 def cli() -> None:
-    """Track a camp's resettlement: population, transfers, medical evacuations, incidents, pledges."""
+    """Track a camp's resettlement: population, transfers, medical evacuations, incidents, pledges.
+
+    The database is looked for at --db FILE, else at $RESETTLE_DB, else at data/resettle.db under
+    the current folder. `resettle init` and `resettle demo` create it (so do import, undo and serve);
+    the commands that only read (summary, batches, audit, export, backup) refuse a missing one.
+    """
 
 
 @cli.command()
@@ -172,7 +218,7 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
 @db_option
 def batches(db_path: Path | None) -> None:
     """List import batches, newest first."""
-    with closing(db.connect(_db(db_path))) as conn:
+    with closing(db.connect(_db(db_path), create=False)) as conn:
         rows = importer.list_batches(conn)
     if not rows:
         click.echo("no import batches yet")
@@ -204,7 +250,7 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
     """The headline figures, as DOMAIN.md defines them."""
     from resettle.compute import metrics
 
-    with closing(db.connect(_db(db_path))) as conn:
+    with closing(db.connect(_db(db_path), create=False)) as conn:
         figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False))
@@ -244,7 +290,7 @@ def audit(db_path: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists (also how a backup is restored).")
 def backup(out: Path, db_path: Path | None, force: bool) -> None:
     """Copy the database to OUT consistently, even while it is in use."""
-    src = _db(db_path)
+    src = _existing_db(db_path)
     dest = backups.backup(src, out, force=force)
     click.echo(f"backed up {src} to {dest} ({dest.stat().st_size / 1_048_576:.1f} MB)")
 
@@ -295,6 +341,7 @@ def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) 
     from resettle.figures import pages as figures
     from resettle.publish import export as exporting
 
+    _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
     fmts = tuple(dict.fromkeys(fmts))  # each once, in the order given
     size = exporting.Size(width, height, scale)
     if any(fmt in exporting.STATIC_FORMATS for fmt in fmts):
@@ -340,6 +387,7 @@ def export_report(out, site, as_of, db_path) -> None:
     """The briefing report: headline figures, every chart, reconciliation, sources."""
     from resettle.publish import report
 
+    _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
     if out.suffix.lower() == ".pdf":
         from resettle.publish import export as exporting
 
@@ -364,11 +412,22 @@ def export_bundle(out, site, as_of, db_path) -> None:
     from resettle.publish import export as exporting
     from resettle.publish import report
 
+    database = _existing_db(db_path)
     exporting.require_browser()
     day = metrics.parse_as_of(as_of)
-    path, members = report.write_bundle(_db(db_path), out, sites=[site] if site else None,
+    path, members = report.write_bundle(database, out, sites=[site] if site else None,
                                         as_of=day.isoformat() if day else None)
     click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB, {len(members)} files)")
+
+
+# What .streamlit/config.toml sets for `streamlit run dashboard.py` in a checkout (its upload limit aside:
+# --max-upload-mb). An installed resettle has no such file, so `resettle serve` passes each one itself; a
+# test keeps the two in step.
+STREAMLIT_OPTIONS = {
+    "browser.gatherUsageStats": "false",  # nothing phones home: the data is about people at risk
+    "server.headless": "true",  # a server: no browser opened on the machine it runs on
+    "client.toolbarMode": "minimal",
+}
 
 
 @cli.command()
@@ -377,24 +436,26 @@ def export_bundle(out, site, as_of, db_path) -> None:
 @click.option("--address", default="127.0.0.1", show_default=True,
               help="Where to listen: 127.0.0.1 is this computer only; 0.0.0.0 every network (configure editors first).")
 @click.option("--max-upload-mb", "max_upload_mb", type=click.IntRange(1, 1000), default=None,
-              help="The Import page's upload limit in MB (default 50, as in .streamlit/config.toml).")
+              help="The Import page's upload limit in MB (default 50).")
 def serve(db_path: Path | None, port: int, address: str, max_upload_mb: int | None) -> None:
     """Start the dashboard (builds the database from the sample data if it is missing)."""
     import subprocess
+    from importlib import resources
 
     from resettle.ingest import sample
     from resettle.ingest.review import MAX_UPLOAD_MB
 
-    path = _db(db_path).resolve()
+    path = _db(db_path).resolve()  # absolute: the server must find it whatever its working folder
     if not path.exists():
         click.echo(f"{path} does not exist: loading the sample data first")
         sample.load(path)
-    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "RESETTLE_DB": str(path)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
-           "--server.address", address, "--server.maxUploadSize", str(max_upload_mb or MAX_UPLOAD_MB),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    raise SystemExit(subprocess.call(cmd, cwd=root, env=env))
+    options = {**STREAMLIT_OPTIONS, "server.port": port, "server.address": address,
+               "server.maxUploadSize": max_upload_mb or MAX_UPLOAD_MB}
+    with resources.as_file(resources.files("resettle") / "dashboard.py") as script:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(script),
+               *(arg for name, value in options.items() for arg in (f"--{name}", str(value)))]
+        raise SystemExit(subprocess.call(cmd, env=env))
 
 
 @cli.command("hash-password")

@@ -27,8 +27,8 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True, read_
     path = Path(path) if path is not None else default_path()
     # In read-only mode (RESETTLE_READ_ONLY) every connection is read-only: SQLite itself refuses writes.
     read_only = read_only or read_only_mode()
-    if not path.exists() and (not create or read_only):
-        raise UsageError(f"{path}: no database here; run `resettle init` or `resettle demo` first")
+    if not create or read_only:
+        require_database(path)
     if path.is_dir():
         raise UsageError(f"{path} is a folder, not a database file")
     if read_only:
@@ -53,6 +53,13 @@ def connect(path: str | os.PathLike | None = None, *, create: bool = True, read_
         conn.close()
         raise UsageError(f"{path} is not a resettle database ({exc})") from None
     return conn
+
+
+def require_database(path: str | os.PathLike) -> None:
+    """Refuse a missing database file, naming it and the commands that create one (a reader must not
+    create an empty database where a path has a typo)."""
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no database here; run `resettle init` or `resettle demo` first")
 
 
 def read_only_mode() -> bool:
