@@ -468,21 +468,21 @@ def export_child(db: str, runs: int) -> None:
     for the overview alone), then in process with the figures built: kaleido only. Prints JSON."""
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
-    from resettle.compute import queries
+    from resettle.compute.scope import view_scope
     from resettle.figures import pages as figures
-    from resettle.publish import export
+    from resettle.publish import rendering
     from resettle.store import db as dbm
 
     names = figures.PAGES["overview"]
     imported = time.perf_counter()
     conn = dbm.connect(db, create=False)
     try:
-        scope = queries.scope(conn, None)  # as the CLI: every site, as of the latest data
+        scope = view_scope(conn, None)  # as the CLI: every site, as of the latest data
         info = figures.overview_data(conn, scope)
         figs = figures.overview_figures(info, figures.colours(conn))
         figs = {n: figs[n] for n in names}
         built = time.perf_counter()
-        export.renderer()
+        rendering.renderer()
         browser = time.perf_counter()
 
         def render() -> tuple[dict[str, bytes], dict[str, float]]:
@@ -490,7 +490,7 @@ def export_child(db: str, runs: int) -> None:
             files, seconds = {}, {}
             for fmt in ("png", "svg"):
                 t = time.perf_counter()
-                files.update({f"{n}.{fmt}": b for n, b in export.charts_bytes(figs, fmt).items()})
+                files.update({f"{n}.{fmt}": b for n, b in rendering.charts_bytes(figs, fmt).items()})
                 seconds[f"{fmt}_s"] = time.perf_counter() - t
             _check_files(files)
             return files, seconds
@@ -507,7 +507,7 @@ def export_child(db: str, runs: int) -> None:
     finally:
         conn.close()
         closing = time.perf_counter()
-        export.shutdown()
+        rendering.shutdown()
     cold["browser_close_s"] = time.perf_counter() - closing
     print(json.dumps({"cold": cold, "warm": warm, "figure_json_kb": figure_json_kb}), flush=True)
 

@@ -14,7 +14,7 @@ What is measured, and how:
   transaction) into an empty database made with `resettle init` beforehand (not timed); against the
   sqlite3 shell's `.import --csv FILE t` and `sqlite-utils insert DB t FILE --csv` (.venv/bin), each
   into a new file. Wall time; peak memory is the subprocess's maximum resident set (wait4's ru_maxrss).
-- figures: `metrics.summary` for all sites, and the overview page's data as the page computes it
+- figures: `headline.summary` for all sites, and the overview page's data as the page computes it
   (resettle.ui.data, its st.cache_data functions called unwrapped: filters' sites, host countries and
   date bounds, then the overview). Cold is the first call in a new process (so a new connection and an
   empty SQLite page cache; the OS file cache is warm, and the imports are timed apart); warm is the
@@ -312,7 +312,8 @@ def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) ->
     logging.disable(logging.WARNING)  # Streamlit's "no runtime" notices for st.cache_data outside an app
     os.environ["RESETTLE_DB"] = db_path
     started = time.perf_counter()
-    from resettle.compute import metrics
+    from resettle.compute import headline
+    from resettle.compute.scope import resolve_sites
     from resettle.store import db
 
     if workload == "summary":
@@ -320,9 +321,9 @@ def figures_child(db_path: str, workload: str, warm_runs: int, profile: bool) ->
             conn = db.connect(db_path)
             try:
                 if not other:
-                    return metrics.summary(conn)
-                sites = metrics.resolve_sites(conn, None)
-                return metrics.summary(conn, sites[other % len(sites)][1] if other % 2 else None,
+                    return headline.summary(conn)
+                sites = resolve_sites(conn, None)
+                return headline.summary(conn, sites[other % len(sites)][1] if other % 2 else None,
                                        as_of=dt.date(2024, 12, 31) - dt.timedelta(days=45 * other))
             finally:
                 conn.close()
@@ -485,7 +486,7 @@ def table(results: dict) -> list[dict]:
             f"peak memory {imp['cases_peak_mb']} MB")
     fig = results.get("figures")
     if fig:
-        for workload, label in (("summary", "headline figures, all sites (metrics.summary)"),
+        for workload, label in (("summary", "headline figures, all sites (headline.summary)"),
                                 ("overview", "overview page data (figures + every chart's data)")):
             f = fig[workload]
             row(f"{label}, warm", f["warm_ms"], "ms", f"<= {TARGETS['figures_warm_ms']}",

@@ -11,7 +11,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from resettle.compute.metrics import WINDOW_DAYS, _in, median_half_up, round_half_up
+from resettle.compute.arithmetic import round_half_up
+from resettle.compute.headline import WINDOW_DAYS
+
+
+def _in(ids: list[int]) -> str:
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+def median_half_up(values: list[int]) -> int:
+    """The median of several sources' totals, rounded to whole people with halves up."""
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = ordered[n // 2] if n % 2 else Decimal(ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return int(round_half_up(mid))
 
 
 @dataclass

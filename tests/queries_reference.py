@@ -1,4 +1,4 @@
-"""The view queries as queries.py ran them in SQL before they came from metrics.Aggregates (the arrays
+"""The view queries as queries.py ran them in SQL before they came from aggregates.Aggregates (the arrays
 kept per change counter): the oracle of tests/test_metrics_fast.py's comparisons on random databases."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import sqlite3
 
 import pandas as pd
 
-from resettle.compute.queries import DAILY_POINTS, Scope, _frame, _marks, _where
+from resettle.compute.scope import Scope, placeholders, query_frame, where
+from resettle.compute.series import DAILY_POINTS
 
 
 def host_countries(conn: sqlite3.Connection) -> list[str]:
@@ -17,7 +18,7 @@ def host_countries(conn: sqlite3.Connection) -> list[str]:
 
 
 def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date | None, dt.date | None]:
-    m = _marks(site_ids)
+    m = placeholders(site_ids)
     first, last = conn.execute(
         f"""SELECT
             (SELECT min(d) FROM (
@@ -36,8 +37,8 @@ def date_bounds(conn: sqlite3.Connection, site_ids: list[int]) -> tuple[dt.date 
 
 
 def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
-    w, p = _where(scope, from_start=False)
-    wm, pm = _where(scope, date="coalesce(date, request_date)", from_start=False)
+    w, p = where(scope, from_start=False)
+    wm, pm = where(scope, date="coalesce(date, request_date)", from_start=False)
     sql = (f"SELECT source FROM population_counts WHERE {w} "
            f"UNION SELECT source FROM transfers WHERE stage = 'departed' AND {w} "
            f"UNION SELECT source FROM medical_evacuations WHERE {wm} "
@@ -46,17 +47,17 @@ def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
 
 
 def sources(conn: sqlite3.Connection, table: str, scope: Scope) -> list[str]:
-    """queries.sources(..., from_start=False) of the four tables with sites."""
+    """sources.sources(..., from_start=False) of the four tables with sites."""
     name = {"population": "population_counts", "transfers": "transfers", "medevacs": "medical_evacuations",
             "incidents": "incidents"}[table]
     date = "coalesce(date, request_date)" if table == "medevacs" else "date"
-    w, p = _where(scope, date=date, country=table == "transfers", from_start=False)
+    w, p = where(scope, date=date, country=table == "transfers", from_start=False)
     return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM {name} WHERE {w} ORDER BY 1", p)]
 
 
 def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
-    w, p = _where(scope, country=True, from_start=False)
-    daily = _frame(conn, f"""SELECT date, host_country, sum(people) AS people FROM transfers
+    w, p = where(scope, country=True, from_start=False)
+    daily = query_frame(conn, f"""SELECT date, host_country, sum(people) AS people FROM transfers
         WHERE stage = 'departed' AND {w} GROUP BY date, host_country""", p, ["date", "host_country", "people"])
     if daily.empty:
         return daily
@@ -72,16 +73,16 @@ def cumulative_relocations(conn: sqlite3.Connection, scope: Scope) -> pd.DataFra
 
 
 def departures_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
-    w, p = _where(scope, country=True)
-    return _frame(conn, f"""SELECT substr(date, 1, 7) || '-01' AS month, host_country, sum(people) AS people
+    w, p = where(scope, country=True)
+    return query_frame(conn, f"""SELECT substr(date, 1, 7) || '-01' AS month, host_country, sum(people) AS people
         FROM transfers WHERE stage = 'departed' AND {w}
         GROUP BY month, host_country ORDER BY month, host_country""", p, ["month", "host_country", "people"])
 
 
 def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
-    wp, pp = _where(scope, site=False, country=True, from_start=False)
-    wd, pd_ = _where(scope, country=True, from_start=False)
-    return _frame(conn, f"""WITH p AS (SELECT host_country, sum(places) AS pledged FROM pledges WHERE {wp} GROUP BY 1),
+    wp, pp = where(scope, site=False, country=True, from_start=False)
+    wd, pd_ = where(scope, country=True, from_start=False)
+    return query_frame(conn, f"""WITH p AS (SELECT host_country, sum(places) AS pledged FROM pledges WHERE {wp} GROUP BY 1),
         d AS (SELECT host_country, sum(people) AS departed FROM transfers WHERE stage = 'departed' AND {wd} GROUP BY 1)
         SELECT c.host_country, coalesce(p.pledged, 0), coalesce(d.departed, 0)
         FROM (SELECT host_country FROM p UNION SELECT host_country FROM d) c
@@ -90,16 +91,16 @@ def pledged_vs_departed(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
 
 
 def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
-    w, p = _where(scope, country=True)
+    w, p = where(scope, country=True)
     if not conn.execute(f"SELECT EXISTS(SELECT 1 FROM transfers WHERE stage != 'departed' AND {w})", p).fetchone()[0]:
         return pd.DataFrame(columns=["stage", "host_country", "transfers", "people"])
-    return _frame(conn, f"""SELECT stage, host_country, count(*) AS transfers, sum(people) AS people
+    return query_frame(conn, f"""SELECT stage, host_country, count(*) AS transfers, sum(people) AS people
         FROM transfers WHERE {w} GROUP BY stage, host_country
         ORDER BY CASE stage WHEN 'submitted' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END, host_country""",
         p, ["stage", "host_country", "transfers", "people"])
 
 
 def transfer_sources_in_range(conn: sqlite3.Connection, scope: Scope) -> list[str]:
-    """queries.sources(conn, "transfers", scope) with a start date."""
-    w, p = _where(scope, country=True)
+    """sources.sources(conn, "transfers", scope) with a start date."""
+    w, p = where(scope, country=True)
     return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM transfers WHERE {w} ORDER BY 1", p)]

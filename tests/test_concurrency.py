@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from resettle.compute import metrics
+from resettle.compute import aggregates, headline, reconciliation
+from resettle.compute.scope import resolve_sites, view_scope
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer
 from resettle.store import db, transaction
@@ -71,9 +72,9 @@ def _run(role: str, dbp: str, index: int, until: float, folder: str) -> dict:
             try:
                 conn = db.connect(dbp)
                 try:
-                    metrics.summary(conn)
-                    metrics.reconciliation(conn)
-                    metrics.load_sites(conn, metrics.resolve_sites(conn, None))
+                    headline.summary(conn)
+                    reconciliation.intervals(conn, view_scope(conn))
+                    aggregates.load_sites(conn, resolve_sites(conn, None))
                     # One statement reads one snapshot: the rows of the transfers batches, all or none.
                     rows, promised = conn.execute(
                         "SELECT (SELECT count(*) FROM transfers), "

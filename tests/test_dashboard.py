@@ -10,7 +10,7 @@ import pytest
 from conftest import table_digest, write
 from streamlit.testing.v1 import AppTest
 
-from resettle.compute import metrics
+from resettle.compute import headline
 from resettle.ingest import importer, review
 from resettle.store import db
 
@@ -46,7 +46,7 @@ def metric(at: AppTest, label: str) -> str:
 def test_overview_shows_the_summary_figures(monkeypatch, sample_copy):
     at = app(monkeypatch, sample_copy)
     conn = db.connect(sample_copy)
-    s = metrics.summary(conn)
+    s = headline.summary(conn)
     conn.close()
     assert metric(at, "Residents (estimate)") == f"{s['residents']:,}"
     assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
@@ -65,7 +65,7 @@ def test_site_filter_changes_the_figures(monkeypatch, sample_copy):
     at.multiselect(key="sites").set_value(["Camp Ashraf"]).run()
     assert not at.exception
     conn = db.connect(sample_copy)
-    s = metrics.summary(conn, site="Camp Ashraf")
+    s = headline.summary(conn, site="Camp Ashraf")
     conn.close()
     assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
     assert metric(at, "Deaths recorded") == f"{s['deaths_recorded']:,}"
@@ -111,7 +111,7 @@ def chart(at: AppTest, title: str) -> dict:
 def summary(path: Path, **kwargs) -> dict:
     conn = db.connect(path)
     try:
-        return metrics.summary(conn, **kwargs)
+        return headline.summary(conn, **kwargs)
     finally:
         conn.close()
 
@@ -168,7 +168,7 @@ def test_a_link_reproduces_the_view(monkeypatch, sample_copy):
     assert s["as_of"] == "2013-09-11"  # Camp Ashraf keeps its own as-of date
     assert any("2013-09-11" in c.value for c in at.caption)
     assert metric(at, "Relocated (departed)") == f"{s['relocated_total']:,}"
-    assert metric(at, "Relocated to Albania, Iraq") == f"{metrics.relocated_to(s, ['ALB', 'IRQ']):,}"
+    assert metric(at, "Relocated to Albania, Iraq") == f"{headline.relocated_to(s, ['ALB', 'IRQ']):,}"
 
 
 def test_a_link_with_unknown_names_warns_and_shows_the_rest(monkeypatch, sample_copy):
@@ -228,12 +228,12 @@ def test_the_data_page_filters_and_offers_what_it_shows(monkeypatch, sample_copy
 
 
 def test_a_failing_page_shows_a_message_not_a_traceback(monkeypatch, sample_copy):
-    from resettle.compute import queries
+    from resettle.compute import relocation
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(queries, "departures_per_month", broken)
+    monkeypatch.setattr(relocation, "departures_per_month", broken)
     at = page(monkeypatch, sample_copy, "relocation")
     assert any("unexpected error (RuntimeError: boom)" in e.value for e in at.error)
 

@@ -14,9 +14,10 @@ import pytest
 from conftest import TINY_ORDER, load_tiny  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from resettle.compute import disclosure, queries
+from resettle.compute import disclosure, medical, table_rows
+from resettle.compute.scope import view_scope
 from resettle.figures import pages as figures
-from resettle.publish import export, report
+from resettle.publish import bundle, report, tables
 from resettle.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ def public(monkeypatch):
 
 def _scope(path: Path):
     conn = db.connect(path)
-    return conn, queries.scope(conn)
+    return conn, view_scope(conn)
 
 
 def ints(values) -> list[int]:
@@ -117,9 +118,9 @@ def test_outside_public_mode_nothing_changes(monkeypatch, tiny_db):
         info = figures.medical_data(conn, scope)
         assert info["figures"]["died_patients"] == 1 and "disclosure" not in info
         assert "destination" in info["open"].columns
-        frame, _ = queries.table_slice(conn, "medevacs", scope)
+        frame, _ = table_rows.table_slice(conn, "medevacs", scope)
         assert frame["patients"].tolist() == [1, 2, 1] and "destination" in frame.columns
-        assert "description" in queries.table_slice(conn, "incidents", scope)[0].columns
+        assert "description" in table_rows.table_slice(conn, "incidents", scope)[0].columns
     finally:
         conn.close()
 
@@ -152,7 +153,7 @@ def test_no_medical_chart_of_the_sample_shows_a_small_cell(public, sample_copy):
         assert "disclosure control" in per_month["layout"]["title"]["subtitle"]["text"]
         waits = json.loads(charts["waiting_days"].to_json())
         assert all(v >= 5 for v in ints(waits["data"][0]["y"]))
-        raw = queries.medevacs_per_month(conn, scope)
+        raw = medical.medevacs_per_month(conn, scope)
         assert (raw["patients"] < 5).any()  # there were small cells to hide
     finally:
         conn.close()
@@ -161,12 +162,12 @@ def test_no_medical_chart_of_the_sample_shows_a_small_cell(public, sample_copy):
 def test_public_tables_leave_out_identifying_fields(public, sample_copy):
     conn, scope = _scope(sample_copy)
     try:
-        medevacs, _ = queries.table_slice(conn, "medevacs", scope, limit=10_000)
+        medevacs, _ = table_rows.table_slice(conn, "medevacs", scope, limit=10_000)
         assert "destination" not in medevacs.columns
         assert "<5" in medevacs["patients"].tolist()
         assert all(v == "<5" or v >= 5 or v == 0 for v in medevacs["patients"])
-        assert "description" not in queries.table_slice(conn, "incidents", scope)[0].columns
-        assert "case_id" not in queries.table_slice(conn, "transfers", scope)[0].columns
+        assert "description" not in table_rows.table_slice(conn, "incidents", scope)[0].columns
+        assert "case_id" not in table_rows.table_slice(conn, "transfers", scope)[0].columns
     finally:
         conn.close()
 
@@ -174,10 +175,10 @@ def test_public_tables_leave_out_identifying_fields(public, sample_copy):
 def test_every_data_export_is_public(public, sample_copy, tmp_path):
     conn, scope = _scope(sample_copy)
     try:
-        export.write_data(conn, scope, "csv", tmp_path / "csv")
-        export.write_data(conn, scope, "hxl", tmp_path / "hxl")
-        export.write_data(conn, scope, "xlsx", tmp_path / "xlsx")
-        columns, rows = export.sources_table(conn, scope)
+        tables.write_data(conn, scope, "csv", tmp_path / "csv")
+        tables.write_data(conn, scope, "hxl", tmp_path / "hxl")
+        tables.write_data(conn, scope, "xlsx", tmp_path / "xlsx")
+        columns, rows = tables.sources_table(conn, scope)
     finally:
         conn.close()
     for path in (tmp_path / "csv" / "medevacs.csv", tmp_path / "hxl" / "medevacs.hxl.csv"):
@@ -211,8 +212,8 @@ def test_the_report_says_less_than_five(public, tiny_db):
 
 
 def test_the_bundle_holds_no_copy_of_the_database_in_public_mode(public, tiny_db, tmp_path, chromium):
-    path, members = report.write_bundle(tiny_db, tmp_path / "bundle.zip")
-    assert report.BUNDLE_DB not in members
+    path, members = bundle.write_bundle(tiny_db, tmp_path / "bundle.zip")
+    assert bundle.BUNDLE_DB not in members
     with zipfile.ZipFile(path) as zf:
         assert not any(n.endswith(".db") for n in zf.namelist())
         medevacs = zf.read("data/medevacs.csv").decode("utf-8-sig")

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from resettle.compute import metrics, queries
+from resettle.compute import headline, table_rows
+from resettle.compute.reconciliation import intervals
+from resettle.compute.scope import Scope, resolve_sites, view_scope
+from resettle.domain import errors
 from resettle.domain.records import KINDS
 from resettle.figures import pages as figures
-from resettle.publish import export, report
+from resettle.publish import bundle, rendering, report, tables
 from resettle.store import backup as backups
 from resettle.store import db
 
@@ -84,7 +87,7 @@ def network_references(page: str) -> list:
 def sample_figures(sample_db: Path) -> dict:
     conn = db.connect(sample_db)
     try:
-        return figures.build_all(conn, queries.scope(conn))
+        return figures.build_all(conn, view_scope(conn))
     finally:
         conn.close()
 
@@ -93,10 +96,10 @@ def sample_figures(sample_db: Path) -> dict:
 def renderer(chromium: str):
     """One browser for the whole session (the exports' own shared one), closed at the end."""
     started = time.perf_counter()
-    shared = export.renderer()
+    shared = rendering.renderer()
     print(f"\nexport browser ({chromium}) started in {time.perf_counter() - started:.2f} s")
     yield shared
-    export.shutdown()
+    rendering.shutdown()
 
 
 # ---------------------------------------------------------------- figures
@@ -108,7 +111,7 @@ def test_build_all_gives_every_dashboard_chart_by_name(sample_figures):
 
 def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_figures):
     conn = db.connect(sample_db)
-    as_of = metrics.summary(conn)["as_of"]
+    as_of = headline.summary(conn)["as_of"]
     conn.close()
     for name, fig in sample_figures.items():
         assert fig.layout.title.text, name
@@ -121,9 +124,9 @@ def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_fig
 def test_build_all_follows_the_scope(sample_db):
     conn = db.connect(sample_db)
     try:
-        early = figures.build_all(conn, queries.scope(conn, ["Camp Liberty"], end="2013-06-30"))
-        ashraf = figures.build_all(conn, queries.scope(conn, ["Camp Ashraf"]))
-        s = metrics.summary(conn, site="Camp Liberty", as_of="2013-06-30")
+        early = figures.build_all(conn, view_scope(conn, ["Camp Liberty"], end="2013-06-30"))
+        ashraf = figures.build_all(conn, view_scope(conn, ["Camp Ashraf"]))
+        s = headline.summary(conn, site="Camp Liberty", as_of="2013-06-30")
     finally:
         conn.close()
     estimate = next(t for t in early["remaining_population"].data if t.name == "Residents (estimate)")
@@ -135,7 +138,7 @@ def test_build_all_follows_the_scope(sample_db):
 def test_a_database_without_records_has_no_charts(db_path):
     conn = db.connect(db_path)
     try:
-        assert figures.build_all(conn, queries.scope(conn)) == {}
+        assert figures.build_all(conn, view_scope(conn)) == {}
     finally:
         conn.close()
 
@@ -146,30 +149,30 @@ def test_a_database_without_records_has_no_charts(db_path):
 @pytest.mark.browser
 def test_png_is_the_requested_size(renderer, sample_figures):
     fig = sample_figures["remaining_population"]
-    assert png_size(export.chart_bytes(fig, "png")) == (1280 * 2, 720 * 2)
-    assert png_size(export.chart_bytes(fig, "png", export.Size(800, 450, 1.5))) == (1200, 675)
+    assert png_size(rendering.chart_bytes(fig, "png")) == (1280 * 2, 720 * 2)
+    assert png_size(rendering.chart_bytes(fig, "png", rendering.Size(800, 450, 1.5))) == (1200, 675)
 
 
 @pytest.mark.browser
 def test_svg_is_the_requested_size(renderer, sample_figures):
-    data = export.chart_bytes(sample_figures["cumulative_relocations"], "svg")
+    data = rendering.chart_bytes(sample_figures["cumulative_relocations"], "svg")
     assert data.lstrip().startswith(b"<svg")
     assert svg_size(data) == ("1280", "720")
-    assert svg_size(export.chart_bytes(sample_figures["stages"], "svg", export.Size(1024, 768))) == ("1024", "768")
+    assert svg_size(rendering.chart_bytes(sample_figures["stages"], "svg", rendering.Size(1024, 768))) == ("1024", "768")
     assert b"Data as of 2016-09-09" in data and b"Data page" not in data  # the caption, pointing at the export
 
 
 @pytest.mark.browser
 def test_pdf_is_one_page_of_the_requested_size(renderer, sample_figures):
-    pages = pdf_pages(export.chart_bytes(sample_figures["departures_per_month"], "pdf"))
+    pages = pdf_pages(rendering.chart_bytes(sample_figures["departures_per_month"], "pdf"))
     assert pages == [(1280 * 0.75, 720 * 0.75)]  # CSS pixels to points; the scale does not blow it up
 
 
 @pytest.mark.browser
 def test_every_chart_as_png_and_svg_reuses_one_browser(renderer, sample_figures, tmp_path):
     started = time.perf_counter()
-    pngs = export.write_charts(sample_figures, "png", tmp_path / "png")
-    svgs = export.write_charts(sample_figures, "svg", tmp_path / "svg")
+    pngs = rendering.write_charts(sample_figures, "png", tmp_path / "png")
+    svgs = rendering.write_charts(sample_figures, "svg", tmp_path / "svg")
     seconds = time.perf_counter() - started
     print(f"\n{len(sample_figures)} charts as PNG and SVG: {seconds:.2f} s ({seconds / (2 * len(pngs)):.3f} s an image)")
     assert [p.name for p in pngs] == [f"{n}.png" for n in sample_figures]
@@ -186,12 +189,12 @@ def test_sessions_may_ask_for_images_at_the_same_time(renderer, sample_figures):
     sizes = [(640 + 40 * i, 360 + 20 * i) for i in range(6)]
     fig = sample_figures["reconciliation"]
     with ThreadPoolExecutor(6) as pool:
-        images = list(pool.map(lambda wh: export.chart_bytes(fig, "png", export.Size(*wh, 1)), sizes))
+        images = list(pool.map(lambda wh: rendering.chart_bytes(fig, "png", rendering.Size(*wh, 1)), sizes))
     assert [png_size(image) for image in images] == sizes
 
 
 def test_the_kaleido_page_loads_nothing_from_the_network():
-    page = export.kaleido_page().generate_index()
+    page = rendering.kaleido_page().generate_index()
     assert "http://" not in page and "https://" not in page, page
     assert "plotly" in page and "mathjax" not in page.lower()
 
@@ -200,38 +203,38 @@ def test_without_a_browser_html_works_and_static_formats_say_how_in_one_line(mon
                                                                              tmp_path):
     monkeypatch.delenv("RESETTLE_CHROMIUM", raising=False)
     monkeypatch.delenv("BROWSER_PATH", raising=False)
-    monkeypatch.setattr(export, "BROWSER_CANDIDATES", ())
-    monkeypatch.setattr(export, "BROWSER_NAMES", ())
-    assert export.find_browser() is None and not export.static_available()
-    for fmt in export.STATIC_FORMATS:
-        with pytest.raises(export.BrowserMissing) as caught:
-            export.write_charts(sample_figures, fmt, tmp_path / fmt)
+    monkeypatch.setattr(rendering, "BROWSER_CANDIDATES", ())
+    monkeypatch.setattr(rendering, "BROWSER_NAMES", ())
+    assert rendering.find_browser() is None and not rendering.static_available()
+    for fmt in rendering.STATIC_FORMATS:
+        with pytest.raises(rendering.BrowserMissing) as caught:
+            rendering.write_charts(sample_figures, fmt, tmp_path / fmt)
         message = str(caught.value)
         assert "\n" not in message and "apt-get install chromium" in message
         assert caught.value.exit_code == 2
         assert not (tmp_path / fmt).exists() or not any((tmp_path / fmt).iterdir())
-    written = export.write_charts(sample_figures, "html", tmp_path / "html")
+    written = rendering.write_charts(sample_figures, "html", tmp_path / "html")
     assert len(written) == len(sample_figures)
 
 
 def test_a_browser_named_in_the_environment_that_is_not_there_is_named_in_the_message(monkeypatch, tmp_path):
     monkeypatch.setenv("RESETTLE_CHROMIUM", str(tmp_path / "no-such-chrome"))
-    with pytest.raises(export.BrowserMissing, match="RESETTLE_CHROMIUM=.*no-such-chrome is not one"):
-        export.require_browser()
+    with pytest.raises(rendering.BrowserMissing, match="RESETTLE_CHROMIUM=.*no-such-chrome is not one"):
+        rendering.require_browser()
 
 
 def test_chart_html_works_offline(sample_figures):
-    page = export.chart_bytes(sample_figures["remaining_population"], "html").decode()
+    page = rendering.chart_bytes(sample_figures["remaining_population"], "html").decode()
     assert network_references(page) == []
     assert page.count("* plotly.js v") == 1  # the library itself, inline
     assert "Plotly.newPlot" in page and "Remaining population" in page
 
 
 def test_an_exported_chart_size_must_be_sensible():
-    with pytest.raises(export.UsageError):
-        export.Size(10, 720)
-    with pytest.raises(export.UsageError):
-        export.Size(1280, 720, 0)
+    with pytest.raises(errors.UsageError):
+        rendering.Size(10, 720)
+    with pytest.raises(errors.UsageError):
+        rendering.Size(1280, 720, 0)
 
 
 # ---------------------------------------------------------------- data
@@ -243,11 +246,11 @@ def _rows(path: Path, encoding: str = "utf-8-sig") -> list[list[str]]:
 
 
 def _all(conn, scope=None):
-    return scope or queries.Scope(tuple(metrics.resolve_sites(conn, None)), None)
+    return scope or Scope(tuple(resolve_sites(conn, None)), None)
 
 
 def _db_frame(conn, kind: str, scope) -> list[list]:
-    frame, total = queries.table_slice(conn, kind, scope, limit=10**9)
+    frame, total = table_rows.table_slice(conn, kind, scope, limit=10**9)
     assert len(frame) == total
     return [[None if v is None or v != v else v for v in row] for row in frame.astype(object).itertuples(index=False)]
 
@@ -258,22 +261,22 @@ def test_xlsx_opens_and_holds_the_database_values(sample_db, tmp_path):
     conn = db.connect(sample_db)
     try:
         scope = _all(conn)
-        (path,) = export.write_data(conn, scope, "xlsx", tmp_path)
+        (path,) = tables.write_data(conn, scope, "xlsx", tmp_path)
         book = load_workbook(path)
-        assert book.sheetnames == [*queries.TABLES, "reconciliation", "sources"]
-        for kind in queries.TABLES:
+        assert book.sheetnames == [*table_rows.TABLES, "reconciliation", "sources"]
+        for kind in table_rows.TABLES:
             rows = [list(r) for r in book[kind].iter_rows(values_only=True)]
             expected = _db_frame(conn, kind, scope)
             assert rows[0] == ["id", *KINDS[kind].names, "batch_id"]
-            assert rows[1:] == [[export.neutralise(v) for v in r] for r in expected], kind
+            assert rows[1:] == [[tables.neutralise(v) for v in r] for r in expected], kind
             assert len(rows) - 1 == conn.execute(f"SELECT count(*) FROM {KINDS[kind].table}").fetchone()[0]
         sources = {r[1] for r in book["sources"].iter_rows(min_row=2, values_only=True)}
-        every = {r[0] for t in queries.TABLES for r in conn.execute(f"SELECT DISTINCT source FROM {KINDS[t].table}")}
+        every = {r[0] for t in table_rows.TABLES for r in conn.execute(f"SELECT DISTINCT source FROM {KINDS[t].table}")}
         assert sources == every
         batches = {r[5] for r in book["sources"].iter_rows(min_row=2, values_only=True)}
         assert batches == {r[0] for r in conn.execute("SELECT id FROM import_batches")}
         intervals = [list(r) for r in book["reconciliation"].iter_rows(min_row=2, values_only=True)]
-        assert sum(r[-1] for r in intervals) == metrics.summary(conn)["unexplained_change"]
+        assert sum(r[-1] for r in intervals) == headline.summary(conn)["unexplained_change"]
     finally:
         conn.close()
 
@@ -281,10 +284,10 @@ def test_xlsx_opens_and_holds_the_database_values(sample_db, tmp_path):
 def test_a_table_longer_than_a_sheet_goes_on_over_more_sheets(tiny_db, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(export, "SHEET_ROWS", 3)  # Excel's 1,048,576, made small: a header and two rows
+    monkeypatch.setattr(tables, "SHEET_ROWS", 3)  # Excel's 1,048,576, made small: a header and two rows
     conn = db.connect(tiny_db)
     try:
-        (path,) = export.write_data(conn, _all(conn), "xlsx", tmp_path)
+        (path,) = tables.write_data(conn, _all(conn), "xlsx", tmp_path)
         expected = _db_frame(conn, "transfers", _all(conn))
     finally:
         conn.close()
@@ -299,8 +302,8 @@ def test_a_table_longer_than_a_sheet_goes_on_over_more_sheets(tiny_db, tmp_path,
 def test_data_follows_the_site(sample_db, tmp_path):
     conn = db.connect(sample_db)
     try:
-        scope = queries.Scope(tuple(metrics.resolve_sites(conn, "Camp Ashraf")), None)
-        export.write_data(conn, scope, "csv", tmp_path)
+        scope = Scope(tuple(resolve_sites(conn, "Camp Ashraf")), None)
+        tables.write_data(conn, scope, "csv", tmp_path)
         rows = _rows(tmp_path / "incidents.csv")
         expected = conn.execute("SELECT count(*) FROM incidents i JOIN sites s ON s.id = i.site_id "
                                 "WHERE s.name = 'Camp Ashraf'").fetchone()[0]
@@ -313,11 +316,11 @@ def test_data_follows_the_site(sample_db, tmp_path):
 def test_hxl_has_the_field_names_then_each_fields_first_hashtag(sample_db, tmp_path):
     conn = db.connect(sample_db)
     try:
-        written = export.write_data(conn, _all(conn), "hxl", tmp_path)
+        written = tables.write_data(conn, _all(conn), "hxl", tmp_path)
     finally:
         conn.close()
-    assert [p.name for p in written] == [f"{k}.hxl.csv" for k in queries.TABLES]
-    for kind in queries.TABLES:
+    assert [p.name for p in written] == [f"{k}.hxl.csv" for k in table_rows.TABLES]
+    for kind in table_rows.TABLES:
         rows = _rows(tmp_path / f"{kind}.hxl.csv", encoding="utf-8")
         assert rows[0] == KINDS[kind].names
         assert rows[1] == [f.hxl[0] for f in KINDS[kind].fields]
@@ -351,8 +354,8 @@ def formula_db(tiny_db: Path) -> Path:
 def test_formulas_are_neutralised_in_csv_and_numbers_stay_numbers(formula_db, tmp_path):
     conn = db.connect(formula_db)
     try:
-        export.write_data(conn, _all(conn), "csv", tmp_path)
-        unexplained = metrics.reconciliation(conn, "Alpha")[0]["unexplained_change"]
+        tables.write_data(conn, _all(conn), "csv", tmp_path)
+        unexplained = int(intervals(conn, view_scope(conn, ["Alpha"]))[0]["unexplained_change"].iloc[0])
     finally:
         conn.close()
     cells = [c for f in tmp_path.glob("*.csv") for row in _rows(f) for c in row]
@@ -372,7 +375,7 @@ def test_formulas_are_neutralised_in_xlsx_and_numbers_stay_numbers(formula_db, t
 
     conn = db.connect(formula_db)
     try:
-        (path,) = export.write_data(conn, _all(conn), "xlsx", tmp_path)
+        (path,) = tables.write_data(conn, _all(conn), "xlsx", tmp_path)
     finally:
         conn.close()
     book = load_workbook(path)
@@ -391,11 +394,11 @@ def test_formulas_are_neutralised_in_xlsx_and_numbers_stay_numbers(formula_db, t
 
 
 def test_neutralise_touches_only_text():
-    assert export.neutralise("=1+1") == "'=1+1"
-    assert export.neutralise("-") == "'-"
-    assert export.neutralise("Camp - North") == "Camp - North"
-    assert export.neutralise(-172) == -172 and export.neutralise(-0.5) == -0.5
-    assert export.neutralise(None) is None and export.neutralise("") == ""
+    assert tables.neutralise("=1+1") == "'=1+1"
+    assert tables.neutralise("-") == "'-"
+    assert tables.neutralise("Camp - North") == "Camp - North"
+    assert tables.neutralise(-172) == -172 and tables.neutralise(-0.5) == -0.5
+    assert tables.neutralise(None) is None and tables.neutralise("") == ""
 
 
 # ---------------------------------------------------------------- the briefing report
@@ -405,7 +408,7 @@ def test_neutralise_touches_only_text():
 def sample_briefing(sample_db: Path):
     conn = db.connect(sample_db)
     try:
-        return report.briefing(conn, queries.scope(conn))
+        return report.briefing(conn, view_scope(conn))
     finally:
         conn.close()
 
@@ -422,7 +425,7 @@ def test_the_report_holds_every_chart_and_headline_figure(sample_db, sample_brie
         assert f"chart-{name}" in parser.ids, name
         assert fig.layout.title.text in page, name
     conn = db.connect(sample_db)
-    s = metrics.summary(conn)
+    s = headline.summary(conn)
     conn.close()
     shown = _headline_values(page)
     assert shown["residents"] == f"{s['residents']:,}"
@@ -444,7 +447,7 @@ def test_the_report_holds_every_chart_and_headline_figure(sample_db, sample_brie
 def test_the_report_lists_every_source(sample_db, sample_briefing):
     page = report.html_report(sample_briefing)
     conn = db.connect(sample_db)
-    sources = {r[0] for t in queries.TABLES for r in conn.execute(f"SELECT DISTINCT source FROM {KINDS[t].table}")}
+    sources = {r[0] for t in table_rows.TABLES for r in conn.execute(f"SELECT DISTINCT source FROM {KINDS[t].table}")}
     conn.close()
     import html
 
@@ -467,7 +470,7 @@ def test_the_report_escapes_text_from_the_data(tiny_db):
     conn.execute("UPDATE population_counts SET source = ? WHERE id = (SELECT min(id) FROM population_counts)",
                  ("<script>alert(1)</script> <img src=https://evil.example/x.png>",))
     try:
-        page = report.html_report(report.briefing(conn, queries.scope(conn)))
+        page = report.html_report(report.briefing(conn, view_scope(conn)))
     finally:
         conn.close()
     assert "<script>alert(1)" not in page and "<img src=https://evil" not in page
@@ -478,7 +481,7 @@ def test_the_report_escapes_text_from_the_data(tiny_db):
 def test_a_report_of_an_empty_database(db_path):
     conn = db.connect(db_path)
     try:
-        page = report.html_report(report.briefing(conn, queries.scope(conn)))
+        page = report.html_report(report.briefing(conn, view_scope(conn)))
     finally:
         conn.close()
     assert "No dated records" in page and network_references(page) == []
@@ -510,10 +513,10 @@ def test_the_report_as_pdf(renderer, sample_briefing, tmp_path):
 def test_write_report_picks_the_format_by_suffix(renderer, sample_db, tmp_path):
     conn = db.connect(sample_db)
     try:
-        scope = queries.scope(conn, ["Camp Ashraf"])
+        scope = view_scope(conn, ["Camp Ashraf"])
         html_path = report.write_report(conn, scope, tmp_path / "ashraf.html")
         pdf_path = report.write_report(conn, scope, tmp_path / "ashraf.PDF")
-        with pytest.raises(export.UsageError, match="FILE.html or FILE.pdf"):
+        with pytest.raises(errors.UsageError, match="FILE.html or FILE.pdf"):
             report.write_report(conn, scope, tmp_path / "ashraf.docx")
     finally:
         conn.close()
@@ -529,9 +532,9 @@ def test_write_report_picks_the_format_by_suffix(renderer, sample_db, tmp_path):
 def test_the_bundle_holds_everything_and_a_sound_copy_of_the_database(renderer, sample_copy, sample_figures,
                                                                       tmp_path):
     started = time.perf_counter()
-    out, members = report.write_bundle(sample_copy, tmp_path / "briefing.zip")
+    out, members = bundle.write_bundle(sample_copy, tmp_path / "briefing.zip")
     print(f"\nbundle: {time.perf_counter() - started:.2f} s, {out.stat().st_size / 1e6:.1f} MB")
-    expected = report.bundle_members(list(sample_figures))
+    expected = bundle.bundle_members(list(sample_figures))
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         assert sorted(zf.namelist()) == sorted(expected) == sorted(members)
@@ -542,7 +545,7 @@ def test_the_bundle_holds_everything_and_a_sound_copy_of_the_database(renderer, 
         assert network_references(page) == [] and all(f"chart-{n}" in page for n in sample_figures)
         hxl = list(csv.reader(io.StringIO(zf.read("data/population.hxl.csv").decode())))
         assert hxl[1][0] == "#loc+camp+name"
-        (tmp_path / "copy.db").write_bytes(zf.read(report.BUNDLE_DB))
+        (tmp_path / "copy.db").write_bytes(zf.read(bundle.BUNDLE_DB))
     copy = sqlite3.connect(tmp_path / "copy.db")
     original = sqlite3.connect(sample_copy)
     try:
@@ -575,9 +578,9 @@ def test_the_bundle_is_one_snapshot_while_an_import_runs(renderer, sample_copy, 
 
     monkeypatch.setattr(backups, "backup", backup_then_import)
     # The images are another test's business: stand-ins keep this one quick.
-    monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
+    monkeypatch.setattr(rendering, "charts_bytes", lambda figs, fmt, size=rendering.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")
-    out, _ = report.write_bundle(sample_copy, tmp_path / "b.zip")
+    out, _ = bundle.write_bundle(sample_copy, tmp_path / "b.zip")
     with zipfile.ZipFile(out) as zf:
         assert "late source" not in zf.read("data/pledges.csv").decode("utf-8-sig")
         assert "late source" not in zf.read("report.html").decode()

@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from test_export import network_references, pdf_pages, png_size, svg_size
 
 from resettle.cli import cli
-from resettle.compute import queries
+from resettle.compute import table_rows
+from resettle.compute.scope import view_scope
 from resettle.figures import pages as figures
-from resettle.publish import export, report
+from resettle.publish import bundle, rendering, report
 from resettle.store import db
 
 
@@ -28,7 +29,7 @@ def run(*args: str, env: dict | None = None):
 def chart_names(path: Path, site: str | None = None, as_of: str | None = None) -> list[str]:
     conn = db.connect(path)
     try:
-        return list(figures.build_all(conn, queries.scope(conn, [site] if site else None, end=as_of)))
+        return list(figures.build_all(conn, view_scope(conn, [site] if site else None, end=as_of)))
     finally:
         conn.close()
 
@@ -39,7 +40,7 @@ NO_BROWSER_ENV = {"RESETTLE_CHROMIUM": "/nonexistent/chromium"}
 @pytest.fixture(scope="module")
 def browser(chromium):
     """The exports' shared browser (started once; closed when the session ends)."""
-    return export.renderer()
+    return rendering.renderer()
 
 
 @pytest.mark.browser
@@ -119,7 +120,7 @@ def test_the_entry_point_without_a_browser(sample_db, tmp_path):
     """resettle.cli.main in a fresh process with no browser anywhere it looks: exit 2, one line, no
     traceback."""
     env = {**os.environ, "RESETTLE_CHROMIUM": "", "BROWSER_PATH": "", "PATH": str(tmp_path)}
-    code = ("import sys; from resettle.publish import export; export.BROWSER_CANDIDATES = (); "
+    code = ("import sys; from resettle.publish import rendering; rendering.BROWSER_CANDIDATES = (); "
             "from resettle.cli import main; main(sys.argv[1:])")
     done = subprocess.run([sys.executable, "-c", code, "export", "charts", "--format", "png",
                            "--out", str(tmp_path / "c"), "--db", str(sample_db)],
@@ -134,8 +135,8 @@ def test_the_entry_point_without_a_browser(sample_db, tmp_path):
 def test_export_data(sample_db, tmp_path, fmt):
     result = run("export", "data", "--format", fmt, "--out", str(tmp_path), "--db", str(sample_db), env=NO_BROWSER_ENV)
     assert result.exit_code == 0, result.output
-    expected = {"csv": [f"{t}.csv" for t in (*queries.TABLES, "reconciliation")],
-                "hxl": [f"{t}.hxl.csv" for t in queries.TABLES], "xlsx": ["resettle.xlsx"]}[fmt]
+    expected = {"csv": [f"{t}.csv" for t in (*table_rows.TABLES, "reconciliation")],
+                "hxl": [f"{t}.hxl.csv" for t in table_rows.TABLES], "xlsx": ["resettle.xlsx"]}[fmt]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
     if fmt == "hxl":
         rows = list(csv.reader(open(tmp_path / "transfers.hxl.csv", encoding="utf-8")))
@@ -178,7 +179,7 @@ def test_export_report_pdf(browser, sample_db, tmp_path):
 @pytest.mark.browser
 def test_export_bundle(browser, sample_copy, tmp_path, monkeypatch):
     # The images and the PDF are test_export's business: stand-ins keep this one quick.
-    monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
+    monkeypatch.setattr(rendering, "charts_bytes", lambda figs, fmt, size=rendering.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")
     out = tmp_path / "pack.zip"
     result = run("export", "bundle", "--out", str(out), "--site", "Camp Liberty", "--as-of", "2016-01-31",
@@ -187,7 +188,7 @@ def test_export_bundle(browser, sample_copy, tmp_path, monkeypatch):
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         page = zf.read("report.html").decode()
-    assert sorted(names) == sorted(report.bundle_members(chart_names(sample_copy, "Camp Liberty", "2016-01-31")))
+    assert sorted(names) == sorted(bundle.bundle_members(chart_names(sample_copy, "Camp Liberty", "2016-01-31")))
     assert "Data as of <b>2016-01-31</b>" in page
 
 

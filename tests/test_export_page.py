@@ -13,9 +13,10 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_export import network_references, pdf_pages, png_size
 
-from resettle.compute import queries
+from resettle.compute import choices
+from resettle.compute.scope import view_scope
 from resettle.figures import pages as figures
-from resettle.publish import export, report
+from resettle.publish import rendering, report
 from resettle.store import db
 
 PAGE_CHARTS = {
@@ -101,8 +102,8 @@ def test_the_page_draws_what_the_export_draws(monkeypatch, sample_copy):
     conn = db.connect(sample_copy)
     try:
         # The page's default view: every site, from the first dated record to the latest.
-        first, latest = queries.date_bounds(conn, [i for i, _ in queries.scope(conn).sites])
-        exported = figures.build_all(conn, queries.scope(conn, start=first, end=latest))
+        first, latest = choices.date_bounds(conn, [i for i, _ in view_scope(conn).sites])
+        exported = figures.build_all(conn, view_scope(conn, start=first, end=latest))
     finally:
         conn.close()
     for page, charts in PAGE_CHARTS.items():
@@ -157,7 +158,7 @@ def test_the_bundle_download(monkeypatch, sample_copy, deferred, chromium):
     at = open_page(monkeypatch, sample_copy, "overview")
     found = buttons(at)
     # The images are test_export's business: stand-ins keep this one quick.
-    monkeypatch.setattr(export, "charts_bytes", lambda figs, fmt, size=export.SLIDE: dict.fromkeys(figs, b"image"))
+    monkeypatch.setattr(rendering, "charts_bytes", lambda figs, fmt, size=rendering.SLIDE: dict.fromkeys(figs, b"image"))
     monkeypatch.setattr(report, "pdf_report", lambda b: b"%PDF-")
     with zipfile.ZipFile(BytesIO(content(found["briefing_bundle"], deferred))) as zf:
         names = zf.namelist()
@@ -165,12 +166,12 @@ def test_the_bundle_download(monkeypatch, sample_copy, deferred, chromium):
 
 
 def test_without_a_browser_the_page_offers_html_and_says_how_to_get_the_rest(monkeypatch, sample_copy, deferred):
-    monkeypatch.setattr(export, "static_available", lambda: False)
+    monkeypatch.setattr(rendering, "static_available", lambda: False)
     at = open_page(monkeypatch, sample_copy, "overview")
     found = buttons(at)
     assert "chart_remaining_html" in found and "chart_remaining_png" not in found and "chart_remaining_pdf" not in found
     assert found["briefing_pdf"].proto.disabled and found["briefing_bundle"].proto.disabled
     assert not found["briefing_html"].proto.disabled
-    assert any(export.NO_BROWSER in c.value for c in at.caption)
+    assert any(rendering.NO_BROWSER in c.value for c in at.caption)
     page = content(found["chart_remaining_html"], deferred).decode("utf-8")
     assert "Remaining population" in page

@@ -1,4 +1,4 @@
-"""metrics.py's arrays give exactly the figures of the plain, date-by-date reading (metrics_reference.py) on
+"""The arrays of aggregates.py give exactly the figures of the plain, date-by-date reading (metrics_reference.py) on
 random databases: several sources per date, deaths from incidents and medical evacuations, submissions,
 empty sites, as-of dates before, inside and after the data."""
 
@@ -14,7 +14,8 @@ from metrics_reference import figures_at as ref_figures_at
 from metrics_reference import load_sites as ref_load_sites
 from metrics_reference import residents_series as ref_residents_series
 
-from resettle.compute import metrics, queries
+from resettle.compute import aggregates, choices, columns, headline, relocation, series, sources
+from resettle.compute.scope import Scope, resolve_sites
 from resettle.ingest import importer
 from resettle.store import db, schema
 
@@ -73,22 +74,22 @@ def _random_db(tmp_path, seed: int):
 def test_arrays_agree_with_the_plain_reading(tmp_path, seed):
     conn = db.connect(_random_db(tmp_path, seed))
     try:
-        every = metrics.resolve_sites(conn, None)
+        every = resolve_sites(conn, None)
         rng = random.Random(seed)
         choices = [every, every[:1], every[1:], rng.sample(every, len(every))]
         for chosen in choices:
             ids = [i for i, _ in chosen]
-            fast, plain = metrics.load_sites(conn, chosen), ref_load_sites(conn, chosen)
-            latest = metrics.default_as_of(conn, ids) or dt.date(2015, 6, 1)
+            fast, plain = aggregates.load_sites(conn, chosen), ref_load_sites(conn, chosen)
+            latest = aggregates.default_as_of(conn, ids) or dt.date(2015, 6, 1)
             days = [latest, latest - dt.timedelta(days=30), dt.date(2014, 12, 31), dt.date(2015, 3, 1),
                     dt.date(2016, 6, 1)]
             for day in days:
-                assert metrics.figures_at(conn, fast, day, None, ids) == ref_figures_at(conn, plain, day, None, ids)
-                assert metrics.residents_series(fast, day) == ref_residents_series(plain, day)
+                assert headline.figures_at(conn, fast, day, None, ids) == ref_figures_at(conn, plain, day, None, ids)
+                assert series.residents_series(fast, day) == ref_residents_series(plain, day)
                 assert [i for s in fast for i in s.intervals(day.isoformat())] == [
                     i for s in plain for i in s.intervals(day.isoformat())]
-            points = metrics.count_points(fast)
-            assert list(points.columns) == metrics.COUNT_POINTS
+            points = series.count_points(fast)
+            assert list(points.columns) == series.COUNT_POINTS
             assert points.to_dict("records") == ref_count_points(plain)
     finally:
         conn.close()
@@ -101,25 +102,26 @@ def test_view_queries_agree_with_their_plain_sql(tmp_path, seed):
     every site, some sites, host countries, and as-of dates before, inside and after the data."""
     conn = db.connect(_random_db(tmp_path, seed))
     try:
-        every = metrics.resolve_sites(conn, None)
+        every = resolve_sites(conn, None)
         rng = random.Random(seed)
-        assert queries.host_countries(conn) == ref_queries.host_countries(conn)
+        assert choices.host_countries(conn) == ref_queries.host_countries(conn)
         for chosen in (every, every[:1], every[1:], rng.sample(every, len(every))):
             ids = [i for i, _ in chosen]
-            assert queries.date_bounds(conn, ids) == ref_queries.date_bounds(conn, ids)
-            latest = metrics.default_as_of(conn, ids) or dt.date(2015, 6, 1)
+            assert choices.date_bounds(conn, ids) == ref_queries.date_bounds(conn, ids)
+            latest = aggregates.default_as_of(conn, ids) or dt.date(2015, 6, 1)
             for end in (latest, latest - dt.timedelta(days=45), dt.date(2014, 12, 31), dt.date(2016, 6, 1), None):
                 for countries in ((), ("ALB",), ("DEU", "USA")):
-                    scope = queries.Scope(tuple(chosen), end and end.isoformat(), "2015-02-01", countries,
+                    scope = Scope(tuple(chosen), end and end.isoformat(), "2015-02-01", countries,
                                           all_sites=chosen is every)
-                    assert queries.sources_behind(conn, scope) == ref_queries.sources_behind(conn, scope)
+                    assert sources.sources_behind(conn, scope) == ref_queries.sources_behind(conn, scope)
                     for table in ("population", "transfers", "medevacs", "incidents"):
-                        assert queries.sources(conn, table, scope, from_start=False) == ref_queries.sources(
+                        assert sources.sources(conn, table, scope, from_start=False) == ref_queries.sources(
                             conn, table, scope), table
-                    assert queries.sources(conn, "transfers", scope) == ref_queries.transfer_sources_in_range(
+                    assert sources.sources(conn, "transfers", scope) == ref_queries.transfer_sources_in_range(
                         conn, scope)
-                    for name in ("cumulative_relocations", "departures_per_month", "pledged_vs_departed", "stages"):
-                        got, expected = getattr(queries, name)(conn, scope), getattr(ref_queries, name)(conn, scope)
+                    for module, name in ((series, "cumulative_relocations"), (relocation, "departures_per_month"),
+                                         (relocation, "pledged_vs_departed"), (relocation, "stages")):
+                        got, expected = getattr(module, name)(conn, scope), getattr(ref_queries, name)(conn, scope)
                         assert list(got.columns) == list(expected.columns), name
                         assert got.to_dict("records") == expected.to_dict("records"), name
     finally:
@@ -128,12 +130,12 @@ def test_view_queries_agree_with_their_plain_sql(tmp_path, seed):
 
 def test_figures_are_plain_ints(tiny_conn):
     """JSON integers, not numpy ones: every figure and every series value is a Python int."""
-    s = metrics.summary(tiny_conn)
+    s = headline.summary(tiny_conn)
     assert all(type(s[k]) is int for k in ("baseline_population", "residents", "relocated_total",
                                             "departures_last_90_days", "deaths_recorded", "unexplained_change"))
     assert all(type(v) is int for v in s["relocated_by_country"].values())
-    loaded = metrics.load_sites(tiny_conn, metrics.resolve_sites(tiny_conn, None))
-    assert all(type(d) is str and type(r) is int for d, r in metrics.residents_series(loaded, dt.date(2020, 7, 1)))
+    loaded = aggregates.load_sites(tiny_conn, resolve_sites(tiny_conn, None))
+    assert all(type(d) is str and type(r) is int for d, r in series.residents_series(loaded, dt.date(2020, 7, 1)))
 
 
 def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path):
@@ -141,11 +143,11 @@ def test_a_site_created_meanwhile_is_left_out(tiny_db, tmp_path):
     (the all-sites shortcut reads every row), never a KeyError."""
     conn = db.connect(tiny_db)
     try:
-        asked = metrics.resolve_sites(conn, None)
-        before = metrics.summary(conn)
+        asked = resolve_sites(conn, None)
+        before = headline.summary(conn)
         _write(tmp_path / "new.csv", "site,date,host_country,people", ["Newcomer,2020-05-01,ALB,40"])
         importer.import_file(tiny_db, "transfers", tmp_path / "new.csv")
-        loaded = metrics.load_sites(conn, asked)
+        loaded = aggregates.load_sites(conn, asked)
         assert [s.name for s in loaded] == [n for _, n in asked]
         assert sum(s.departed_upto("2020-07-01") for s in loaded) == before["relocated_total"]
     finally:
@@ -156,15 +158,15 @@ def test_aggregates_are_kept_until_the_data_changes(tiny_db, tmp_path):
     """A second view reads no table again; an import (a new change counter) is seen at once."""
     conn = db.connect(tiny_db)
     try:
-        first = metrics.aggregates(conn)
-        assert metrics.aggregates(conn) is first
-        before = metrics.summary(conn)
+        first = aggregates.aggregates(conn)
+        assert aggregates.aggregates(conn) is first
+        before = headline.summary(conn)
         _write(tmp_path / "more.csv", "site,date,host_country,people", ["Alpha,2020-05-01,ALB,40"])
         importer.import_file(tiny_db, "transfers", tmp_path / "more.csv")
-        again = metrics.aggregates(conn)
+        again = aggregates.aggregates(conn)
         assert again is not first
-        assert first not in metrics._cache.values() and again in metrics._cache.values()  # one version a file
-        after = metrics.summary(conn, as_of=before["as_of"])
+        assert first not in aggregates._cache.values() and again in aggregates._cache.values()  # one version a file
+        after = headline.summary(conn, as_of=before["as_of"])
         assert after["relocated_total"] == before["relocated_total"] + 40
         assert after["relocated_by_country"]["ALB"] == before["relocated_by_country"].get("ALB", 0) + 40
     finally:
@@ -174,20 +176,20 @@ def test_aggregates_are_kept_until_the_data_changes(tiny_db, tmp_path):
 def test_rows_written_by_hand_are_seen_and_a_callers_transaction_is_not_kept(tiny_db):
     conn = db.connect(tiny_db)
     try:
-        before = metrics.summary(conn)
+        before = headline.summary(conn)
         day = before["as_of"]
         batch = conn.execute("SELECT max(id) FROM import_batches").fetchone()[0]
         conn.execute("BEGIN")
         conn.execute("INSERT INTO transfers (site_id, date, host_country, people, stage, source, batch_id) "
                      "VALUES (1, ?, 'FIN', 7, 'departed', 'by hand', ?)", (day, batch))
-        inside = metrics.summary(conn, as_of=day)  # the caller's own, uncommitted rows
+        inside = headline.summary(conn, as_of=day)  # the caller's own, uncommitted rows
         assert inside["relocated_total"] == before["relocated_total"] + 7
         conn.execute("ROLLBACK")
-        assert metrics.summary(conn, as_of=day) == before  # nothing of the rolled back rows was kept
+        assert headline.summary(conn, as_of=day) == before  # nothing of the rolled back rows was kept
         conn.execute("INSERT INTO transfers (site_id, date, host_country, people, stage, source, batch_id) "
                      "VALUES (1, ?, 'FIN', 7, 'departed', 'by hand', ?)", (day, batch))
         conn.commit()
-        assert metrics.summary(conn, as_of=day)["relocated_total"] == before["relocated_total"] + 7
+        assert headline.summary(conn, as_of=day)["relocated_total"] == before["relocated_total"] + 7
     finally:
         conn.close()
 
@@ -206,7 +208,7 @@ def test_columns_read_joined_equal_columns_read_row_by_row(tiny_db, column, valu
         if column:
             conn.execute(f"UPDATE transfers SET {column} = ? WHERE id = (SELECT min(id) FROM transfers)", (value,))
             conn.commit()
-        fast, rows = metrics._columns(conn, "transfers", TRANSFER_COLUMNS), metrics._column_rows(
+        fast, rows = columns.read_columns(conn, "transfers", TRANSFER_COLUMNS), columns.read_rows(
             conn, "transfers", TRANSFER_COLUMNS)
         assert fast.keys() == rows.keys()
         for name in fast:
@@ -217,7 +219,7 @@ def test_columns_read_joined_equal_columns_read_row_by_row(tiny_db, column, valu
         if column:
             assert value in fast[{"source": "source_names", "host_country": "country_names"}[column]]
         conn.execute("DELETE FROM transfers")
-        empty = metrics._columns(conn, "transfers", TRANSFER_COLUMNS)
+        empty = columns.read_columns(conn, "transfers", TRANSFER_COLUMNS)
         assert empty["country_names"] == [] and len(empty["day"]) == 0
     finally:
         conn.close()
@@ -226,7 +228,7 @@ def test_columns_read_joined_equal_columns_read_row_by_row(tiny_db, column, valu
 @pytest.mark.parametrize("old", [3, 4])
 def test_upgrade_to_version_5_drops_the_transfers_index_by_site_and_date(tiny_db, old):
     conn = db.connect(tiny_db)
-    relocated = metrics.summary(conn)["relocated_total"]
+    relocated = headline.summary(conn)["relocated_total"]
     if old == 3:
         conn.execute("CREATE INDEX idx_transfers_site_id_date ON transfers (site_id, date)")  # as version 3 had it
     else:
@@ -238,6 +240,6 @@ def test_upgrade_to_version_5_drops_the_transfers_index_by_site_and_date(tiny_db
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers'")}
         assert names == {"idx_transfers_case_id"}
         assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 5
-        assert metrics.summary(conn)["relocated_total"] == relocated == 290
+        assert headline.summary(conn)["relocated_total"] == relocated == 290
     finally:
         conn.close()

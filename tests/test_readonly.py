@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import TINY, table_digest
 
-from resettle.compute import metrics
+from resettle.compute import headline
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer, sample
 from resettle.store import backup as backups
@@ -67,7 +67,7 @@ def test_init_demo_and_overwriting_backup_refuse(tiny_db, tmp_path, read_only):
 def test_reading_works_and_sqlite_refuses_any_write(tiny_db, read_only):
     conn = db.connect(tiny_db)
     try:
-        assert metrics.summary(conn, site="Alpha")["relocated_total"] == 270
+        assert headline.summary(conn, site="Alpha")["relocated_total"] == 270
         assert importer.list_batches(conn)
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("DELETE FROM transfers")

@@ -89,9 +89,9 @@ def test_iom_dtm_headline_figures_use_the_latest_count(real_db):
     path, _ = real_db
     conn = db.connect(path)
     try:
-        from resettle.compute import metrics
+        from resettle.compute import headline
 
-        figures = metrics.summary(conn, site="Iraq conflict")
+        figures = headline.summary(conn, site="Iraq conflict")
     finally:
         conn.close()
     iraq = [r for r in file_rows(IOM)[1:] if r["operation"] == "Iraq conflict"]
@@ -136,9 +136,9 @@ def test_acled_deaths_recorded_sum_the_known_fatalities(real_db):
     path, _ = real_db
     conn = db.connect(path)
     try:
-        from resettle.compute import metrics
+        from resettle.compute import headline
 
-        figures = metrics.summary(conn, site="HTI / West / Port-au-Prince")
+        figures = headline.summary(conn, site="HTI / West / Port-au-Prince")
     finally:
         conn.close()
     rows = [r for r in file_rows(ACLED) if _acled_site(r) == "HTI / West / Port-au-Prince"]

@@ -21,7 +21,7 @@ from resettle.domain.records import KINDS
 from resettle.ingest import importer
 from resettle.store import backup as backups
 
-# metrics, sample, subprocess and the export modules are imported by the commands that use them:
+# compute, sample, subprocess and the publish modules are imported by the commands that use them:
 # `resettle import` starts without them.
 from resettle.store import db, schema
 
@@ -248,10 +248,11 @@ def undo(batch_id: int, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
     """The headline figures, as DOMAIN.md defines them."""
-    from resettle.compute import metrics
+    from resettle.compute import headline
+    from resettle.compute.scope import parse_as_of
 
     with closing(db.connect(_db(db_path), create=False)) as conn:
-        figures = metrics.summary(conn, site=site, as_of=metrics.parse_as_of(as_of))
+        figures = headline.summary(conn, site=site, as_of=parse_as_of(as_of))
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False))
         return
@@ -308,14 +309,14 @@ out_dir_option = click.option("--out", "out", required=True, type=click.Path(fil
 
 def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, dated: bool = True):
     """An open read connection and the scope of the export (the data export has no as-of date: every row)."""
-    from resettle.compute import metrics, queries
+    from resettle.compute.scope import Scope, parse_as_of, resolve_sites, view_scope
 
     conn = db.connect(_db(db_path), create=False)
     try:
-        day = metrics.parse_as_of(as_of)
+        day = parse_as_of(as_of)
         if dated:
-            return conn, queries.scope(conn, [site] if site else None, end=day)
-        return conn, queries.Scope(tuple(metrics.resolve_sites(conn, site or None)), None)
+            return conn, view_scope(conn, [site] if site else None, end=day)
+        return conn, Scope(tuple(resolve_sites(conn, site or None)), None)
     except BaseException:
         conn.close()
         raise
@@ -339,20 +340,20 @@ CHART_PAGES = ("overview", "relocation", "medical", "incidents", "reconciliation
 def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) -> None:
     """Every dashboard chart (or those of --page) into --out as <chart>.<format>."""
     from resettle.figures import pages as figures
-    from resettle.publish import export as exporting
+    from resettle.publish import rendering
 
     _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
     fmts = tuple(dict.fromkeys(fmts))  # each once, in the order given
-    size = exporting.Size(width, height, scale)
-    if any(fmt in exporting.STATIC_FORMATS for fmt in fmts):
-        exporting.require_browser()
+    size = rendering.Size(width, height, scale)
+    if any(fmt in rendering.STATIC_FORMATS for fmt in fmts):
+        rendering.require_browser()
     started = time.perf_counter()
     conn, scope = _export_scope(db_path, site, as_of)
     try:
         built = figures.build_all(conn, scope, tuple(pages) or None)
     finally:
         conn.close()
-    written = [path for fmt in fmts for path in exporting.write_charts(built, fmt, out, size)]
+    written = [path for fmt in fmts for path in rendering.write_charts(built, fmt, out, size)]
     for path in written:
         click.echo(str(path))
     click.echo(f"{len(built)} charts as {', '.join(f.upper() for f in fmts)}, as of {scope.end or 'no data yet'}, "
@@ -366,11 +367,11 @@ def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) 
 @db_option
 def export_data(fmt, out, site, db_path) -> None:
     """Every table (of the site, or all) into --out: <table>.csv, <table>.hxl.csv or resettle.xlsx."""
-    from resettle.publish import export as exporting
+    from resettle.publish import tables
 
     conn, scope = _export_scope(db_path, site, None, dated=False)
     try:
-        written = exporting.write_data(conn, scope, fmt, out)
+        written = tables.write_data(conn, scope, fmt, out)
     finally:
         conn.close()
     for path in written:
@@ -389,9 +390,9 @@ def export_report(out, site, as_of, db_path) -> None:
 
     _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
     if out.suffix.lower() == ".pdf":
-        from resettle.publish import export as exporting
+        from resettle.publish import rendering
 
-        exporting.require_browser()
+        rendering.require_browser()
     conn, scope = _export_scope(db_path, site, as_of)
     try:
         path = report.write_report(conn, scope, out, label=scope.sites[0][1] if site else None)
@@ -408,14 +409,13 @@ def export_report(out, site, as_of, db_path) -> None:
 @db_option
 def export_bundle(out, site, as_of, db_path) -> None:
     """A zip: the report (HTML, PDF), every chart (PNG, SVG), the data (CSV, XLSX, HXL), the database."""
-    from resettle.compute import metrics
-    from resettle.publish import export as exporting
-    from resettle.publish import report
+    from resettle.compute.scope import parse_as_of
+    from resettle.publish import bundle, rendering
 
     database = _existing_db(db_path)
-    exporting.require_browser()
-    day = metrics.parse_as_of(as_of)
-    path, members = report.write_bundle(database, out, sites=[site] if site else None,
+    rendering.require_browser()
+    day = parse_as_of(as_of)
+    path, members = bundle.write_bundle(database, out, sites=[site] if site else None,
                                         as_of=day.isoformat() if day else None)
     click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB, {len(members)} files)")
 

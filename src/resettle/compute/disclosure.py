@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from resettle.compute.incidents import DEATH_CAUSES
 from resettle.domain.errors import UsageError
 from resettle.store.db import read_only_mode
 
@@ -39,10 +40,10 @@ HIDDEN_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 SMALL_COLUMNS: dict[str, tuple[str, ...]] = {"medevacs": ("patients",)}
 HIDDEN_BATCH_COLUMNS = ("editor",)
-# The medical figures of queries.medical_access, all counts of people or of their requests.
+# The medical figures of medical.medical_access, all counts of people or of their requests.
 MEDICAL_COUNTS = ("evacuations", "patients_evacuated", "denied_requests", "denied_patients", "pending_requests",
                   "pending_patients", "died_patients", "patients_with_wait")
-MEDICAL_DEATHS = "Died after a medical evacuation request"  # queries.DEATH_CAUSES["medical"]
+MEDICAL_DEATHS = DEATH_CAUSES["medical"]  # the cause cumulative_deaths names it by
 
 
 class Small(str):
@@ -188,7 +189,7 @@ def medical(info: dict, *, bin_days: int = 7, limit: int | None = None) -> dict:
 
 
 def cumulative_in_steps(frame: pd.DataFrame, cause: str, limit: int | None = None) -> pd.DataFrame:
-    """queries.cumulative_deaths with `cause`'s cumulative count raised only in steps of `limit` or more
+    """incidents.cumulative_deaths with `cause`'s cumulative count raised only in steps of `limit` or more
     (a step of 1 on a date would say that one person died that day): the count shown holds until the
     deaths since the last step reach `limit`, and the cause is not drawn before its first step (not a
     false zero). Its last value may be up to limit - 1 below the true one."""

@@ -1,14 +1,16 @@
 """The record kinds of DOMAIN.md and their fields: one place that says what each column is.
 
-The schema, the importer, the column mapper and the HXL export all read these definitions.
+The schema, the importer, the column mapper, the pages and the HXL export all read these definitions:
+a kind's table, its label, its fields with their types, HXL hashtags and synonyms; the stages of a
+transfer (only `departed` counts as relocated).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TRANSFER_TYPES = ("relocation", "resettlement", "family_reunification", "repatriation", "other")
-TRANSFER_STAGES = ("submitted", "accepted", "departed")
+TRANSFER_STAGES = ("submitted", "accepted", "departed")  # in the order a case goes through them
 MEDEVAC_REASONS = ("injury", "illness", "other")
 MEDEVAC_OUTCOMES = ("returned", "died", "transferred_abroad", "pending", "denied")
 SITE_TYPES = ("camp", "settlement", "transit_centre", "urban", "other")
@@ -30,14 +32,15 @@ class Field:
 
 @dataclass(frozen=True)
 class Kind:
-    """One record kind: its CLI name, its table and its importable fields."""
+    """One record kind: its CLI name, its table, its label (as the pages and the briefing name it) and its
+    importable fields."""
 
     name: str
     table: str
+    label: str
     fields: tuple[Field, ...]
     key: tuple[str, ...] = ()  # fields that identify a record to update in place (case_id, site name)
     has_site: bool = True
-    extra: dict = field(default_factory=dict)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -75,6 +78,7 @@ SOURCE = Field(
 SITES = Kind(
     "sites",
     "sites",
+    "Sites",
     (
         Field("name", "text", required=True, hxl=SITE_HXL, synonyms=("site", *SITE_SYNONYMS)),
         Field("country", "country", hxl=("#country+code", "#country+name", "#country"),
@@ -92,11 +96,10 @@ SITES = Kind(
     has_site=False,
 )
 
-AGE_BANDS = ("age_0_4", "age_5_11", "age_12_17", "age_18_59", "age_60_plus")
-
 POPULATION = Kind(
     "population",
     "population_counts",
+    "Population counts",
     (
         # A count of people in a country (a UNHCR or IOM export) is a count of that country as a site:
         # the country where they live, never their origin.
@@ -129,6 +132,7 @@ POPULATION = Kind(
 TRANSFERS = Kind(
     "transfers",
     "transfers",
+    "Transfers",
     (
         Field("site", "text", required=True, hxl=SITE_HXL,
               synonyms=(*SITE_SYNONYMS, "from", "departure site", "departure camp", "from site")),
@@ -162,6 +166,7 @@ TRANSFERS = Kind(
 MEDEVACS = Kind(
     "medevacs",
     "medical_evacuations",
+    "Medical evacuations",
     (
         Field("site", "text", required=True, hxl=SITE_HXL, synonyms=SITE_SYNONYMS),
         Field("date", "date", hxl=("#date+occurred", "#date+evacuated"),
@@ -180,6 +185,7 @@ MEDEVACS = Kind(
 INCIDENTS = Kind(
     "incidents",
     "incidents",
+    "Incidents",
     (
         Field("site", "text", required=True, hxl=SITE_HXL,
               synonyms=(*SITE_SYNONYMS, "admin2", "admin1", "country", "location code")),
@@ -207,6 +213,7 @@ INCIDENTS = Kind(
 PLEDGES = Kind(
     "pledges",
     "pledges",
+    "Pledges",
     (
         Field("host_country", "country", required=True, hxl=("#country+code+dest", "#country+dest", "#country+code"),
               synonyms=("host country", "host", "country", "pledging country", "donor country", "resettlement country",

@@ -12,7 +12,9 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from resettle.compute import ranking
 from resettle.domain.countries import country_name
+from resettle.domain.records import TRANSFER_STAGES
 
 # Okabe-Ito, then Paul Tol's muted scheme: colour-blind-safe, and a country keeps its colour everywhere.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288",
@@ -28,7 +30,6 @@ OUTCOME_COLOURS = {"returned": "#66CCEE", "transferred_abroad": "#004488", "died
 OUTCOME_LABELS = {"returned": "Returned", "transferred_abroad": "Transferred abroad", "died": "Died",
                   "pending": "Pending", "denied": "Denied", "not recorded": "Outcome not recorded"}
 CAUSE_COLOURS = {"Killed in incidents": INCIDENT, "Died after a medical evacuation request": COUNT_MARKER}
-STAGE_ORDER = ("submitted", "accepted", "departed")
 CAPTION_SHIFT = -62  # pixels below the plot area: under the x-axis ticks and title
 SOURCE_CHARS = 70
 
@@ -125,8 +126,9 @@ def _countries_by_total(frame: pd.DataFrame, value: str, *, last: bool = False) 
     if frame.empty:
         return []
     grouped = frame.groupby("host_country")[value]
-    totals = grouped.last() if last else grouped.sum()
-    return sorted(totals.index, key=lambda c: (-totals[c], c))
+    totals = (grouped.last() if last else grouped.sum()).sort_index()
+    top, _ = ranking.largest(None, totals.to_numpy())
+    return list(totals.index[top])
 
 
 def _x_range(fig: go.Figure, x_range: tuple[str, str] | None) -> None:
@@ -147,7 +149,7 @@ def remaining_population(estimate: pd.DataFrame, counts: pd.DataFrame, as_of: st
     range where sources disagree, incidents on the line, and the projection to completion.
 
     `estimate`: date, residents. `counts`: site, date, source, residents, low, high, sources (per row of
-    metrics.count_points). `incidents`: date, site, incident_type, killed, wounded, hostages.
+    series.count_points). `incidents`: date, site, incident_type, killed, wounded, hostages.
     `projection`: from (date), residents, to (date), recent (departures in the 90 days before `from`)."""
     fig = go.Figure()
     if not counts.empty:
@@ -301,7 +303,7 @@ def stages(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
     """People per stage of the transfer (submitted, accepted, departed), stacked by host country.
     `frame`: stage, host_country, people."""
     fig = go.Figure()
-    present = [s for s in STAGE_ORDER if s in set(frame["stage"])]
+    present = [s for s in TRANSFER_STAGES if s in set(frame["stage"])]
     frame = _with_others(frame, colours, ["stage"], "people")
     for code in _countries_by_total(frame, "people"):
         rows = frame[frame["host_country"] == code]

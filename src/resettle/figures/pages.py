@@ -1,7 +1,7 @@
 """Every dashboard chart as a plotly Figure for a Scope, without Streamlit.
 
 The pages and the exports both come here: `<page>_data(conn, scope)` gathers what a page shows (from
-`queries` and `metrics`), `<page>_figures(info)` turns it into that page's figures, and `build_all`
+`resettle.compute`), `<page>_figures(info)` turns it into that page's figures, and `build_all`
 does both for every page. So a downloaded or exported chart is the chart on the page, never a copy
 that could drift from it.
 """
@@ -15,8 +15,19 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from resettle.compute import disclosure, metrics, queries
-from resettle.compute.queries import Scope
+from resettle.compute import (
+    aggregates,
+    choices,
+    disclosure,
+    headline,
+    incidents,
+    medical,
+    reconciliation,
+    relocation,
+    series,
+    sources,
+)
+from resettle.compute.scope import Scope
 from resettle.figures import charts
 
 # Page -> the names of its charts, in the order the page shows them. The names are stable: they name
@@ -64,52 +75,52 @@ def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None =
     label = site_label(scope, label)
     if scope.end is None:
         named = None if scope.all_sites else [n for _, n in chosen]
-        return {"summary": metrics.summary(conn, named or None), "changes": {}, "sources": [], "empty": True,
+        return {"summary": headline.summary(conn, named or None), "changes": {}, "sources": [], "empty": True,
                 "notes": []}
     day = dt.date.fromisoformat(scope.end)
-    loaded = metrics.load_sites(conn, chosen)
-    now = metrics.figures_at(conn, loaded, day, label, ids)
-    before = metrics.figures_at(conn, loaded, day - dt.timedelta(days=metrics.CHANGE_DAYS), label, ids)
-    changes = metrics.changes(now, before)
+    loaded = aggregates.load_sites(conn, chosen)
+    now = headline.figures_at(conn, loaded, day, label, ids)
+    before = headline.figures_at(conn, loaded, day - dt.timedelta(days=headline.CHANGE_DAYS), label, ids)
+    changes = headline.changes(now, before)
     if scope.host_countries:
-        changes["relocated_to"] = metrics.relocated_to(now, scope.host_countries) - metrics.relocated_to(
+        changes["relocated_to"] = headline.relocated_to(now, scope.host_countries) - headline.relocated_to(
             before, scope.host_countries)
     notes = []
-    shown = metrics.count_rows_upto(loaded, day)
+    shown = series.count_rows_upto(loaded, day)
     if shown > COUNT_POINTS_MAX:
         notes.append(f"{shown:,} population counts: too many to mark one by one (the line is their "
                      "estimate); pick fewer sites to see each count and its source.")
-        counts = pd.DataFrame(columns=metrics.COUNT_POINTS)
+        counts = pd.DataFrame(columns=series.COUNT_POINTS)
     else:
-        counts = metrics.count_points(loaded)
+        counts = series.count_points(loaded)
         counts = counts[counts["date"] <= scope.end]
-    incidents, total = queries.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
-    if total > len(incidents):
-        notes.append(f"The {len(incidents):,} incidents with the most people killed and wounded are marked, of "
+    markers, total = incidents.incident_markers(conn, scope, INCIDENT_MARKERS_MAX)
+    if total > len(markers):
+        notes.append(f"The {len(markers):,} incidents with the most people killed and wounded are marked, of "
                      f"{total:,}; the Incidents page lists them all.")
     return {
         "notes": notes,
         "empty": False,
         "summary": now,
         "changes": changes,
-        "relocated_to": metrics.relocated_to(now, scope.host_countries) if scope.host_countries else None,
-        "sources": queries.sources_behind(conn, scope),
-        "estimate": pd.DataFrame(metrics.residents_series(loaded, day), columns=["date", "residents"]),
+        "relocated_to": headline.relocated_to(now, scope.host_countries) if scope.host_countries else None,
+        "sources": sources.sources_behind(conn, scope),
+        "estimate": pd.DataFrame(series.residents_series(loaded, day), columns=["date", "residents"]),
         "counts": counts,
-        "incidents": incidents,
+        "incidents": markers,
         "projection": {"from": now["as_of"], "residents": now["residents"], "to": now["projected_completion"],
                        "recent": now["departures_last_90_days"]},
-        "cumulative": queries.cumulative_relocations(conn, scope),
-        "pledges": queries.cumulative_pledges(conn, scope),
-        "relocation_sources": _union(queries.sources(conn, "transfers", scope, from_start=False),
-                                     queries.sources(conn, "pledges", scope, from_start=False)),
+        "cumulative": series.cumulative_relocations(conn, scope),
+        "pledges": series.cumulative_pledges(conn, scope),
+        "relocation_sources": _union(sources.sources(conn, "transfers", scope, from_start=False),
+                                     sources.sources(conn, "pledges", scope, from_start=False)),
         "x_range": _range(scope),
     }
 
 
 def colours(conn: sqlite3.Connection) -> dict[str, str]:
     """One colour per host country of the database, the same on every chart (charts.colour_map)."""
-    return charts.colour_map(queries.host_countries_ranked(conn))
+    return charts.colour_map(choices.host_countries_ranked(conn))
 
 
 def overview_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
@@ -130,16 +141,16 @@ def overview_figures(info: dict, colours: dict[str, str] | None = None) -> dict[
 
 
 def relocation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
-    per_month = queries.departures_per_month(conn, scope)
+    per_month = relocation.departures_per_month(conn, scope)
     return {
         "as_of": scope.end,
         "per_month": per_month,
-        "table": queries.departures_table(per_month),
-        "pledged": queries.pledged_vs_departed(conn, scope),
-        "stages": queries.stages(conn, scope),
-        "sources": queries.sources(conn, "transfers", scope),
-        "pledge_sources": _union(queries.sources(conn, "transfers", scope, from_start=False),
-                                 queries.sources(conn, "pledges", scope, from_start=False)),
+        "table": relocation.departures_table(per_month),
+        "pledged": relocation.pledged_vs_departed(conn, scope),
+        "stages": relocation.stages(conn, scope),
+        "sources": sources.sources(conn, "transfers", scope),
+        "pledge_sources": _union(sources.sources(conn, "transfers", scope, from_start=False),
+                                 sources.sources(conn, "pledges", scope, from_start=False)),
     }
 
 
@@ -163,12 +174,12 @@ def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     # Public mode: small medical figures suppressed here, so the page and every export show the same.
     return disclosure.medical({
         "as_of": scope.end,
-        "figures": queries.medical_access(conn, scope),
-        "deaths_recorded": queries.deaths_recorded(conn, scope),
-        "per_month": queries.medevacs_per_month(conn, scope),
-        "waits": queries.waiting_days(conn, scope),
-        "open": queries.open_requests(conn, scope),
-        "sources": queries.sources(conn, "medevacs", scope),
+        "figures": medical.medical_access(conn, scope),
+        "deaths_recorded": incidents.deaths_recorded(conn, scope),
+        "per_month": medical.medevacs_per_month(conn, scope),
+        "waits": medical.waiting_days(conn, scope),
+        "open": medical.open_requests(conn, scope),
+        "sources": sources.sources(conn, "medevacs", scope),
     })
 
 
@@ -189,12 +200,12 @@ def medical_figures(info: dict, colours: dict[str, str] | None = None) -> dict[s
 def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
     return disclosure.incidents({
         "as_of": scope.end,
-        "totals": queries.incident_totals(conn, scope),
-        "incidents": queries.incidents(conn, scope),
-        "deaths": queries.cumulative_deaths(conn, scope),
-        "sources": queries.sources(conn, "incidents", scope),
-        "death_sources": _union(queries.sources(conn, "incidents", scope, from_start=False),
-                                queries.sources(conn, "medevacs", scope, from_start=False)),
+        "totals": incidents.incident_totals(conn, scope),
+        "incidents": incidents.incidents(conn, scope),
+        "deaths": incidents.cumulative_deaths(conn, scope),
+        "sources": sources.sources(conn, "incidents", scope),
+        "death_sources": _union(sources.sources(conn, "incidents", scope, from_start=False),
+                                sources.sources(conn, "medevacs", scope, from_start=False)),
         "x_range": _range(scope),
     })
 
@@ -213,8 +224,8 @@ def incidents_figures(info: dict, colours: dict[str, str] | None = None) -> dict
 
 
 def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
-    intervals, total = queries.reconciliation(conn, scope)
-    shown = queries.largest_discrepancies(intervals, INTERVALS_MAX)
+    intervals, total = reconciliation.intervals(conn, scope)
+    shown = reconciliation.largest_discrepancies(intervals, INTERVALS_MAX)
     return {
         "as_of": scope.end,
         "intervals": shown,
@@ -222,7 +233,7 @@ def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
                  f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
                  "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
         "unexplained_change": total,
-        "sources": queries.sources(conn, "population", scope, from_start=False),
+        "sources": sources.sources(conn, "population", scope, from_start=False),
     }
 
 

@@ -1,10 +1,8 @@
-"""The briefing pack: one self-contained report (HTML, or PDF printed from it) and a zip of everything.
+"""The briefing: one self-contained report of a view, as HTML or as PDF printed from it.
 
 The report holds the headline figures, every chart, the reconciliation table, the list of sources,
 "data as of" and the time it was made. The HTML opens offline: plotly.js is inlined once, styles are
 inline, nothing is fetched. The PDF is the same page printed by the export browser, its charts as SVG.
-The bundle is made from a snapshot of the database (SQLite's backup API), so the report, the charts,
-the data and the copy of the database inside it all tell the same story, even while an import runs.
 """
 
 from __future__ import annotations
@@ -12,11 +10,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import os
 import sqlite3
 import tempfile
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +21,14 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from resettle import __version__
-from resettle.compute import disclosure, queries
-from resettle.compute.queries import Scope
+from resettle.compute import reconciliation
+from resettle.compute.scope import Scope
+from resettle.domain import clock
 from resettle.domain.errors import UsageError
+from resettle.domain.records import KINDS
 from resettle.figures import pages as figures
-from resettle.publish import export
-from resettle.store import backup as backups
+from resettle.publish import rendering, tables
+from resettle.store import files
 
 # Charts in the PDF: drawn at this size in CSS pixels and shrunk to the A4 text width, so that their
 # 12 px labels print at about 7.5 pt.
@@ -65,7 +63,6 @@ class Briefing:
     data: dict[str, dict]
     figures: dict[str, go.Figure]
     sources: pd.DataFrame
-    extra: dict = field(default_factory=dict)
 
     @property
     def as_of(self) -> str | None:
@@ -80,9 +77,9 @@ def briefing(conn: sqlite3.Connection, scope: Scope, *, label: str | None = None
              made_at: dt.datetime | None = None) -> Briefing:
     """Gather the report of a scope (sites, as-of date): the pages' data and figures, and the sources."""
     data = figures.page_data(conn, scope)
-    columns, rows = export.sources_table(conn, scope)
+    columns, rows = tables.sources_table(conn, scope)
     return Briefing(scope=scope, label=figures.site_label(scope, label), data=data,
-                    made_at=(made_at or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+                    made_at=(made_at or clock.utc_now()).replace(microsecond=0),
                     figures=figures.figures_from(data, figures.colours(conn)),
                     sources=pd.DataFrame(rows, columns=columns))
 
@@ -174,9 +171,7 @@ def _reconciliation(b: Briefing) -> str:
                "<p>Fewer than two counts: no interval to reconcile.</p></section>"
     shown, note = frame, ""
     if len(frame) > RECONCILIATION_ROWS:
-        off = frame[frame["discrepancy"]]
-        shown = off.reindex(off["unexplained_change"].abs().sort_values(ascending=False).index).head(
-            RECONCILIATION_ROWS).sort_values(["site", "start"])
+        shown = reconciliation.largest_discrepancies(frame, RECONCILIATION_ROWS).sort_values(["site", "start"])
         note = (f"<p class='note'>{len(frame):,} intervals: the {len(shown):,} largest discrepancies are shown; "
                 "the data export has the counts and flows behind every interval.</p>")
     head = ("<tr><th>Site</th><th>From</th><th>To</th><th class='n'>Count then</th><th class='n'>Count now</th>"
@@ -196,7 +191,7 @@ def _sources(b: Briefing) -> str:
         return '<section id="sources"><h2>Sources</h2><p>No records.</p></section>'
     grouped = []
     for source, rows in frame.groupby("source", sort=True):
-        kinds = ", ".join(f"{_kind_label(k)} {int(n):,}" for k, n in rows.groupby("table", sort=False)["rows"].sum().items())
+        kinds = ", ".join(f"{KINDS[k].label.lower()} {int(n):,}" for k, n in rows.groupby("table", sort=False)["rows"].sum().items())
         dates = [d for d in (*rows["first_date"], *rows["last_date"]) if isinstance(d, str)]
         span = "" if not dates else min(dates) if min(dates) == max(dates) else f"{min(dates)} to {max(dates)}"
         files = ", ".join(sorted({str(f) for f in rows["file_name"] if isinstance(f, str)}))
@@ -207,15 +202,7 @@ def _sources(b: Briefing) -> str:
             f"</tr></thead><tbody>{''.join(grouped)}</tbody></table></section>")
 
 
-TABLE_LABELS = {"population": "population counts", "transfers": "transfers", "medevacs": "medical evacuations",
-                "incidents": "incidents", "pledges": "pledges", "sites": "sites"}
-
-
-def _kind_label(kind: str) -> str:
-    return TABLE_LABELS.get(kind, kind)
-
-
-def _charts(b: Briefing, static: dict[str, bytes] | None) -> str:
+def _charts(b: Briefing, svgs: dict[str, bytes] | None) -> str:
     parts = []
     for page, names in figures.PAGES.items():
         present = [n for n in names if n in b.figures]
@@ -224,14 +211,14 @@ def _charts(b: Briefing, static: dict[str, bytes] | None) -> str:
         parts.append(f'<section class="page" id="page-{page}"><h2>{_e(PAGE_TITLES[page])}</h2>')
         for name in present:
             fig = b.figures[name]
-            if static is not None:
-                svg = base64.b64encode(static[name]).decode("ascii")
-                parts.append(f'<figure class="chart" id="chart-{name}"><img alt="{_e(export.chart_title(fig))}" '
+            if svgs is not None:
+                svg = base64.b64encode(svgs[name]).decode("ascii")
+                parts.append(f'<figure class="chart" id="chart-{name}"><img alt="{_e(rendering.chart_title(fig))}" '
                              f'src="data:image/svg+xml;base64,{svg}"></figure>')
             else:
-                div = pio.to_html(export.for_export(fig), full_html=False, include_plotlyjs=False,
-                                  div_id=f"chart-{name}", config=export.PLOTLY_CONFIG, default_width="100%",
-                                  default_height=f"{int(fig.layout.height or export.HEIGHT)}px")
+                div = pio.to_html(rendering.for_export(fig), full_html=False, include_plotlyjs=False,
+                                  div_id=f"chart-{name}", config=rendering.PLOTLY_CONFIG, default_width="100%",
+                                  default_height=f"{int(fig.layout.height or rendering.HEIGHT)}px")
                 parts.append(f'<figure class="chart">{div}</figure>')
         parts.append("</section>")
     return "".join(parts)
@@ -285,12 +272,12 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; 
 """
 
 
-def html_report(b: Briefing, *, static: dict[str, bytes] | None = None) -> str:
-    """The report as one HTML page: interactive charts (plotly.js inlined once), or with `static` (chart
+def html_report(b: Briefing, *, svgs: dict[str, bytes] | None = None) -> str:
+    """The report as one HTML page: interactive charts (plotly.js inlined once), or with `svgs` (chart
     name -> SVG bytes) the printable version."""
     made = b.made_at.strftime("%Y-%m-%d %H:%M UTC")
     sources_n = b.sources["source"].nunique() if not b.sources.empty else 0
-    script = "" if static is not None else (
+    script = "" if svgs is not None else (
         "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
         f"<script>{get_plotlyjs()}</script>\n")
     overview = b.data["overview"]
@@ -307,7 +294,7 @@ def html_report(b: Briefing, *, static: dict[str, bytes] | None = None) -> str:
     if overview.get("empty"):
         body += "<p>No dated records for these sites yet.</p>"
     else:
-        body += _headline(b) + _charts(b, static) + _reconciliation(b)
+        body += _headline(b) + _charts(b, svgs) + _reconciliation(b)
     body += _sources(b)
     body += (f"<footer>Made with resettle {_e(__version__)} on {_e(made)} from the records dated up to "
              f"{_e(b.as_of or '-')}. Figures follow the definitions of DOMAIN.md. This file works offline: it "
@@ -323,10 +310,10 @@ def html_report(b: Briefing, *, static: dict[str, bytes] | None = None) -> str:
 
 def pdf_report(b: Briefing) -> bytes:
     """The report as an A4 PDF: the printable page (charts as SVG) printed by the export browser."""
-    export.require_browser()
-    size = export.Size(PRINT_WIDTH, PRINT_HEIGHT, 1)
-    static = export.charts_bytes(b.figures, "svg", size)
-    page = html_report(b, static=static)
+    rendering.require_browser()
+    size = rendering.Size(PRINT_WIDTH, PRINT_HEIGHT, 1)
+    svgs = rendering.charts_bytes(b.figures, "svg", size)
+    page = html_report(b, svgs=svgs)
     footer = (f'<div style="font-size:8px;color:#5b6673;width:100%;padding:0 12mm;display:flex;'
               f'justify-content:space-between;font-family:Arial,sans-serif">'
               f"<span>{_e(b.title)}</span><span>page <span class=\"pageNumber\"></span> of "
@@ -337,7 +324,7 @@ def pdf_report(b: Briefing) -> bytes:
     with tempfile.TemporaryDirectory(prefix="resettle-report-") as tmp:
         path = Path(tmp) / "report.html"
         path.write_text(page, encoding="utf-8")
-        return export._with_renderer(lambda r: r.print_pdf(path, options))
+        return rendering.with_renderer(lambda r: r.print_pdf(path, options))
 
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -352,78 +339,7 @@ def write_report(conn: sqlite3.Connection, scope: Scope, out: Path, *, label: st
     if out.is_dir():
         raise UsageError(f"{out} is a folder: give the report's file name (FILE.html or FILE.pdf)")
     if fmt == "pdf":
-        export.require_browser()
+        rendering.require_browser()
     b = briefing(conn, scope, label=label)
     content = html_report(b).encode("utf-8") if fmt == "html" else pdf_report(b)
-    _replace(out, content)
-    return out
-
-
-def _replace(out: Path, content: bytes) -> None:
-    """Write under a temporary name and rename: never half a file under the real name."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        partial.write_bytes(content)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-# ---------------------------------------------------------------- the bundle
-
-BUNDLE_DB = "resettle.db"
-
-
-def bundle_members(figure_names: list[str]) -> list[str]:
-    """The names inside a bundle, for these charts (names are ours, never the user's text)."""
-    names = ["report.html", "report.pdf"]
-    names += [f"charts/{n}.{fmt}" for n in figure_names for fmt in ("png", "svg")]
-    names += [f"data/{name}" for fmt in export.DATA_FORMATS for name in export.data_files(fmt)]
-    if not disclosure.public_mode():  # the copy holds every row and name: never in a public bundle
-        names += [BUNDLE_DB]
-    return names
-
-
-def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...] | None = None,
-                 as_of: str | None = None, start: str | None = None, host_countries: tuple[str, ...] = (),
-                 size: export.Size = export.SLIDE) -> tuple[Path, list[str]]:
-    """A zip of the briefing (HTML and PDF), every chart as PNG and SVG, the data as CSV, XLSX and HXL,
-    and a consistent copy of the database; everything made from that copy, for the sites, as-of date,
-    start date and host countries given (the pages' filters). Returns the zip and its members."""
-    out = Path(out)
-    if out.suffix.lower() != ".zip":
-        raise UsageError(f"{out.name}: the bundle is FILE.zip")
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder: give the bundle's file name (FILE.zip)")
-    export.require_browser()
-    with tempfile.TemporaryDirectory(prefix="resettle-bundle-") as tmp:
-        copy = backups.backup(db_path, Path(tmp) / BUNDLE_DB)
-        conn = sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            scope = queries.scope(conn, list(sites or ()), start, as_of, host_countries)
-            b = briefing(conn, scope)
-            files: dict[str, bytes] = {"report.html": html_report(b).encode("utf-8"), "report.pdf": pdf_report(b)}
-            for fmt in ("png", "svg"):
-                for name, content in export.charts_bytes(b.figures, fmt, size).items():
-                    files[f"charts/{name}.{fmt}"] = content
-            data_dir = Path(tmp) / "data"
-            for fmt in export.DATA_FORMATS:
-                export.write_data(conn, scope, fmt, data_dir)
-        finally:
-            conn.close()
-        partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for name, content in files.items():
-                    zf.writestr(name, content)
-                for path in sorted(data_dir.iterdir()):
-                    zf.write(path, f"data/{path.name}")
-                if not disclosure.public_mode():  # public mode: the copy would hold every row and name
-                    zf.write(copy, BUNDLE_DB)
-                members = zf.namelist()
-            os.replace(partial, out)
-        finally:
-            partial.unlink(missing_ok=True)
-    return out, members
+    return files.write_bytes_atomically(out, content)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from resettle.domain.errors import UsageError
 from resettle.store.db import BUSY_TIMEOUT_MS, require_writable
+from resettle.store.files import write_atomically
 
 
 def backup(src: str | os.PathLike, dest: str | os.PathLike, *, force: bool = False) -> Path:
@@ -40,20 +41,16 @@ def backup(src: str | os.PathLike, dest: str | os.PathLike, *, force: bool = Fal
             finally:
                 target.close()
             return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")  # renamed once complete: never half a copy
-        partial.unlink(missing_ok=True)
-        target = sqlite3.connect(partial)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-        except BaseException:
-            target.close()
-            partial.unlink(missing_ok=True)
-            raise
-        target.close()
-        os.replace(partial, dest)
-        return dest
+
+        def copy(partial: Path) -> None:
+            target = sqlite3.connect(partial)
+            try:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            finally:
+                target.close()
+
+        return write_atomically(dest, copy)  # renamed once complete: never half a copy
     finally:
         source.close()
 

@@ -2,8 +2,7 @@
 import or an undo shows at once. A connection is opened per query (sqlite3 connections are per thread).
 
 Each public function reads the change counter (`version()`) and calls a cached function keyed by it and
-by the view; the work itself is in the library (figures, metrics, queries, export, report, importing,
-preview).
+by the view; the work itself is in the library (figures, compute, publish, ingest).
 """
 
 from __future__ import annotations
@@ -19,11 +18,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from resettle.compute import disclosure, metrics, queries
+from resettle.compute import choices, disclosure, table_rows
+from resettle.compute.scope import Scope, resolve_sites, view_scope
 from resettle.domain.records import KINDS
 from resettle.figures import pages as figures
 from resettle.ingest import importer, review, sample
-from resettle.publish import export, report
+from resettle.publish import rendering, report, tables
+from resettle.publish.bundle import write_bundle
 from resettle.store import db
 from resettle.ui import access
 
@@ -65,8 +66,8 @@ def version() -> tuple:
     return key if key is not None else read_version()
 
 
-def _scope(conn, view) -> queries.Scope:
-    return queries.scope(conn, view.sites, view.start, view.end, view.host_countries)
+def _scope(conn, view) -> Scope:
+    return view_scope(conn, view.sites, view.start, view.end, view.host_countries)
 
 
 # ---------------------------------------------------------------- filters
@@ -75,7 +76,7 @@ def _scope(conn, view) -> queries.Scope:
 @st.cache_data(**CACHE)
 def _is_empty(version: tuple) -> bool:
     with connection() as conn:
-        return queries.is_empty(conn)
+        return choices.is_empty(conn)
 
 
 def is_empty() -> bool:
@@ -85,7 +86,7 @@ def is_empty() -> bool:
 @st.cache_data(**CACHE)
 def _site_names(version: tuple) -> list[str]:
     with connection() as conn:
-        return [n for _, n in metrics.resolve_sites(conn, None)]
+        return [n for _, n in resolve_sites(conn, None)]
 
 
 def site_names() -> list[str]:
@@ -95,7 +96,7 @@ def site_names() -> list[str]:
 @st.cache_data(**CACHE)
 def _host_countries(version: tuple) -> list[str]:
     with connection() as conn:
-        return queries.host_countries(conn)
+        return choices.host_countries(conn)
 
 
 def host_countries() -> list[str]:
@@ -116,8 +117,8 @@ def colours() -> dict[str, str]:
 @st.cache_data(**CACHE)
 def _date_bounds(version: tuple, sites: tuple[str, ...]) -> tuple[dt.date | None, dt.date | None]:
     with connection() as conn:
-        ids = [i for i, _ in metrics.resolve_sites(conn, list(sites) or None)]
-        return queries.date_bounds(conn, ids)
+        ids = [i for i, _ in resolve_sites(conn, list(sites) or None)]
+        return choices.date_bounds(conn, ids)
 
 
 def date_bounds(sites: tuple[str, ...]) -> tuple[dt.date | None, dt.date | None]:
@@ -166,7 +167,7 @@ def reconciliation(view) -> dict:
 # ---------------------------------------------------------------- the pages' figures
 # Built once per data and view, then the same Figure objects for every session (st.cache_resource: no
 # copy): building plotly figures is most of a page's run once its data is cached. Nothing changes a
-# figure after it is built (an export that needs a change copies it first: export.for_export).
+# figure after it is built (an export that needs a change copies it first: rendering.for_export).
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -188,7 +189,7 @@ FILES = {"show_spinner": False, "max_entries": 16}
 
 @st.cache_data(**FILES)
 def _chart_file(version: tuple, view, name: str, fmt: str, _fig) -> bytes:
-    return export.chart_bytes(_fig, fmt)
+    return rendering.chart_bytes(_fig, fmt)
 
 
 def chart_file(view, name: str, fmt: str, fig) -> Callable[[], bytes]:
@@ -213,7 +214,7 @@ def briefing(view, fmt: str) -> Callable[[], bytes]:
 @st.cache_data(**FILES)
 def _bundle(version: tuple, view) -> bytes:
     with tempfile.TemporaryDirectory(prefix="resettle-page-") as tmp:
-        path, _ = report.write_bundle(db_path(), Path(tmp) / "bundle.zip", sites=view.sites,
+        path, _ = write_bundle(db_path(), Path(tmp) / "bundle.zip", sites=view.sites,
                                       as_of=view.as_of, start=view.start.isoformat() if view.start else None,
                                       host_countries=view.host_countries)
         return path.read_bytes()
@@ -229,8 +230,8 @@ def bundle(view) -> Callable[[], bytes]:
 def _table(version: tuple, view, kind: str, limit: int, source_contains: str) -> dict:
     with connection() as conn:
         scope = _scope(conn, view)
-        frame, total = queries.table_slice(conn, kind, scope, limit=limit, source_contains=source_contains)
-        return {"frame": frame, "total": total, "csv": queries.csv_bytes(frame), "as_of": scope.end}
+        frame, total = table_rows.table_slice(conn, kind, scope, limit=limit, source_contains=source_contains)
+        return {"frame": frame, "total": total, "csv": tables.csv_bytes(frame), "as_of": scope.end}
 
 
 def table(view, kind: str, limit: int, source_contains: str = "") -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from resettle.domain.errors import ResettleError
-from resettle.publish import export
+from resettle.publish import rendering
 from resettle.ui import access, text
 from resettle.ui import cache as data
 
@@ -41,20 +41,20 @@ def chart(fig, key: str, *, name: str | None = None, view=None) -> None:
 def downloads(fig, name: str, view, key: str) -> None:
     """The chart as PNG, SVG, PDF or interactive HTML, each made when its button is pressed (PNG, SVG and
     PDF by the shared browser; without one, a line says how to get one and HTML still works)."""
-    static = export.static_available()
-    size = export.SLIDE
+    static = rendering.static_available()
+    size = rendering.SLIDE
     with st.popover("Download chart", key=f"{key}_downloads"):
         st.caption(f"With its title, units, as-of date and sources, at {size.width}x{size.height} px "
                    f"(PNG at {size.scale:g}x). HTML is the interactive chart; it works offline.")
         cells = st.columns(len(DOWNLOADS))
         for cell, (fmt, label) in zip(cells, DOWNLOADS, strict=True):
-            if fmt in export.STATIC_FORMATS and not static:
+            if fmt in rendering.STATIC_FORMATS and not static:
                 continue
             stem = f"{name}_as_of_{view.as_of}" if view.as_of else name
             cell.download_button(label, data.chart_file(view, name, fmt, fig), file_name=f"{stem}.{fmt}",
-                                 mime=export.MIME[fmt], key=f"{key}_{fmt}", on_click="ignore")
+                                 mime=rendering.MIME[fmt], key=f"{key}_{fmt}", on_click="ignore")
         if not static:
-            st.caption(export.NO_BROWSER)
+            st.caption(rendering.NO_BROWSER)
 
 
 def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):

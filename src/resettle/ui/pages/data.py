@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resettle.compute import queries
+from resettle.compute import table_rows
 from resettle.ui import cache as data
 from resettle.ui.filters import View
 
@@ -15,9 +15,9 @@ LABELS = {"population": "Population counts", "transfers": "Transfers", "medevacs
 def page(view: View) -> None:
     st.title("Data")
     row = st.columns([2, 3, 1])
-    kind = row[0].selectbox("Table", queries.TABLES, format_func=LABELS.get, key="data_table")
+    kind = row[0].selectbox("Table", table_rows.TABLES, format_func=LABELS.get, key="data_table")
     source = row[1].text_input("Source contains", key="data_source", placeholder="e.g. UNHCR")
-    limit = row[2].number_input("Rows at most", min_value=10, max_value=100_000, value=queries.TABLE_LIMIT,
+    limit = row[2].number_input("Rows at most", min_value=10, max_value=100_000, value=table_rows.TABLE_LIMIT,
                                 step=500, key="data_limit")
     info = data.table(view, kind, int(limit), source.strip())
     frame = info["frame"]

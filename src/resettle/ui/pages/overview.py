@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resettle.domain.countries import country_name
-from resettle.publish import export
+from resettle.publish import rendering
 from resettle.ui import cache as data
 from resettle.ui import common, text
 from resettle.ui.filters import View
@@ -71,15 +71,15 @@ def briefing_pack(view: View) -> None:
     st.caption("The headline figures, every chart of the dashboard, the reconciliation table and the sources, "
                "for the sites, dates and host countries chosen. The HTML works offline; the bundle adds every "
                "chart as PNG and SVG, the data as CSV, XLSX and HXL, and a copy of the database.")
-    static = export.static_available()
+    static = rendering.static_available()
     stem = f"briefing_as_of_{view.as_of}" if view.as_of else "briefing"
     bundle = f"bundle_as_of_{view.as_of}" if view.as_of else "bundle"
     row = st.columns(3)
     row[0].download_button("Download briefing (HTML)", data.briefing(view, "html"), file_name=f"{stem}.html",
-                           mime=export.MIME["html"], key="briefing_html", on_click="ignore")
+                           mime=rendering.MIME["html"], key="briefing_html", on_click="ignore")
     row[1].download_button("Download briefing (PDF)", data.briefing(view, "pdf"), file_name=f"{stem}.pdf",
-                           mime=export.MIME["pdf"], key="briefing_pdf", on_click="ignore", disabled=not static)
+                           mime=rendering.MIME["pdf"], key="briefing_pdf", on_click="ignore", disabled=not static)
     row[2].download_button("Download bundle (zip)", data.bundle(view), file_name=f"{bundle}.zip",
-                           mime=export.MIME["zip"], key="briefing_bundle", on_click="ignore", disabled=not static)
+                           mime=rendering.MIME["zip"], key="briefing_bundle", on_click="ignore", disabled=not static)
     if not static:
-        st.caption(export.NO_BROWSER)
+        st.caption(rendering.NO_BROWSER)

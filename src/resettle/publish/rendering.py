@@ -1,13 +1,10 @@
-"""Exports: charts as PNG, SVG, PDF and interactive HTML; the filtered tables as CSV, XLSX and HXL.
+"""Static rendering: charts as PNG, SVG and PDF through kaleido 1.x, which drives an installed Chrome or
+Chromium; and as self-contained interactive HTML, which needs no browser.
 
-Static images go through kaleido 1.x, which drives an installed Chrome or Chromium. One browser serves
-every image of the process (`renderer()`): started once, it renders a chart in about a tenth of a
-second. Nothing phones home: kaleido's page loads plotly.js from the plotly package on disk, MathJax is
-off (kaleido's default fetches it from a CDN), and the browser is given a proxy that leads nowhere, so
-a request to the network fails rather than leaves. HTML needs no browser: plotly.js is inlined.
-
-Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return)
-get a leading single quote in CSV and XLSX; numbers stay numbers.
+One browser serves every image of the process (`renderer()`): started once, it renders a chart in about
+a tenth of a second. Nothing phones home: kaleido's page loads plotly.js from the plotly package on disk,
+MathJax is off (kaleido's default fetches it from a CDN), and the browser is given a proxy that leads
+nowhere, so a request to the network fails rather than leaves. HTML inlines plotly.js.
 """
 
 from __future__ import annotations
@@ -15,29 +12,20 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
-import csv
 import html
-import io
-import itertools
 import os
 import shutil
-import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from resettle.compute import disclosure, metrics, queries
-from resettle.compute.queries import Scope
 from resettle.domain.errors import UsageError
-from resettle.domain.records import KINDS
 
 STATIC_FORMATS = ("png", "svg", "pdf")
 CHART_FORMATS = (*STATIC_FORMATS, "html")
-DATA_FORMATS = ("csv", "xlsx", "hxl")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
         "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "zip": "application/zip"}
@@ -214,7 +202,7 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def _with_renderer(call):
+def with_renderer(call):
     """Run call(renderer); once more on a fresh browser if the first one died under it."""
     from choreographer.errors import BrowserClosedError, BrowserFailedError, ChannelClosedError
 
@@ -264,7 +252,7 @@ def charts_bytes(figures: dict[str, go.Figure], fmt: str, size: Size = SLIDE) ->
         return {}
     # Vectors have no pixels to multiply: kaleido would blow a PDF page up by the scale.
     scale = size.scale if fmt == "png" else 1
-    images = _with_renderer(lambda r: r.images(list(ready.values()), fmt, size.width, size.height, scale))
+    images = with_renderer(lambda r: r.images(list(ready.values()), fmt, size.width, size.height, scale))
     return dict(zip(ready, images, strict=True))
 
 
@@ -285,6 +273,7 @@ def for_export(fig: go.Figure) -> go.Figure:
 
 
 def chart_title(fig: go.Figure) -> str:
+    """The chart's title ("chart" when it has none), for a file's title or an image's alt text."""
     return (fig.layout.title.text or "chart") if fig.layout.title else "chart"
 
 
@@ -305,7 +294,7 @@ def write_charts(figures: dict[str, go.Figure], fmt: str, out_dir: Path, size: S
         raise UsageError(f"{fmt!r} is not a chart format: use one of {', '.join(CHART_FORMATS)}")
     if fmt in STATIC_FORMATS:
         require_browser()  # before any file is written
-    out_dir = _folder(out_dir)
+    out_dir = output_folder(out_dir)
     written = []
     for name, content in charts_bytes(figures, fmt, size).items():
         path = out_dir / f"{name}.{fmt}"
@@ -314,190 +303,10 @@ def write_charts(figures: dict[str, go.Figure], fmt: str, out_dir: Path, size: S
     return written
 
 
-def _folder(path: Path) -> Path:
+def output_folder(path: Path) -> Path:
+    """The folder an export writes into, made if missing; a UsageError when a file has its name."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} is a file: --out takes a folder for these files")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-# ---------------------------------------------------------------- data
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-DATA_TABLES = queries.TABLES  # population, transfers, medevacs, incidents, pledges, sites
-
-
-def neutralise(value):
-    """A text cell a spreadsheet would run as a formula, with a leading quote; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def table_rows(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[list[str], Iterator[tuple]]:
-    """The columns and rows of one table in the scope (as the Data page filters it, without a limit),
-    streamed from the database in date order."""
-    q = queries.table_query(kind, scope)
-    cursor = conn.execute(f"SELECT {q.select} FROM {q.source} WHERE {q.where} ORDER BY {q.order}", q.params)
-    return q.names, iter(cursor)
-
-
-RECONCILIATION = "reconciliation"
-RECONCILIATION_COLUMNS = ["site", "start", "end", "count_start", "count_end", "departures", "deaths",
-                          "unexplained_change"]
-
-
-def reconciliation_rows(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], list[tuple]]:
-    """The intervals between consecutive counts up to D (the sites' latest date when the scope has none)
-    that end on or after the start date, with their flows and unexplained change (negative numbers too)."""
-    end = scope.end
-    if end is None:
-        latest = metrics.default_as_of(conn, scope.site_ids)
-        end = latest.isoformat() if latest else None
-    if end is None:
-        return RECONCILIATION_COLUMNS, []
-    rows = [tuple(i[c] for c in RECONCILIATION_COLUMNS)
-            for site in metrics.load_sites(conn, list(scope.sites)) for i in site.intervals(end)
-            if not scope.start or i["end"] >= scope.start]
-    return RECONCILIATION_COLUMNS, rows
-
-
-def hxl_tags(kind: str) -> list[str]:
-    """The HXL hashtag row of a table: each field's first (usual) tag."""
-    return [f.hxl[0] if f.hxl else "" for f in KINDS[kind].fields]
-
-
-def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bool = False) -> int:
-    """One table as CSV to a text stream; with `hxl`, only the record's fields, under a hashtag row.
-    Returns the rows written."""
-    names, rows = table_rows(conn, kind, scope)
-    writer = csv.writer(out, lineterminator="\r\n")
-    if hxl:
-        fields = [f for f in KINDS[kind].names if f in names]  # a public table leaves some out (disclosure)
-        keep = [names.index(f) for f in fields]
-        writer.writerow(fields)
-        writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
-        rows = (tuple(row[i] for i in keep) for row in rows)
-    else:
-        writer.writerow(names)
-    count = 0
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-        count += 1
-    return count
-
-
-def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], list[tuple]]:
-    """Each source of the exported rows, per table and import batch: how many rows, which dates, from
-    which file, imported when and by whom."""
-    columns = ["table", "source", "rows", "first_date", "last_date", "batch_id", "file_name", "imported_at",
-               "editor", "sha256"]
-    out = []
-    for kind in DATA_TABLES:
-        q = queries.table_query(kind, scope)
-        dates = f"min({q.date}), max({q.date})" if q.date else "NULL, NULL"
-        out += [(kind, *row) for row in conn.execute(
-            f"""SELECT t.source, count(*), {dates}, t.batch_id, b.file_name, b.imported_at, b.editor, b.sha256
-                FROM {KINDS[kind].table} t LEFT JOIN import_batches b ON b.id = t.batch_id WHERE {q.where}
-                GROUP BY t.source, t.batch_id ORDER BY t.source, t.batch_id""", q.params)]
-    return disclosure.public_batch_columns(columns, out)  # public mode: no editors' names
-
-
-SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included
-
-
-def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
-    """Every table in the scope, one sheet each, and a sheet of the sources and import batches, to a path
-    or a binary stream (openpyxl's write-only mode: rows stream through)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        """One table: on as many sheets as Excel's row limit needs ("transfers", "transfers (2)", ...)."""
-        rows = iter(rows)
-        part = 1
-        while True:
-            ws = book.create_sheet(title if part == 1 else f"{title} ({part})")
-            ws.freeze_panes = "A2"
-            for i, name in enumerate(columns):
-                ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
-            header = []
-            for name in columns:
-                cell = WriteOnlyCell(ws, value=name)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-            for row in itertools.islice(rows, SHEET_ROWS - 1):
-                ws.append([neutralise(v) for v in row])
-            following = next(rows, None)
-            if following is None:
-                return
-            rows = itertools.chain([following], rows)
-            part += 1
-
-    for kind in DATA_TABLES:
-        names, rows = table_rows(conn, kind, scope)
-        sheet(kind, names, rows)
-    sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
-    columns, rows = sources_table(conn, scope)
-    sheet("sources", columns, rows)
-    book.save(out)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
-def xlsx_bytes(conn: sqlite3.Connection, scope: Scope) -> bytes:
-    buffer = io.BytesIO()
-    write_xlsx(conn, scope, buffer)
-    return buffer.getvalue()
-
-
-DATA_FILES = {"csv": "{kind}.csv", "hxl": "{kind}.hxl.csv"}
-XLSX_NAME = "resettle.xlsx"
-
-
-def data_files(fmt: str) -> list[str]:
-    """The names `write_data` gives its files (ours, never the user's text)."""
-    if fmt == "xlsx":
-        return [XLSX_NAME]
-    names = [DATA_FILES[fmt].format(kind=k) for k in DATA_TABLES]
-    return names + ([f"{RECONCILIATION}.csv"] if fmt == "csv" else [])
-
-
-def write_data(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path) -> list[Path]:
-    """The tables in the scope into `out_dir`: <table>.csv (and reconciliation.csv), <table>.hxl.csv
-    (the record tables: HXL has no tags for the derived intervals), or one resettle.xlsx."""
-    if fmt not in DATA_FORMATS:
-        raise UsageError(f"{fmt!r} is not a data format: use one of {', '.join(DATA_FORMATS)}")
-    out_dir = _folder(out_dir)
-    if fmt == "xlsx":
-        path = out_dir / XLSX_NAME
-        write_xlsx(conn, scope, path)
-        return [path]
-    written = []
-    for kind in DATA_TABLES:
-        path = out_dir / DATA_FILES[fmt].format(kind=kind)
-        # A byte-order mark, so that Excel reads the plain CSV as UTF-8 (Côte d'Ivoire intact); none
-        # in the HXL file, which goes to HDX and other tools, not to a spreadsheet first.
-        encoding = "utf-8" if fmt == "hxl" else "utf-8-sig"
-        with open(path, "w", newline="", encoding=encoding) as fh:
-            write_csv(conn, kind, scope, fh, hxl=fmt == "hxl")
-        written.append(path)
-    if fmt == "csv":
-        path = out_dir / f"{RECONCILIATION}.csv"
-        columns, rows = reconciliation_rows(conn, scope)
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows([neutralise(v) for v in row] for row in rows)
-        written.append(path)
-    return written

@@ -1,0 +1,76 @@
+"""The bundle: one zip of the briefing (HTML and PDF), every chart as PNG and SVG, the data as CSV, XLSX
+and HXL, and a copy of the database.
+
+Everything in it is made from a snapshot of the database (SQLite's backup API), so the report, the
+charts, the data and the copy inside it all tell the same story, even while an import runs.
+`bundle_members` says what a bundle holds; `write_bundle` writes exactly that, in that order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+from resettle.compute import disclosure
+from resettle.compute.scope import view_scope
+from resettle.domain.errors import UsageError
+from resettle.publish import rendering, report, tables
+from resettle.store import backup, files
+
+BUNDLE_DB = "resettle.db"
+CHART_FORMATS = ("png", "svg")
+
+
+def bundle_members(figure_names: list[str]) -> list[str]:
+    """The names inside a bundle, for these charts (names are ours, never the user's text)."""
+    names = ["report.html", "report.pdf"]
+    names += [f"charts/{n}.{fmt}" for n in figure_names for fmt in CHART_FORMATS]
+    names += [f"data/{name}" for fmt in tables.DATA_FORMATS for name in tables.data_files(fmt)]
+    if not disclosure.public_mode():  # the copy holds every row and name: never in a public bundle
+        names += [BUNDLE_DB]
+    return names
+
+
+def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...] | None = None,
+                 as_of: str | None = None, start: str | None = None, host_countries: tuple[str, ...] = (),
+                 size: rendering.Size = rendering.SLIDE) -> tuple[Path, list[str]]:
+    """The bundle of the sites, as-of date, start date and host countries given (the pages' filters),
+    everything made from one consistent copy of the database. Returns the zip and its members."""
+    out = Path(out)
+    if out.suffix.lower() != ".zip":
+        raise UsageError(f"{out.name}: the bundle is FILE.zip")
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder: give the bundle's file name (FILE.zip)")
+    rendering.require_browser()
+    with tempfile.TemporaryDirectory(prefix="resettle-bundle-") as tmp:
+        copy = backup.backup(db_path, Path(tmp) / BUNDLE_DB)
+        conn = sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            scope = view_scope(conn, list(sites or ()), start, as_of, host_countries)
+            b = report.briefing(conn, scope)
+            made: dict[str, bytes | Path] = {"report.html": report.html_report(b).encode("utf-8"),
+                                             "report.pdf": report.pdf_report(b)}
+            for fmt in CHART_FORMATS:
+                for name, content in rendering.charts_bytes(b.figures, fmt, size).items():
+                    made[f"charts/{name}.{fmt}"] = content
+            data_dir = Path(tmp) / "data"
+            for fmt in tables.DATA_FORMATS:
+                made.update({f"data/{path.name}": path for path in tables.write_data(conn, scope, fmt, data_dir)})
+        finally:
+            conn.close()
+        made[BUNDLE_DB] = copy
+        members = bundle_members(list(b.figures))
+
+        def write(partial: Path) -> None:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for name in members:
+                    content = made[name]
+                    if isinstance(content, Path):
+                        zf.write(content, name)
+                    else:
+                        zf.writestr(name, content)
+
+        files.write_atomically(out, write)
+    return out, members
