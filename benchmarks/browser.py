@@ -14,7 +14,7 @@ rows for run.py's table; the raw samples of every run go into RAW (run.py writes
 - filter_change: on the big overview, one site picked in the sidebar's Sites multiselect (typed and
   Enter, as a user does); from the key press to the headline figures and both charts changed and drawn,
   the script idle. A different site each run, so Streamlit's cache never has the view already.
-- exports: PNG and SVG of every overview chart (figures.PAGES["overview"]): the CLI as a user runs it
+- exports: PNG and SVG of every overview chart (the page registry's overview charts): the CLI as a user runs it
   (`resettle export charts --page overview --format png --format svg`, one process); the same work in a
   new process timed part by part; in process, the figures built, only kaleido's rendering (the
   browser's start apart); and, for scale, every dashboard chart, one CLI run per format.
@@ -311,7 +311,6 @@ def _copy(db: Path, folder: Path) -> Path:
 
 
 PAGES = (("floor", 1), ("sample", 2), ("big", 2))  # page -> the charts it shows
-PAGES_OVERVIEW = ("remaining_population", "cumulative_relocations")  # resettle.figures.PAGES["overview"]
 
 
 def page_loads(big: Path, runs: int = 3) -> list[dict]:
@@ -469,17 +468,17 @@ def export_child(db: str, runs: int) -> None:
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
     from resettle.compute.scope import view_scope
-    from resettle.figures import pages as figures
+    from resettle.figures import pages, registry
     from resettle.publish import rendering
     from resettle.store import db as dbm
 
-    names = figures.PAGES["overview"]
+    overview = registry.page("overview")
+    names = overview.charts
     imported = time.perf_counter()
     conn = dbm.connect(db, create=False)
     try:
         scope = view_scope(conn, None)  # as the CLI: every site, as of the latest data
-        info = figures.overview_data(conn, scope)
-        figs = figures.overview_figures(info, figures.colours(conn))
+        figs = overview.draw(overview.gather(conn, scope), pages.colours(conn))
         figs = {n: figs[n] for n in names}
         built = time.perf_counter()
         rendering.renderer()
@@ -522,6 +521,8 @@ def _timed(cmd: list[str]) -> tuple[float, str]:
 
 
 def exports(big: Path, runs: int = 3) -> list[dict]:
+    from resettle.figures import registry
+
     cli, child = [], []
     with tempfile.TemporaryDirectory(prefix="resettle-export-", dir=big.parent) as tmp:
         folder = Path(tmp)
@@ -533,7 +534,7 @@ def exports(big: Path, runs: int = 3) -> list[dict]:
                                     "--format", "svg", "--out", str(out), "--db", str(db)])
             written = {p.name: p.read_bytes() for p in out.iterdir()}
             _check_files(written)
-            assert len(written) == 2 * len(PAGES_OVERVIEW), sorted(written)
+            assert len(written) == 2 * len(registry.page("overview").charts), sorted(written)
             sample["overview"] = {"s": round(seconds, 3), "files": len(written), "said": said.strip().splitlines()[-1]}
             wait_quiet()
             for fmt in ("png", "svg"):

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from resettle.figures import charts
+from resettle.figures import charts, theme
 
 
 def trace(fig, name: str):
@@ -36,10 +36,10 @@ STAGES = pd.DataFrame({"stage": ["submitted", "departed", "departed"], "host_cou
 
 
 def test_country_colours_are_stable_and_from_the_palette():
-    assert charts.country_colour("ALB") == "#0072B2"
-    assert charts.country_colour("XYZ") == charts.country_colour("XYZ")
-    assert charts.country_colour("XYZ") in charts.PALETTE
-    assert charts.country_label("DEU") == "Germany"
+    assert theme.country_colour("ALB") == "#0072B2"
+    assert theme.country_colour("XYZ") == theme.country_colour("XYZ")
+    assert theme.country_colour("XYZ") in theme.PALETTE
+    assert theme.country_label("DEU") == "Germany"
 
 
 def test_a_country_keeps_its_colour_on_every_chart():
@@ -48,10 +48,10 @@ def test_a_country_keeps_its_colour_on_every_chart():
                charts.stages(STAGES, "2020-07-01", [])]
     for code, name in (("ALB", "Albania"), ("DEU", "Germany")):
         colours = {trace(f, name).marker.color or trace(f, name).line.color for f in figures}
-        assert colours == {charts.country_colour(code)}, (name, colours)
+        assert colours == {theme.country_colour(code)}, (name, colours)
     pledged = charts.pledged_vs_departed(PLEDGED, "2020-07-01", [])
     bars = trace(pledged, "Departed")
-    assert dict(zip(bars.y, bars.marker.color, strict=True))["Germany"] == charts.country_colour("DEU")
+    assert dict(zip(bars.y, bars.marker.color, strict=True))["Germany"] == theme.country_colour("DEU")
 
 
 def test_every_chart_has_title_axis_units_as_of_and_sources():
@@ -64,10 +64,10 @@ def test_every_chart_has_title_axis_units_as_of_and_sources():
 
 def test_the_caption_shortens_long_and_many_sources():
     sources = ["A" * 100, "B", "C", "D", "E"]
-    text = charts.caption("2020-07-01", sources)
+    text = theme.caption("2020-07-01", sources)
     assert "A" * 69 + "…" in text and "A" * 70 not in text
     assert text.endswith("and 2 more sources (see the Data page)")
-    assert charts.caption(None, []) == "Data as of n/a. Sources: none"
+    assert theme.caption(None, []) == "Data as of n/a. Sources: none"
 
 
 def test_the_figure_grows_with_its_legend():
@@ -105,7 +105,7 @@ def test_pledged_vs_departed_one_row_per_country():
     assert list(departed.y) == ["Albania", "Finland", "Germany"] and values(departed.x) == [170, 80, 40]
     assert values(pledged.x) == [300, 0, 100]
     assert list(pledged.text) == ["300 pledged", "", "100 pledged"]  # no label for nothing pledged
-    assert list(pledged.marker.line.color) == [charts.country_colour(c) for c in ("ALB", "FIN", "DEU")]
+    assert list(pledged.marker.line.color) == [theme.country_colour(c) for c in ("ALB", "FIN", "DEU")]
     assert list(fig.layout.yaxis.categoryarray) == ["Germany", "Finland", "Albania"]  # the largest on top
     assert fig.layout.xaxis.range[1] > 300  # room for the labels
 
@@ -179,7 +179,7 @@ def test_medevacs_per_month_by_outcome():
     fig = charts.medevacs_per_month(frame, "2020-07-01", ["NGO"])
     assert [t.name for t in fig.data] == ["Returned", "Died", "Denied"]
     assert values(trace(fig, "Denied").y) == [2]
-    assert trace(fig, "Died").marker.color == charts.OUTCOME_COLOURS["died"]
+    assert trace(fig, "Died").marker.color == theme.OUTCOME_COLOURS["died"]
     assert fig.layout.yaxis.title.text == "Patients per month"
 
 
@@ -241,22 +241,22 @@ def test_empty_frames_give_an_empty_but_finished_figure(build):
 
 def test_the_colour_map_gives_every_country_its_own_colour():
     ranked = ["ALB", "AUS", "CAN", "DEU", "BEL"] + [f"X{i:02d}" for i in range(20)]
-    colours = charts.colour_map(ranked)
+    colours = theme.colour_map(ranked)
     assert colours["ALB"] == "#0072B2" and colours["DEU"] == "#E69F00"  # the fixed colours stay
-    own = [c for c in colours.values() if c != charts.OTHER_COLOUR]
-    assert len(own) == len(set(own)) == len(charts.PALETTE)  # no two countries share a colour
+    own = [c for c in colours.values() if c != theme.OTHER_COLOUR]
+    assert len(own) == len(set(own)) == len(theme.PALETTE)  # no two countries share a colour
     assert colours["AUS"] != colours["ALB"] and colours["BEL"] != colours["DEU"]
-    assert colours["X19"] == charts.OTHER_COLOUR  # past the palette
+    assert colours["X19"] == theme.OTHER_COLOUR  # past the palette
 
 
 def test_countries_beyond_the_palette_are_stacked_as_other():
-    colours = {"ALB": "#0072B2", "DEU": "#E69F00", "NZL": charts.OTHER_COLOUR, "PER": charts.OTHER_COLOUR}
+    colours = {"ALB": "#0072B2", "DEU": "#E69F00", "NZL": theme.OTHER_COLOUR, "PER": theme.OTHER_COLOUR}
     frame = pd.DataFrame({"month": ["2020-01-01"] * 4 + ["2020-02-01"], "host_country": ["ALB", "DEU", "NZL", "PER", "NZL"],
                           "people": [10, 5, 2, 3, 4]})
     fig = charts.departures_per_month(frame, "2020-07-01", [], colours=colours)
     assert [t.name for t in fig.data] == ["Albania", "Other host countries", "Germany"]  # 10, 9, 5
     other = trace(fig, "Other host countries")
-    assert values(other.y) == [5, 4] and other.marker.color == charts.OTHER_COLOUR
+    assert values(other.y) == [5, 4] and other.marker.color == theme.OTHER_COLOUR
     cumulative = charts.cumulative_relocations(frame.rename(columns={"month": "date"}), PLEDGES.iloc[0:0], None,
                                                None, [], colours=colours)
     assert values(trace(cumulative, "Other host countries").y) == [5, 4]

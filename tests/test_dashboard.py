@@ -11,6 +11,7 @@ from conftest import table_digest, write
 from streamlit.testing.v1 import AppTest
 
 from resettle.compute import headline
+from resettle.figures import registry
 from resettle.ingest import importer, review
 from resettle.store import db
 
@@ -85,7 +86,7 @@ def _open(page: str) -> None:
     dashboard.main(default=page)
 
 
-PAGES = ["overview", "relocation", "medical", "incidents", "reconciliation", "data", "import"]
+PAGES = [p.path for p in registry.PAGES]  # overview, relocation, medical, incidents, reconciliation, data, import
 
 
 def page(monkeypatch, path: Path, name: str, query: dict | None = None, run: bool = True) -> AppTest:
@@ -114,6 +115,12 @@ def summary(path: Path, **kwargs) -> dict:
         return headline.summary(conn, **kwargs)
     finally:
         conn.close()
+
+
+def test_every_page_of_the_registry_has_its_module_and_no_other():
+    from resettle.ui import pages
+
+    assert set(pages.bodies()) == set(PAGES)
 
 
 @pytest.mark.parametrize("name", PAGES)

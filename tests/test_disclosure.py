@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from resettle.compute import disclosure, medical, table_rows
 from resettle.compute.scope import view_scope
-from resettle.figures import pages as figures
+from resettle.figures import pages, registry
 from resettle.publish import bundle, report, tables
 from resettle.store import db
 
@@ -115,9 +115,9 @@ def test_outside_public_mode_nothing_changes(monkeypatch, tiny_db):
     monkeypatch.delenv("RESETTLE_READ_ONLY", raising=False)
     conn, scope = _scope(tiny_db)
     try:
-        info = figures.medical_data(conn, scope)
-        assert info["figures"]["died_patients"] == 1 and "disclosure" not in info
-        assert "destination" in info["open"].columns
+        info = pages.medical_data(conn, scope)
+        assert info.access.died_patients == 1 and info.disclosure is None
+        assert "destination" in info.open_requests.columns
         frame, _ = table_rows.table_slice(conn, "medevacs", scope)
         assert frame["patients"].tolist() == [1, 2, 1] and "destination" in frame.columns
         assert "description" in table_rows.table_slice(conn, "incidents", scope)[0].columns
@@ -128,16 +128,16 @@ def test_outside_public_mode_nothing_changes(monkeypatch, tiny_db):
 def test_medical_figures_of_the_tiny_data(public, tiny_db):
     conn, scope = _scope(tiny_db)
     try:
-        info = figures.medical_data(conn, scope)
-        f = info["figures"]
+        info = pages.medical_data(conn, scope)
+        f = info.access
         # 1 died, 2 denied, 1 returned: every medical figure is small
-        assert f["patients_evacuated"] == "<5" and f["died_patients"] == "<5" and f["denied_patients"] == "<5"
-        assert f["pending_requests"] == 0  # nobody is nobody to identify
-        assert f["median_wait_days"] is None  # a median of two patients would be nearly their own waits
-        assert info["per_month"].empty and info["waits"].empty  # nothing drawn
-        assert info["open"]["patients"].tolist() == ["<5"] and "destination" not in info["open"].columns
-        assert "disclosure control" in info["disclosure"]
-        deaths = figures.incidents_data(conn, scope)["deaths"]
+        assert f.patients_evacuated == "<5" and f.died_patients == "<5" and f.denied_patients == "<5"
+        assert f.pending_requests == 0  # nobody is nobody to identify
+        assert f.median_wait_days is None  # a median of two patients would be nearly their own waits
+        assert info.per_month.empty and info.waits.empty  # nothing drawn
+        assert info.open_requests["patients"].tolist() == ["<5"] and "destination" not in info.open_requests.columns
+        assert "disclosure control" in info.disclosure
+        deaths = pages.incidents_data(conn, scope).deaths
         assert set(deaths["cause"]) == {"Killed in incidents"}  # the one medical death is not drawn
     finally:
         conn.close()
@@ -146,7 +146,7 @@ def test_medical_figures_of_the_tiny_data(public, tiny_db):
 def test_no_medical_chart_of_the_sample_shows_a_small_cell(public, sample_copy):
     conn, scope = _scope(sample_copy)
     try:
-        charts = figures.build_all(conn, scope)
+        charts = registry.build_all(conn, scope)
         per_month = json.loads(charts["medevacs_per_month"].to_json())
         values = [v for trace in per_month["data"] for v in ints(trace["y"])]
         assert values and all(v >= 5 for v in values), values

@@ -20,7 +20,7 @@ from resettle.compute.reconciliation import intervals
 from resettle.compute.scope import Scope, resolve_sites, view_scope
 from resettle.domain import errors
 from resettle.domain.records import KINDS
-from resettle.figures import pages as figures
+from resettle.figures import registry
 from resettle.publish import bundle, rendering, report, tables
 from resettle.store import backup as backups
 from resettle.store import db
@@ -87,7 +87,7 @@ def network_references(page: str) -> list:
 def sample_figures(sample_db: Path) -> dict:
     conn = db.connect(sample_db)
     try:
-        return figures.build_all(conn, view_scope(conn))
+        return registry.build_all(conn, view_scope(conn))
     finally:
         conn.close()
 
@@ -106,7 +106,7 @@ def renderer(chromium: str):
 
 
 def test_build_all_gives_every_dashboard_chart_by_name(sample_figures):
-    assert list(sample_figures) == list(figures.CHART_NAMES)
+    assert list(sample_figures) == [name for page in registry.PAGES for name in page.charts]
 
 
 def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_figures):
@@ -124,8 +124,8 @@ def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_fig
 def test_build_all_follows_the_scope(sample_db):
     conn = db.connect(sample_db)
     try:
-        early = figures.build_all(conn, view_scope(conn, ["Camp Liberty"], end="2013-06-30"))
-        ashraf = figures.build_all(conn, view_scope(conn, ["Camp Ashraf"]))
+        early = registry.build_all(conn, view_scope(conn, ["Camp Liberty"], end="2013-06-30"))
+        ashraf = registry.build_all(conn, view_scope(conn, ["Camp Ashraf"]))
         s = headline.summary(conn, site="Camp Liberty", as_of="2013-06-30")
     finally:
         conn.close()
@@ -138,7 +138,7 @@ def test_build_all_follows_the_scope(sample_db):
 def test_a_database_without_records_has_no_charts(db_path):
     conn = db.connect(db_path)
     try:
-        assert figures.build_all(conn, view_scope(conn)) == {}
+        assert registry.build_all(conn, view_scope(conn)) == {}
     finally:
         conn.close()
 

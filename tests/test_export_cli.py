@@ -17,7 +17,7 @@ from test_export import network_references, pdf_pages, png_size, svg_size
 from resettle.cli import cli
 from resettle.compute import table_rows
 from resettle.compute.scope import view_scope
-from resettle.figures import pages as figures
+from resettle.figures import registry
 from resettle.publish import bundle, rendering, report
 from resettle.store import db
 
@@ -29,7 +29,7 @@ def run(*args: str, env: dict | None = None):
 def chart_names(path: Path, site: str | None = None, as_of: str | None = None) -> list[str]:
     conn = db.connect(path)
     try:
-        return list(figures.build_all(conn, view_scope(conn, [site] if site else None, end=as_of)))
+        return list(registry.build_all(conn, view_scope(conn, [site] if site else None, end=as_of)))
     finally:
         conn.close()
 
@@ -67,19 +67,25 @@ def test_export_one_pages_charts_in_two_formats_in_one_run(browser, sample_db, t
                  "--db", str(sample_db))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{name}.{fmt}" for name in figures.PAGES["overview"] for fmt in ("png", "svg"))
+        f"{name}.{fmt}" for name in registry.page("overview").charts for fmt in ("png", "svg"))
     assert (out / "cumulative_relocations.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert svg_size((out / "cumulative_relocations.svg").read_bytes()) == ("1280", "720")
     assert "2 charts as PNG, SVG" in result.output
-    from resettle import cli as cli_module
-
-    assert cli_module.CHART_PAGES == tuple(figures.PAGES)  # the --page choices are the dashboard's pages
+    (page_option,) = [p for p in cli.commands["export"].commands["charts"].params if p.name == "pages"]
+    assert tuple(page_option.type.choices) == tuple(p.path for p in registry.PAGES if p.charts)  # the --page choices are the dashboard's pages
     two = tmp_path / "two"
     result = run("export", "charts", "--format", "html", "--page", "incidents", "--page", "relocation", "--out",
                  str(two), "--db", str(sample_db))
     assert result.exit_code == 0, result.output
-    expected = [n for page in ("relocation", "incidents") for n in figures.PAGES[page] if n in chart_names(sample_db)]
+    expected = [n for page in ("relocation", "incidents") for n in registry.page(page).charts if n in chart_names(sample_db)]
     assert sorted(p.name for p in two.iterdir()) == sorted(f"{n}.html" for n in expected)
+
+
+def test_the_page_registry_imports_neither_pandas_nor_plotly():
+    """The CLI builds --page's choices from the registry as it starts (`resettle import` too)."""
+    code = "import sys, resettle.figures.registry; print(sorted({'pandas', 'plotly'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 @pytest.mark.browser

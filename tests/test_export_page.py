@@ -15,7 +15,7 @@ from test_export import network_references, pdf_pages, png_size
 
 from resettle.compute import choices
 from resettle.compute.scope import view_scope
-from resettle.figures import pages as figures
+from resettle.figures import registry
 from resettle.publish import rendering, report
 from resettle.store import db
 
@@ -98,12 +98,12 @@ def test_the_html_download_holds_the_chart_on_the_page(monkeypatch, sample_copy,
 
 
 def test_the_page_draws_what_the_export_draws(monkeypatch, sample_copy):
-    """figures.build_all and the pages give the same figures: what is downloaded is what is shown."""
+    """registry.build_all and the pages give the same figures: what is downloaded is what is shown."""
     conn = db.connect(sample_copy)
     try:
         # The page's default view: every site, from the first dated record to the latest.
         first, latest = choices.date_bounds(conn, [i for i, _ in view_scope(conn).sites])
-        exported = figures.build_all(conn, view_scope(conn, start=first, end=latest))
+        exported = registry.build_all(conn, view_scope(conn, start=first, end=latest))
     finally:
         conn.close()
     for page, charts in PAGE_CHARTS.items():
@@ -133,7 +133,7 @@ def test_the_overview_offers_the_briefing_and_the_bundle(monkeypatch, sample_cop
     assert found["briefing_pdf"].label == "Download briefing (PDF)"
     assert found["briefing_bundle"].label == "Download bundle (zip)"
     page = content(found["briefing_html"], deferred).decode("utf-8")
-    assert all(f'id="chart-{name}"' in page for name in figures.CHART_NAMES)
+    assert all(f'id="chart-{name}"' in page for name in [name for page in registry.PAGES for name in page.charts])
     assert network_references(page) == [] and "Data as of <b>2016-09-09</b>" in page
 
 

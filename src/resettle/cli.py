@@ -18,6 +18,7 @@ import click
 
 from resettle.domain.errors import ResettleError, ValidationFailed
 from resettle.domain.records import KINDS
+from resettle.figures import registry  # the page registry alone: no pandas, no plotly
 from resettle.ingest import importer
 from resettle.store import backup as backups
 
@@ -322,13 +323,10 @@ def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, 
         raise
 
 
-CHART_PAGES = ("overview", "relocation", "medical", "incidents", "reconciliation")  # figures.PAGES' keys
-
-
 @export.command("charts")
 @click.option("--format", "fmts", required=True, multiple=True, type=click.Choice(["png", "svg", "pdf", "html"]),
               help="Repeat for several formats in one run (the browser starts once): --format png --format svg.")
-@click.option("--page", "pages", multiple=True, type=click.Choice(CHART_PAGES),
+@click.option("--page", "pages", multiple=True, type=click.Choice(registry.CHART_PAGES),
               help="Only the charts of this dashboard page (repeatable); default: every page.")
 @out_dir_option
 @site_option
@@ -339,7 +337,6 @@ CHART_PAGES = ("overview", "relocation", "medical", "incidents", "reconciliation
 @click.option("--scale", type=float, default=2, show_default=True, help="PNG pixels per CSS pixel.")
 def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) -> None:
     """Every dashboard chart (or those of --page) into --out as <chart>.<format>."""
-    from resettle.figures import pages as figures
     from resettle.publish import rendering
 
     _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
@@ -350,7 +347,7 @@ def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) 
     started = time.perf_counter()
     conn, scope = _export_scope(db_path, site, as_of)
     try:
-        built = figures.build_all(conn, scope, tuple(pages) or None)
+        built = registry.build_all(conn, scope, tuple(pages) or None)
     finally:
         conn.close()
     written = [path for fmt in fmts for path in rendering.write_charts(built, fmt, out, size)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -158,34 +159,40 @@ def binned(frame: pd.DataFrame, column: str, size: int, value: str) -> pd.DataFr
     return out.astype({c: "int64" for c in out.columns if pd.api.types.is_integer_dtype(out[c])})
 
 
-def medical(info: dict, *, bin_days: int = 7, limit: int | None = None) -> dict:
-    """The Medical access page's data (figures.medical_data and the page's own) as a public page shows
-    it; unchanged outside public mode. Idempotent."""
+class Medical(NamedTuple):
+    """The medical figures and tables of a page as a public page shows them (`medical`)."""
+
+    access: dict  # medical.medical_access, small counts as "<5"
+    per_month: pd.DataFrame  # without the small cells
+    waits: pd.DataFrame  # binned by `bin_days`, without the small bins
+    open_requests: pd.DataFrame  # without destinations, small counts as "<5"
+    note: str | None  # what was left out, when something was
+
+
+def medical(access: dict, per_month: pd.DataFrame, waits: pd.DataFrame, open_requests: pd.DataFrame, *,
+            bin_days: int = 7, limit: int | None = None) -> Medical:
+    """The Medical access page's figures (medical_access), evacuations per month, waits and open requests
+    as a public page shows them; unchanged outside public mode."""
     if limit is None and not public_mode():
-        return info
+        return Medical(access, per_month, waits, open_requests, None)
     limit = _min(limit)
-    out = dict(info)
-    figures = dict(info["figures"])
-    with_wait = figures.get("patients_with_wait")
+    shown = dict(access)
+    with_wait = shown.get("patients_with_wait")
     if isinstance(with_wait, int) and with_wait < limit:
-        figures["median_wait_days"] = None  # a median of fewer than `limit` patients is nearly their waits
+        shown["median_wait_days"] = None  # a median of fewer than `limit` patients is nearly their waits
     for key in MEDICAL_COUNTS:
-        if key in figures:
-            figures[key] = cell(figures[key], limit)
-    out["figures"] = figures
-    hidden = 0
-    if "per_month" in info:
-        out["per_month"] = drop_small(info["per_month"], "patients", limit)
-        hidden += len(info["per_month"]) - len(out["per_month"])
-    if "waits" in info and not info["waits"].empty:
-        bins = binned(info["waits"], "waiting_days", bin_days, "patients")
-        out["waits"] = drop_small(bins, "patients", limit)
-        hidden += len(bins) - len(out["waits"])
-    if "open" in info:
-        out["open"] = suppress(info["open"].drop(columns=list(hidden_columns("medevacs")), errors="ignore"),
-                               ["patients"], limit)
-    out["disclosure"] = note(limit) if hidden or info.get("disclosure") else None
-    return out
+        if key in shown:
+            shown[key] = cell(shown[key], limit)
+    months = drop_small(per_month, "patients", limit)
+    hidden = len(per_month) - len(months)
+    bins = waits
+    if not waits.empty:
+        every_bin = binned(waits, "waiting_days", bin_days, "patients")
+        bins = drop_small(every_bin, "patients", limit)
+        hidden += len(every_bin) - len(bins)
+    requests = suppress(open_requests.drop(columns=list(hidden_columns("medevacs")), errors="ignore"),
+                        ["patients"], limit)
+    return Medical(shown, months, bins, requests, note(limit) if hidden else None)
 
 
 def cumulative_in_steps(frame: pd.DataFrame, cause: str, limit: int | None = None) -> pd.DataFrame:
@@ -207,26 +214,32 @@ def cumulative_in_steps(frame: pd.DataFrame, cause: str, limit: int | None = Non
     return frame[(frame["cause"] != cause) | (frame["cumulative"] > 0)].reset_index(drop=True)
 
 
-def incidents(info: dict, *, limit: int | None = None) -> dict:
-    """The Incidents page's data as a public page shows it: the deaths after a medical evacuation request
-    rise in steps of the threshold or more. Unchanged outside public mode."""
+class Incidents(NamedTuple):
+    """The incidents and the cumulative deaths of a page as a public page shows them (`incidents`)."""
+
+    incidents: pd.DataFrame  # without descriptions
+    deaths: pd.DataFrame  # the deaths after a medical evacuation request in steps of the threshold or more
+    note: str | None  # what was held back, when something was
+
+
+def incidents(listed: pd.DataFrame, deaths: pd.DataFrame, *, limit: int | None = None) -> Incidents:
+    """The Incidents page's incidents (`listed`) and cumulative deaths (incidents.cumulative_deaths) as a
+    public page shows them: no descriptions, and the deaths after a medical evacuation request rise in
+    steps of the threshold or more. Unchanged outside public mode."""
     if limit is None and not public_mode():
-        return info
+        return Incidents(listed, deaths, None)
     limit = _min(limit)
-    out = dict(info)
-    deaths = info.get("deaths")
-    if deaths is not None and not deaths.empty and (deaths["cause"] == MEDICAL_DEATHS).any():
-        out["deaths"] = cumulative_in_steps(deaths, MEDICAL_DEATHS, limit)
+    shown, held_back = deaths, None
+    if not deaths.empty and (deaths["cause"] == MEDICAL_DEATHS).any():
+        shown = cumulative_in_steps(deaths, MEDICAL_DEATHS, limit)
 
         def medical_points(frame: pd.DataFrame) -> list[tuple]:
             rows = frame[(frame["cause"] == MEDICAL_DEATHS) & (frame["cumulative"] > 0)]
             return list(zip(rows["date"], rows["cumulative"], strict=True))
 
-        if medical_points(out["deaths"]) != medical_points(deaths):
-            out["disclosure"] = note(limit)
-    if "incidents" in info:
-        out["incidents"] = info["incidents"].drop(columns=list(hidden_columns("incidents")), errors="ignore")
-    return out
+        if medical_points(shown) != medical_points(deaths):
+            held_back = note(limit)
+    return Incidents(listed.drop(columns=list(hidden_columns("incidents")), errors="ignore"), shown, held_back)
 
 
 def note(limit: int | None = None) -> str:
@@ -236,9 +249,8 @@ def note(limit: int | None = None) -> str:
             "(disclosure control).")
 
 
-def mark(fig, info: dict):
-    """Put the page data's disclosure note under the chart's title (when there is one); returns the figure."""
-    text = info.get("disclosure")
+def mark(fig, text: str | None):
+    """Put a page's disclosure note (`text`, when there is one) under the chart's title; returns the figure."""
     if text:
         fig.update_layout(title_subtitle_text=text, title_subtitle_font={"size": 11, "color": "#555"},
                           margin_t=max(fig.layout.margin.t or 0, 84))

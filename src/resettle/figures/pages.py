@@ -1,16 +1,17 @@
-"""Every dashboard chart as a plotly Figure for a Scope, without Streamlit.
+"""What each dashboard page shows, and its charts as plotly Figures, for a Scope, without Streamlit.
 
-The pages and the exports both come here: `<page>_data(conn, scope)` gathers what a page shows (from
-`resettle.compute`), `<page>_figures(info)` turns it into that page's figures, and `build_all`
-does both for every page. So a downloaded or exported chart is the chart on the page, never a copy
-that could drift from it.
+Per page: a dataclass of what it shows (its headline figures, tables and chart data: tables as pandas
+DataFrames), `<page>_data(conn, scope)` that gathers it (from `resettle.compute`, with disclosure
+control applied), and `<page>_figures(data, colours)` that draws its charts by name. The page registry
+(registry.py) names these per page; the dashboard, the exports, the report and the bundle all go through
+it, so a downloaded or exported chart is the chart on the page, never a copy that could drift from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -27,19 +28,10 @@ from resettle.compute import (
     series,
     sources,
 )
+from resettle.compute.disclosure import Small
 from resettle.compute.scope import Scope
-from resettle.figures import charts
+from resettle.figures import charts, theme
 
-# Page -> the names of its charts, in the order the page shows them. The names are stable: they name
-# the exported files and the dashboard's download buttons.
-PAGES: dict[str, tuple[str, ...]] = {
-    "overview": ("remaining_population", "cumulative_relocations"),
-    "relocation": ("departures_per_month", "pledged_vs_departed", "stages"),
-    "medical": ("medevacs_per_month", "waiting_days"),
-    "incidents": ("incidents_timeline", "cumulative_deaths"),
-    "reconciliation": ("reconciliation",),
-}
-CHART_NAMES: tuple[str, ...] = tuple(name for names in PAGES.values() for name in names)
 # What a browser can draw quickly: beyond these, a chart shows a selection and says so.
 COUNT_POINTS_MAX = 3000
 INCIDENT_MARKERS_MAX = 300
@@ -67,16 +59,36 @@ def _union(*lists: list[str]) -> list[str]:
 # ---------------------------------------------------------------- overview
 
 
-def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None = None) -> dict:
+@dataclass(frozen=True)
+class OverviewData:
+    """What the Overview shows: the headline figures at D and their change over 30 days, the sources
+    behind them, and the data of its two charts. `empty` when the sites have no dated record yet: then
+    only `summary` is filled."""
+
+    summary: dict  # headline.summary at D: the keys of `resettle summary --json`
+    changes: dict[str, int | float | None] = field(default_factory=dict)  # headline.changes: now minus 30 days ago
+    relocated_to: int | None = None  # people relocated to the host countries of the filter, when it names some
+    sources: list[str] = field(default_factory=list)  # every source behind the figures
+    notes: list[str] = field(default_factory=list)  # what the charts leave out, and why
+    empty: bool = False
+    estimate: pd.DataFrame = field(default_factory=pd.DataFrame)  # date, residents: the estimate's steps
+    counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # each count as reported (series.COUNT_POINTS)
+    incidents: pd.DataFrame = field(default_factory=pd.DataFrame)  # those marked on the remaining population
+    cumulative: pd.DataFrame = field(default_factory=pd.DataFrame)  # date, host_country, people (cumulative)
+    pledges: pd.DataFrame = field(default_factory=pd.DataFrame)  # date, places (cumulative)
+    relocation_sources: list[str] = field(default_factory=list)  # of the transfers and pledges drawn
+    x_range: tuple[str | None, str | None] = (None, None)
+
+
+def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
     """Headline figures at D and their change over 30 days, the sources behind them, and the data of the
     overview's charts."""
     chosen = list(scope.sites)
     ids = scope.site_ids
-    label = site_label(scope, label)
+    label = site_label(scope)
     if scope.end is None:
         named = None if scope.all_sites else [n for _, n in chosen]
-        return {"summary": headline.summary(conn, named or None), "changes": {}, "sources": [], "empty": True,
-                "notes": []}
+        return OverviewData(summary=headline.summary(conn, named or None), empty=True)
     day = dt.date.fromisoformat(scope.end)
     loaded = aggregates.load_sites(conn, chosen)
     now = headline.figures_at(conn, loaded, day, label, ids)
@@ -98,179 +110,244 @@ def overview_data(conn: sqlite3.Connection, scope: Scope, *, label: str | None =
     if total > len(markers):
         notes.append(f"The {len(markers):,} incidents with the most people killed and wounded are marked, of "
                      f"{total:,}; the Incidents page lists them all.")
-    return {
-        "notes": notes,
-        "empty": False,
-        "summary": now,
-        "changes": changes,
-        "relocated_to": headline.relocated_to(now, scope.host_countries) if scope.host_countries else None,
-        "sources": sources.sources_behind(conn, scope),
-        "estimate": pd.DataFrame(series.residents_series(loaded, day), columns=["date", "residents"]),
-        "counts": counts,
-        "incidents": markers,
-        "projection": {"from": now["as_of"], "residents": now["residents"], "to": now["projected_completion"],
-                       "recent": now["departures_last_90_days"]},
-        "cumulative": series.cumulative_relocations(conn, scope),
-        "pledges": series.cumulative_pledges(conn, scope),
-        "relocation_sources": _union(sources.sources(conn, "transfers", scope, from_start=False),
-                                     sources.sources(conn, "pledges", scope, from_start=False)),
-        "x_range": _range(scope),
-    }
+    return OverviewData(
+        summary=now,
+        changes=changes,
+        relocated_to=headline.relocated_to(now, scope.host_countries) if scope.host_countries else None,
+        sources=sources.sources_behind(conn, scope),
+        notes=notes,
+        estimate=pd.DataFrame(series.residents_series(loaded, day), columns=["date", "residents"]),
+        counts=counts,
+        incidents=markers,
+        cumulative=series.cumulative_relocations(conn, scope),
+        pledges=series.cumulative_pledges(conn, scope),
+        relocation_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
+                                  sources.sources(conn, "pledges", scope, from_start=False)),
+        x_range=_range(scope),
+    )
 
 
 def colours(conn: sqlite3.Connection) -> dict[str, str]:
-    """One colour per host country of the database, the same on every chart (charts.colour_map)."""
-    return charts.colour_map(choices.host_countries_ranked(conn))
+    """One colour per host country of the database, the same on every chart (theme.colour_map)."""
+    return theme.colour_map(choices.host_countries_ranked(conn))
 
 
-def overview_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    if info["empty"]:
+def overview_figures(data: OverviewData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The overview's charts: the remaining population (with its projection to completion) and the
+    cumulative relocations by host country."""
+    if data.empty:
         return {}
-    s = info["summary"]
+    s = data.summary
+    projection = {"from": s["as_of"], "residents": s["residents"], "to": s["projected_completion"],
+                  "recent": s["departures_last_90_days"]}
     return {
         "remaining_population": charts.remaining_population(
-            info["estimate"], info["counts"], s["as_of"], info["sources"], incidents=info["incidents"],
-            projection=info["projection"], x_range=info["x_range"]),
+            data.estimate, data.counts, s["as_of"], data.sources, incidents=data.incidents,
+            projection=projection, x_range=data.x_range),
         "cumulative_relocations": charts.cumulative_relocations(
-            info["cumulative"], info["pledges"], s["baseline_population"], s["as_of"], info["relocation_sources"],
-            x_range=info["x_range"], colours=colours),
+            data.cumulative, data.pledges, s["baseline_population"], s["as_of"], data.relocation_sources,
+            x_range=data.x_range, colours=colours),
     }
 
 
 # ---------------------------------------------------------------- relocation
 
 
-def relocation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+@dataclass(frozen=True)
+class RelocationData:
+    """What the Relocation page shows: departed transfers per month by host country (and as a table),
+    departed against pledged, and the transfers' stages, in the range up to D."""
+
+    as_of: str | None
+    per_month: pd.DataFrame  # month, host_country, people
+    table: pd.DataFrame  # per_month as a table: a row per month, a column per host country
+    pledged: pd.DataFrame  # host_country, pledged, departed
+    stages: pd.DataFrame  # stage, host_country, transfers, people
+    sources: list[str]  # of the transfers in the range
+    pledge_sources: list[str]  # of the transfers and pledges up to D
+
+
+def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
+    """The Relocation page's data for the scope."""
     per_month = relocation.departures_per_month(conn, scope)
-    return {
-        "as_of": scope.end,
-        "per_month": per_month,
-        "table": relocation.departures_table(per_month),
-        "pledged": relocation.pledged_vs_departed(conn, scope),
-        "stages": relocation.stages(conn, scope),
-        "sources": sources.sources(conn, "transfers", scope),
-        "pledge_sources": _union(sources.sources(conn, "transfers", scope, from_start=False),
-                                 sources.sources(conn, "pledges", scope, from_start=False)),
-    }
+    return RelocationData(
+        as_of=scope.end,
+        per_month=per_month,
+        table=relocation.departures_table(per_month),
+        pledged=relocation.pledged_vs_departed(conn, scope),
+        stages=relocation.stages(conn, scope),
+        sources=sources.sources(conn, "transfers", scope),
+        pledge_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
+                              sources.sources(conn, "pledges", scope, from_start=False)),
+    )
 
 
-def relocation_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    as_of, out = info["as_of"], {}
-    if not info["per_month"].empty:
-        out["departures_per_month"] = charts.departures_per_month(info["per_month"], as_of, info["sources"],
+def relocation_figures(data: RelocationData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Relocation page's charts (each only when it has data)."""
+    out = {}
+    if not data.per_month.empty:
+        out["departures_per_month"] = charts.departures_per_month(data.per_month, data.as_of, data.sources,
                                                                   colours=colours)
-    if not info["pledged"].empty:
-        out["pledged_vs_departed"] = charts.pledged_vs_departed(info["pledged"], as_of, info["pledge_sources"],
+    if not data.pledged.empty:
+        out["pledged_vs_departed"] = charts.pledged_vs_departed(data.pledged, data.as_of, data.pledge_sources,
                                                                 colours=colours)
-    if not info["stages"].empty:
-        out["stages"] = charts.stages(info["stages"], as_of, info["sources"], colours=colours)
+    if not data.stages.empty:
+        out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
     return out
 
 
 # ---------------------------------------------------------------- medical access
 
 
-def medical_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+@dataclass(frozen=True)
+class MedicalAccess:
+    """The medical-access figures in the range (medical.medical_access): evacuations, the median wait,
+    denied and pending requests counted apart, deaths after a request. In public mode a small count
+    reads "<5" (a disclosure.Small) and a median of few patients is left out."""
+
+    evacuations: int | Small
+    patients_evacuated: int | Small
+    denied_requests: int | Small
+    denied_patients: int | Small
+    pending_requests: int | Small
+    pending_patients: int | Small
+    died_patients: int | Small
+    median_wait_days: float | None
+    patients_with_wait: int | Small
+
+
+@dataclass(frozen=True)
+class MedicalData:
+    """What the Medical access page shows, as a public page shows it in public mode (disclosure.medical)."""
+
+    as_of: str | None
+    access: MedicalAccess
+    deaths_recorded: int  # all causes, up to D
+    per_month: pd.DataFrame  # month, outcome, requests, patients
+    waits: pd.DataFrame  # waiting_days, evacuations, patients (binned by the week in public mode)
+    open_requests: pd.DataFrame  # the denied and pending requests, each with its days since the request
+    sources: list[str]
+    disclosure: str | None = None  # what public mode left out, when it left something out
+
+
+def medical_data(conn: sqlite3.Connection, scope: Scope) -> MedicalData:
+    """The Medical access page's data for the scope."""
     # Public mode: small medical figures suppressed here, so the page and every export show the same.
-    return disclosure.medical({
-        "as_of": scope.end,
-        "figures": medical.medical_access(conn, scope),
-        "deaths_recorded": incidents.deaths_recorded(conn, scope),
-        "per_month": medical.medevacs_per_month(conn, scope),
-        "waits": medical.waiting_days(conn, scope),
-        "open": medical.open_requests(conn, scope),
-        "sources": sources.sources(conn, "medevacs", scope),
-    })
+    public = disclosure.medical(medical.medical_access(conn, scope), medical.medevacs_per_month(conn, scope),
+                                medical.waiting_days(conn, scope), medical.open_requests(conn, scope))
+    return MedicalData(
+        as_of=scope.end,
+        access=MedicalAccess(**public.access),
+        deaths_recorded=incidents.deaths_recorded(conn, scope),
+        per_month=public.per_month,
+        waits=public.waits,
+        open_requests=public.open_requests,
+        sources=sources.sources(conn, "medevacs", scope),
+        disclosure=public.note,
+    )
 
 
-def medical_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    as_of, out = info["as_of"], {}
-    if info["per_month"].empty:
+def medical_figures(data: MedicalData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Medical access page's charts: evacuations per month by outcome, and the waits (each only when
+    it has data)."""
+    out = {}
+    if data.per_month.empty:
         return out
-    out["medevacs_per_month"] = charts.medevacs_per_month(info["per_month"], as_of, info["sources"])
-    if not info["waits"].empty:
-        out["waiting_days"] = charts.waiting_days(info["waits"], info["figures"]["median_wait_days"], as_of,
-                                                  info["sources"])
-    return {name: disclosure.mark(fig, info) for name, fig in out.items()}
+    out["medevacs_per_month"] = charts.medevacs_per_month(data.per_month, data.as_of, data.sources)
+    if not data.waits.empty:
+        out["waiting_days"] = charts.waiting_days(data.waits, data.access.median_wait_days, data.as_of,
+                                                  data.sources)
+    return {name: disclosure.mark(fig, data.disclosure) for name, fig in out.items()}
 
 
 # ---------------------------------------------------------------- incidents
 
 
-def incidents_data(conn: sqlite3.Connection, scope: Scope) -> dict:
-    return disclosure.incidents({
-        "as_of": scope.end,
-        "totals": incidents.incident_totals(conn, scope),
-        "incidents": incidents.incidents(conn, scope),
-        "deaths": incidents.cumulative_deaths(conn, scope),
-        "sources": sources.sources(conn, "incidents", scope),
-        "death_sources": _union(sources.sources(conn, "incidents", scope, from_start=False),
-                                sources.sources(conn, "medevacs", scope, from_start=False)),
-        "x_range": _range(scope),
-    })
+@dataclass(frozen=True)
+class IncidentTotals:
+    """Incidents, killed, wounded and hostages in the range (incidents.incident_totals; figures not reported
+    count as none)."""
+
+    incidents: int
+    killed: int
+    wounded: int
+    hostages: int
 
 
-def incidents_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    as_of, out = info["as_of"], {}
-    if not info["incidents"].empty:
-        out["incidents_timeline"] = charts.incidents_timeline(info["incidents"], as_of, info["sources"])
-    if not info["deaths"].empty:
+@dataclass(frozen=True)
+class IncidentsData:
+    """What the Incidents page shows, as a public page shows it in public mode (disclosure.incidents)."""
+
+    as_of: str | None
+    totals: IncidentTotals
+    incidents: pd.DataFrame  # date, site, incident_type, killed, wounded, hostages, description, source
+    deaths: pd.DataFrame  # date, cause, deaths, cumulative
+    sources: list[str]  # of the incidents in the range
+    death_sources: list[str]  # of the incidents and medical evacuations up to D
+    x_range: tuple[str | None, str | None] = (None, None)
+    disclosure: str | None = None  # what public mode held back, when it held something back
+
+
+def incidents_data(conn: sqlite3.Connection, scope: Scope) -> IncidentsData:
+    """The Incidents page's data for the scope."""
+    public = disclosure.incidents(incidents.incidents(conn, scope), incidents.cumulative_deaths(conn, scope))
+    return IncidentsData(
+        as_of=scope.end,
+        totals=IncidentTotals(**incidents.incident_totals(conn, scope)),
+        incidents=public.incidents,
+        deaths=public.deaths,
+        sources=sources.sources(conn, "incidents", scope),
+        death_sources=_union(sources.sources(conn, "incidents", scope, from_start=False),
+                             sources.sources(conn, "medevacs", scope, from_start=False)),
+        x_range=_range(scope),
+        disclosure=public.note,
+    )
+
+
+def incidents_figures(data: IncidentsData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Incidents page's charts: the time line and the cumulative deaths (each only when it has data)."""
+    out = {}
+    if not data.incidents.empty:
+        out["incidents_timeline"] = charts.incidents_timeline(data.incidents, data.as_of, data.sources)
+    if not data.deaths.empty:
         out["cumulative_deaths"] = disclosure.mark(
-            charts.cumulative_deaths(info["deaths"], as_of, info["death_sources"], x_range=info["x_range"]), info)
+            charts.cumulative_deaths(data.deaths, data.as_of, data.death_sources, x_range=data.x_range),
+            data.disclosure)
     return out
 
 
 # ---------------------------------------------------------------- reconciliation
 
 
-def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> dict:
+@dataclass(frozen=True)
+class ReconciliationData:
+    """What the Reconciliation page shows: the intervals between consecutive counts up to D (the largest
+    discrepancies when there are too many to draw), and the headline unexplained change."""
+
+    as_of: str | None
+    intervals: pd.DataFrame  # site, start, end, count_start, count_end, departures, deaths, unexplained_change, discrepancy
+    note: str | None  # why only some intervals are shown, when so
+    unexplained_change: int  # over every interval up to D
+    sources: list[str]  # of the population counts up to D
+
+
+def reconciliation_data(conn: sqlite3.Connection, scope: Scope) -> ReconciliationData:
+    """The Reconciliation page's data for the scope."""
     intervals, total = reconciliation.intervals(conn, scope)
     shown = reconciliation.largest_discrepancies(intervals, INTERVALS_MAX)
-    return {
-        "as_of": scope.end,
-        "intervals": shown,
-        "note": (f"{len(intervals):,} intervals in this range, {int(intervals['discrepancy'].sum()):,} of them "
-                 f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
-                 "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
-        "unexplained_change": total,
-        "sources": sources.sources(conn, "population", scope, from_start=False),
-    }
+    return ReconciliationData(
+        as_of=scope.end,
+        intervals=shown,
+        note=(f"{len(intervals):,} intervals in this range, {int(intervals['discrepancy'].sum()):,} of them "
+              f"with a discrepancy: the {len(shown):,} largest discrepancies are shown. Pick fewer sites "
+              "or a shorter range to see every interval." if len(shown) < len(intervals) else None),
+        unexplained_change=total,
+        sources=sources.sources(conn, "population", scope, from_start=False),
+    )
 
 
-def reconciliation_figures(info: dict, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    if info["intervals"].empty:
+def reconciliation_figures(data: ReconciliationData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Reconciliation page's chart (when there is an interval)."""
+    if data.intervals.empty:
         return {}
-    return {"reconciliation": charts.reconciliation(info["intervals"], info["as_of"], info["sources"])}
-
-
-# ---------------------------------------------------------------- every page
-
-# Page -> (its data from the database, its figures from that data and the host countries' colours).
-BUILDERS: dict[str, tuple[Callable[..., dict], Callable[..., dict[str, go.Figure]]]] = {
-    "overview": (overview_data, overview_figures),
-    "relocation": (relocation_data, relocation_figures),
-    "medical": (medical_data, medical_figures),
-    "incidents": (incidents_data, incidents_figures),
-    "reconciliation": (reconciliation_data, reconciliation_figures),
-}
-
-
-def page_data(conn: sqlite3.Connection, scope: Scope, pages: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """What each page shows (every page, or those named), for the scope: page name -> its data."""
-    return {page: gather(conn, scope) for page, (gather, _) in BUILDERS.items() if pages is None or page in pages}
-
-
-def figures_from(data: dict[str, dict], colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    """Every chart the pages in `data` (page_data) would draw, by name, in the pages' order."""
-    out: dict[str, go.Figure] = {}
-    for page, (_, draw) in BUILDERS.items():
-        if page in data:
-            out.update(draw(data[page], colours))
-    return out
-
-
-def build_all(conn: sqlite3.Connection, scope: Scope, pages: tuple[str, ...] | None = None) -> dict[str, go.Figure]:
-    """Every dashboard chart for the scope (of every page, or of the pages named), by stable name
-    ("remaining_population", ...). A chart the pages leave out for want of data (no medical evacuations,
-    no stages) is left out here too."""
-    return figures_from(page_data(conn, scope, pages), colours(conn))
+    return {"reconciliation": charts.reconciliation(data.intervals, data.as_of, data.sources)}

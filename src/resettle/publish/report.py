@@ -26,7 +26,8 @@ from resettle.compute.scope import Scope
 from resettle.domain import clock
 from resettle.domain.errors import UsageError
 from resettle.domain.records import KINDS
-from resettle.figures import pages as figures
+from resettle.figures import pages, registry
+from resettle.figures.pages import IncidentsData, MedicalData, OverviewData, ReconciliationData
 from resettle.publish import rendering, tables
 from resettle.store import files
 
@@ -34,9 +35,6 @@ from resettle.store import files
 # 12 px labels print at about 7.5 pt.
 PRINT_WIDTH, PRINT_HEIGHT = 820, 500
 RECONCILIATION_ROWS = 300
-PAGE_TITLES = {"overview": "Remaining population and relocations", "relocation": "Relocation",
-               "medical": "Medical access", "incidents": "Incidents and deaths",
-               "reconciliation": "Reconciliation of counts and flows"}
 HEADLINE = (
     # key, label, what it is
     ("residents", "Residents (estimate)", "The latest count up to the as-of date (the median where sources "
@@ -60,8 +58,11 @@ class Briefing:
     scope: Scope
     label: str | None
     made_at: dt.datetime
-    data: dict[str, dict]
-    figures: dict[str, go.Figure]
+    overview: OverviewData  # the headline numbers
+    medical: MedicalData
+    incidents: IncidentsData
+    reconciliation: ReconciliationData  # its table
+    figures: dict[str, go.Figure]  # every page's charts, by name (the page registry's order)
     sources: pd.DataFrame
 
     @property
@@ -76,11 +77,12 @@ class Briefing:
 def briefing(conn: sqlite3.Connection, scope: Scope, *, label: str | None = None,
              made_at: dt.datetime | None = None) -> Briefing:
     """Gather the report of a scope (sites, as-of date): the pages' data and figures, and the sources."""
-    data = figures.page_data(conn, scope)
+    data = registry.gather(conn, scope)  # page path -> its data
     columns, rows = tables.sources_table(conn, scope)
-    return Briefing(scope=scope, label=figures.site_label(scope, label), data=data,
+    return Briefing(scope=scope, label=pages.site_label(scope, label),
                     made_at=(made_at or clock.utc_now()).replace(microsecond=0),
-                    figures=figures.figures_from(data, figures.colours(conn)),
+                    overview=data["overview"], medical=data["medical"], incidents=data["incidents"],
+                    reconciliation=data["reconciliation"], figures=registry.draw(data, pages.colours(conn)),
                     sources=pd.DataFrame(rows, columns=columns))
 
 
@@ -124,8 +126,7 @@ def _change(key: str, change) -> str:
 
 
 def _headline(b: Briefing) -> str:
-    overview = b.data["overview"]
-    s, changes = overview["summary"], overview.get("changes", {})
+    s, changes = b.overview.summary, b.overview.changes
     cards = []
     for key, label, about in HEADLINE:
         cards.append(
@@ -138,15 +139,15 @@ def _headline(b: Briefing) -> str:
                    for c, n in by_country.items())
     table = (f'<table class="small"><thead><tr><th>Host country</th><th>ISO3</th><th class="n">Relocated</th>'
              f"</tr></thead><tbody>{rows}</tbody></table>") if rows else "<p>No departures yet.</p>"
-    m, t = b.data["medical"]["figures"], b.data["incidents"]["totals"]
-    wait = "–" if m["median_wait_days"] is None else f"{m['median_wait_days']:g} days"
+    m, t = b.medical.access, b.incidents.totals
+    wait = "–" if m.median_wait_days is None else f"{m.median_wait_days:g} days"
     lines = [
-        ("Medical access", f"{m['patients_evacuated']:,} patients evacuated ({m['evacuations']:,} evacuations), "
-         f"median wait {wait}; {m['denied_requests']:,} requests denied ({m['denied_patients']:,} patients) and "
-         f"{m['pending_requests']:,} pending ({m['pending_patients']:,} patients), counted apart; "
-         f"{m['died_patients']:,} died."),
-        ("Incidents", f"{t['incidents']:,} incidents: {t['killed']:,} killed, {t['wounded']:,} wounded, "
-         f"{t['hostages']:,} taken hostage (figures not reported count as none)."),
+        ("Medical access", f"{m.patients_evacuated:,} patients evacuated ({m.evacuations:,} evacuations), "
+         f"median wait {wait}; {m.denied_requests:,} requests denied ({m.denied_patients:,} patients) and "
+         f"{m.pending_requests:,} pending ({m.pending_patients:,} patients), counted apart; "
+         f"{m.died_patients:,} died."),
+        ("Incidents", f"{t.incidents:,} incidents: {t.killed:,} killed, {t.wounded:,} wounded, "
+         f"{t.hostages:,} taken hostage (figures not reported count as none)."),
     ]
     facts = "".join(f"<li><b>{_e(k)}.</b> {_e(v)}</li>" for k, v in lines)
     return (f'<section id="headline"><h2>Headline figures</h2><div class="cards">{"".join(cards)}</div>'
@@ -161,8 +162,7 @@ def _country(code: str) -> str:
 
 
 def _reconciliation(b: Briefing) -> str:
-    frame = b.data["reconciliation"]["intervals"]
-    total = b.data["reconciliation"]["unexplained_change"]
+    frame, total = b.reconciliation.intervals, b.reconciliation.unexplained_change
     intro = (f"<p>Between each two consecutive counts: the later count minus the earlier, plus the departures "
              f"and deaths in between. Zero means the flows explain the change; anything else is worth a look "
              f"(highlighted). Total up to the as-of date: <b>{_signed(total)}</b>.</p>")
@@ -204,11 +204,11 @@ def _sources(b: Briefing) -> str:
 
 def _charts(b: Briefing, svgs: dict[str, bytes] | None) -> str:
     parts = []
-    for page, names in figures.PAGES.items():
-        present = [n for n in names if n in b.figures]
+    for page in registry.PAGES:
+        present = [n for n in page.charts if n in b.figures]
         if not present:
             continue
-        parts.append(f'<section class="page" id="page-{page}"><h2>{_e(PAGE_TITLES[page])}</h2>')
+        parts.append(f'<section class="page" id="page-{page.path}"><h2>{_e(page.report_title)}</h2>')
         for name in present:
             fig = b.figures[name]
             if svgs is not None:
@@ -280,7 +280,6 @@ def html_report(b: Briefing, *, svgs: dict[str, bytes] | None = None) -> str:
     script = "" if svgs is not None else (
         "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
         f"<script>{get_plotlyjs()}</script>\n")
-    overview = b.data["overview"]
     note = ("Residents is a stock (a count, carried forward); relocated is a sum of departures (flows): never add "
             "one to the other. Only departed transfers count as relocated (a submission is not a departure). "
             "Where sources give different counts for one date, the figures use their median and the charts show "
@@ -291,7 +290,7 @@ def html_report(b: Briefing, *, svgs: dict[str, bytes] | None = None) -> str:
         f"{sources_n:,} sources · resettle {_e(__version__)}</p></header>"
         f'<p class="note">{_e(note)}</p>'
     )
-    if overview.get("empty"):
+    if b.overview.empty:
         body += "<p>No dated records for these sites yet.</p>"
     else:
         body += _headline(b) + _charts(b, svgs) + _reconciliation(b)

@@ -8,29 +8,17 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from resettle.figures import registry
 from resettle.store import db
-from resettle.ui import cache as data
-from resettle.ui import common, filters
-from resettle.ui.pages import data as tables
-from resettle.ui.pages import imports as importer
-from resettle.ui.pages import incidents, medical, overview, reconciliation, relocation
-
-# url path, title, page function (each takes the View of the sidebar filters)
-PAGES: list[tuple[str, str, Callable]] = [
-    ("overview", "Overview", overview.page),
-    ("relocation", "Relocation", relocation.page),
-    ("medical", "Medical access", medical.page),
-    ("incidents", "Incidents", incidents.page),
-    ("reconciliation", "Reconciliation", reconciliation.page),
-    ("data", "Data", tables.page),
-    ("import", "Import", importer.page),
-]
+from resettle.ui import cache, common, filters
+from resettle.ui import pages as page_modules
 
 
-def pages() -> list[tuple[str, str, Callable]]:
-    """The pages of the navigation: in read-only mode (RESETTLE_READ_ONLY) without Import, so neither the
-    upload nor any undo exists (the library refuses them on the server side too)."""
-    return [p for p in PAGES if not (db.read_only_mode() and p[0] == "import")]
+def pages() -> list[registry.Page]:
+    """The pages of the navigation, in the registry's order: in read-only mode (RESETTLE_READ_ONLY)
+    without those for editors (Import), so neither the upload nor any undo exists (the library refuses
+    them on the server side too)."""
+    return [p for p in registry.PAGES if not (p.for_editors and db.read_only_mode())]
 
 
 class _Page(StreamlitPage):
@@ -49,26 +37,28 @@ def main(default: str = "overview") -> None:
     Every page answers at its own URL (/overview, /relocation, ...); the root URL shows `default`."""
     # No page_icon: an emoji icon would be fetched from a CDN, and nothing here phones home.
     st.set_page_config(page_title="resettle", layout="wide")
-    data.read_version()  # once per run: every cached call of this run is keyed by it
+    cache.read_version()  # once per run: every cached call of this run is keyed by it
     state: dict = {}
+    bodies = page_modules.bodies()
 
-    def runner(name: str, body: Callable) -> Callable[[], None]:
+    def runner(page: registry.Page) -> Callable[[], None]:
+        body = bodies[page.path]
+
         def run() -> None:
-            if state.get("empty") and name != "import":
-                common.first_screen(state["pages"].get("import"))
+            if state.get("empty") and not page.for_editors:
+                common.first_screen(editing)
             else:
-                common.guarded(name, lambda: body(state.get("view")))
-        run.__name__ = f"page_{name}"
+                common.guarded(page.path, lambda: body(state.get("view")))
+        run.__name__ = f"page_{page.path}"
         return run
 
-    state["pages"] = {
-        name: _Page(runner(name, body), title=title, url_path=name, default=name == default)
-        for name, title, body in pages()
-    }
-    nav = st.navigation(list(state["pages"].values()))
+    shown = {p: _Page(runner(p), title=p.title, url_path=p.path, default=p.path == default) for p in pages()}
+    # The page where data is added: an empty database's first screen links to it (None in read-only mode).
+    editing = next((nav for p, nav in shown.items() if p.for_editors), None)
+    nav = st.navigation(list(shown.values()))
 
     def frame() -> None:
-        state["empty"] = data.is_empty()
+        state["empty"] = cache.is_empty()
         state["view"] = None if state["empty"] else filters.sidebar()
 
     common.guarded("sidebar", frame)

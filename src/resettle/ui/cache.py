@@ -20,8 +20,7 @@ import streamlit as st
 
 from resettle.compute import choices, disclosure, table_rows
 from resettle.compute.scope import Scope, resolve_sites, view_scope
-from resettle.domain.records import KINDS
-from resettle.figures import pages as figures
+from resettle.figures import pages, registry
 from resettle.ingest import importer, review, sample
 from resettle.publish import rendering, report, tables
 from resettle.publish.bundle import write_bundle
@@ -106,11 +105,11 @@ def host_countries() -> list[str]:
 @st.cache_data(**CACHE)
 def _colours(version: tuple) -> dict[str, str]:
     with connection() as conn:
-        return figures.colours(conn)
+        return pages.colours(conn)
 
 
 def colours() -> dict[str, str]:
-    """One colour per host country of the database, the same on every chart (figures.colours)."""
+    """One colour per host country of the database, the same on every chart (pages.colours)."""
     return _colours(version())
 
 
@@ -130,38 +129,15 @@ def date_bounds(sites: tuple[str, ...]) -> tuple[dt.date | None, dt.date | None]
 
 
 @st.cache_data(**CACHE)
-def _page_data(version: tuple, view, page: str) -> dict:
-    gather = figures.BUILDERS[page][0]  # overview_data, relocation_data, ...
+def _page_data(version: tuple, view, path: str):
     with connection() as conn:
-        return gather(conn, _scope(conn, view))
+        return registry.page(path).gather(conn, _scope(conn, view))
 
 
-def page_data(page: str, view) -> dict:
-    """What a page (figures.PAGES) shows for the view: its figures, tables and chart data, as the
-    figures module gathers them for the exports too."""
-    return _page_data(version(), view, page)
-
-
-def overview(view) -> dict:
-    """Headline figures at D and their change over 30 days, the sources behind them, and the overview's
-    chart data (figures.overview_data: the exports draw from the same)."""
-    return page_data("overview", view)
-
-
-def relocation(view) -> dict:
-    return page_data("relocation", view)
-
-
-def medical(view) -> dict:
-    return page_data("medical", view)
-
-
-def incidents(view) -> dict:
-    return page_data("incidents", view)
-
-
-def reconciliation(view) -> dict:
-    return page_data("reconciliation", view)
+def page_data(path: str, view):
+    """What the page at `path` (the page registry) shows for the view: its dataclass of headline numbers,
+    tables and chart data (figures/pages.py), gathered as the exports gather it."""
+    return _page_data(version(), view, path)
 
 
 # ---------------------------------------------------------------- the pages' figures
@@ -171,14 +147,13 @@ def reconciliation(view) -> dict:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _page_figures(version: tuple, view, page: str) -> dict:
-    draw = figures.BUILDERS[page][1]  # overview_figures, relocation_figures, ...
-    return draw(page_data(page, view), colours())
+def _page_figures(version: tuple, view, path: str) -> dict:
+    return registry.page(path).draw(page_data(path, view), colours())
 
 
-def page_figures(page: str, view) -> dict:
-    """The figures of a page (figures.PAGES) for the view, by chart name."""
-    return _page_figures(version(), view, page)
+def page_figures(path: str, view) -> dict:
+    """The figures of the page at `path` for the view, by chart name (the registry's `charts`)."""
+    return _page_figures(version(), view, path)
 
 
 # ---------------------------------------------------------------- downloads
@@ -306,5 +281,3 @@ def undo(batch_id: int) -> dict[str, int]:
     with connection() as conn:
         return importer.undo(conn, batch_id, editor=editor)
 
-
-KIND_LABELS = {k: KINDS[k].table.replace("_", " ") for k in KINDS}

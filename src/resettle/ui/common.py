@@ -11,8 +11,7 @@ import streamlit as st
 
 from resettle.domain.errors import ResettleError
 from resettle.publish import rendering
-from resettle.ui import access, text
-from resettle.ui import cache as data
+from resettle.ui import access, cache, text
 
 log = logging.getLogger("resettle.ui")
 CHANGE_NOTE = "vs 30 days earlier"
@@ -32,7 +31,7 @@ DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("pdf", "PDF"), ("html", "HTML"))
 
 
 def chart(fig, key: str, *, name: str | None = None, view=None) -> None:
-    """A chart; with its name (figures.PAGES) and the view, a download of it under it."""
+    """A chart; with its name (a page's `charts` in the page registry) and the view, a download of it under it."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
     if name is not None and view is not None:
         downloads(fig, name, view, key)
@@ -51,7 +50,7 @@ def downloads(fig, name: str, view, key: str) -> None:
             if fmt in rendering.STATIC_FORMATS and not static:
                 continue
             stem = f"{name}_as_of_{view.as_of}" if view.as_of else name
-            cell.download_button(label, data.chart_file(view, name, fmt, fig), file_name=f"{stem}.{fmt}",
+            cell.download_button(label, cache.chart_file(view, name, fmt, fig), file_name=f"{stem}.{fmt}",
                                  mime=rendering.MIME[fmt], key=f"{key}_{fmt}", on_click="ignore")
         if not static:
             st.caption(rendering.NO_BROWSER)
@@ -95,6 +94,6 @@ def first_screen(import_page) -> None:
         st.caption("Sign in on the Import page to load the sample data or import a file.")
     elif st.button("Load the sample data", key="load_sample", type="primary"):
         with st.spinner("Loading the sample data…"):
-            data.load_sample()
+            cache.load_sample()
         st.rerun()
     st.page_link(import_page, label="Import a file on the Import page →")

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from resettle.domain.countries import country_name
-from resettle.ui import cache as data
-from resettle.ui import text
+from resettle.ui import cache, text
 
 _LOADED = "_filters_loaded_from_url"
 _CHOSEN = "_date_range_chosen"
@@ -87,8 +86,8 @@ def _latest() -> None:
 
 def sidebar() -> View:
     """Draw the filters in the sidebar and return the view they describe."""
-    site_names = data.site_names()
-    countries = data.host_countries()
+    site_names = cache.site_names()
+    countries = cache.host_countries()
     if not st.session_state.get(_LOADED):
         st.session_state[_LOADED] = True
         for problem in _read_url(site_names, countries):
@@ -97,7 +96,7 @@ def sidebar() -> View:
     bar.header("Filters")
     sites = bar.multiselect("Sites", site_names, key="sites", placeholder="All sites",
                             help="Empty means every site together (figures computed per site and summed).")
-    first, latest = data.date_bounds(tuple(sites))
+    first, latest = cache.date_bounds(tuple(sites))
     today = dt.date.today()
     low = min(d for d in (first, latest, today) if d)
     high = max(d for d in (latest, today) if d)

@@ -5,21 +5,25 @@ from __future__ import annotations
 import streamlit as st
 
 from resettle.compute import table_rows
-from resettle.ui import cache as data
+from resettle.domain.records import KINDS
+from resettle.ui import cache
 from resettle.ui.filters import View
 
-LABELS = {"population": "Population counts", "transfers": "Transfers", "medevacs": "Medical evacuations",
-          "incidents": "Incidents", "pledges": "Pledges", "sites": "Sites"}
+PATH = "data"
+
+
+def _label(kind: str) -> str:
+    return KINDS[kind].label
 
 
 def page(view: View) -> None:
     st.title("Data")
     row = st.columns([2, 3, 1])
-    kind = row[0].selectbox("Table", table_rows.TABLES, format_func=LABELS.get, key="data_table")
+    kind = row[0].selectbox("Table", table_rows.TABLES, format_func=_label, key="data_table")
     source = row[1].text_input("Source contains", key="data_source", placeholder="e.g. UNHCR")
     limit = row[2].number_input("Rows at most", min_value=10, max_value=100_000, value=table_rows.TABLE_LIMIT,
                                 step=500, key="data_limit")
-    info = data.table(view, kind, int(limit), source.strip())
+    info = cache.table(view, kind, int(limit), source.strip())
     frame = info["frame"]
     st.caption(f"{len(frame):,} of {info['total']:,} rows matching the filters (sites, date range, host "
                f"countries{', source' if source.strip() else ''}), as of {info['as_of']}; "

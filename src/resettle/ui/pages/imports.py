@@ -16,18 +16,20 @@ from resettle.domain.errors import ResettleError
 from resettle.domain.records import KINDS
 from resettle.ingest import importer
 from resettle.ingest import review as dry_run
-from resettle.ui import access, text
-from resettle.ui import cache as data
+from resettle.ui import access, cache, text
 
+PATH = "import"
 NO_COLUMN = "(not in the file)"
-KIND_LABELS = {"sites": "Sites", "population": "Population counts", "transfers": "Transfers",
-               "medevacs": "Medical evacuations", "incidents": "Incidents", "pledges": "Pledges"}
 DATE_ORDERS = {None: "Decide from the file", "dayfirst": "Day first (31/12/2015)",
                "monthfirst": "Month first (12/31/2015)"}
 _MESSAGE = "_import_message"
 _UPLOADS = "_upload_round"
 _PENDING = "_undo_pending"
 _CHECKED = "_import_checked"  # (what was checked, its dry run): the last upload's, kept while nothing changes
+
+
+def _label(kind: str) -> str:
+    return KINDS[kind].label
 
 
 def upload_limit_mb() -> float:
@@ -47,7 +49,7 @@ def page(view=None) -> None:
     if message := st.session_state.pop(_MESSAGE, None):
         st.success(text.plain(message))
     row = st.columns([1, 2])
-    kind = row[0].selectbox("Record kind", list(KINDS), format_func=KIND_LABELS.get, key="import_kind")
+    kind = row[0].selectbox("Record kind", list(KINDS), format_func=_label, key="import_kind")
     with row[0].expander("Fields of this kind"):
         st.markdown("\n".join(
             f"- `{f.name}`{' (required)' if f.required else ''}"
@@ -75,11 +77,11 @@ def checked(path, kind: str, options: importer.ImportOptions, digest: str | None
     """The dry run of the upload with these options. Every click on the page reruns it, so it is kept
     (one, in the session) while the file, the options and the database are the same: a 50 MB file is
     checked once, not again at every change of an unrelated widget or at the confirming click."""
-    key = (digest, kind, repr(options), data.version())
+    key = (digest, kind, repr(options), cache.version())
     kept = st.session_state.get(_CHECKED)
     if digest is not None and kept is not None and kept[0] == key:
         return kept[1]
-    check = data.check_import(path, kind, options)
+    check = cache.check_import(path, kind, options)
     st.session_state[_CHECKED] = (key, check)
     return check
 
@@ -92,10 +94,10 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
         st.error(text.plain(str(exc).replace(f"{path.parent}/", "")))
         return
     if proposal.guessed_kind and proposal.guessed_kind != kind:
-        st.info(f"These columns look like **{KIND_LABELS[proposal.guessed_kind].lower()}**; "
+        st.info(f"These columns look like **{_label(proposal.guessed_kind).lower()}**; "
                 "pick that record kind above if so.")
     st.subheader("Columns")
-    st.caption(f"The column proposed for each field of {KIND_LABELS[kind].lower()}; change any that is wrong. "
+    st.caption(f"The column proposed for each field of {_label(kind).lower()}; change any that is wrong. "
                "Required fields are marked with *.")
     chosen = mapping_editor(proposal)
     set_values = one_value_for_missing(proposal, chosen)
@@ -112,7 +114,7 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
     check = checked(path, kind, options, digest)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
-        done = data.run_import(path, kind, options)
+        done = cache.run_import(path, kind, options)
         if done.report is not None and done.report.batch_id is not None:
             st.session_state[_MESSAGE] = "\n\n".join(["Imported.", *done.report.lines()])
             st.session_state[_UPLOADS] = st.session_state.get(_UPLOADS, 0) + 1  # a fresh, empty uploader
@@ -186,7 +188,7 @@ def show_check(check: dry_run.Check) -> None:
 def batches(editor: str | None = None) -> None:
     """The import batches, newest first, and (for an editor) an undo behind a confirmation."""
     st.subheader("Import batches")
-    frame = data.batches()
+    frame = cache.batches()
     if frame.empty:
         st.caption("No imports yet.")
         return
@@ -213,7 +215,7 @@ def batches(editor: str | None = None) -> None:
     if yes.button(f"Yes, undo batch {batch}", key="undo_confirm", type="primary"):
         st.session_state.pop(_PENDING, None)
         try:
-            removed = data.undo(batch)
+            removed = cache.undo(batch)
         except ResettleError as exc:
             st.error(text.plain(exc))
             return
@@ -229,7 +231,7 @@ def batches(editor: str | None = None) -> None:
 def audit_log() -> None:
     """Every import and undo, newest first: when, which editor, what."""
     st.subheader("Audit log")
-    frame = data.audit()
+    frame = cache.audit()
     if frame.empty:
         st.caption("Nothing imported or undone yet.")
         return

@@ -6,10 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from resettle.domain.countries import country_name
+from resettle.figures.pages import OverviewData
 from resettle.publish import rendering
-from resettle.ui import cache as data
-from resettle.ui import common, text
+from resettle.ui import cache, common, text
 from resettle.ui.filters import View
+
+PATH = "overview"
 
 HELP = {
     "residents": "The latest population count up to the as-of date (the median where sources differ), minus "
@@ -25,16 +27,16 @@ HELP = {
 
 def page(view: View) -> None:
     st.title("Relocation overview")
-    info = data.overview(view)
-    s, change = info["summary"], info["changes"]
-    if info["empty"]:
+    data: OverviewData = cache.page_data(PATH, view)
+    s, change = data.summary, data.changes
+    if data.empty:
         st.info("No dated records for these sites yet: import population counts or transfers.")
         return
-    st.caption(f"**{text.plain(s['site'] or 'All sites')}**: figures as of **{s['as_of']}**, from **{len(info['sources'])}** "
+    st.caption(f"**{text.plain(s['site'] or 'All sites')}**: figures as of **{s['as_of']}**, from **{len(data.sources)}** "
                "sources. Residents is a stock (a count, carried forward); relocated is a sum of departures "
                "(flows). Each change is the figure now minus the figure 30 days earlier.")
-    with st.expander(f"The {len(info['sources'])} sources behind these figures"):
-        st.markdown("\n".join(f"- {text.plain(source)}" for source in info["sources"]) or "none")
+    with st.expander(f"The {len(data.sources)} sources behind these figures"):
+        st.markdown("\n".join(f"- {text.plain(source)}" for source in data.sources) or "none")
 
     row1 = st.columns(3)
     row1[0].metric("Residents (estimate)", text.people(s["residents"]), help=HELP["residents"],
@@ -52,14 +54,14 @@ def page(view: View) -> None:
                    **common.delta(change.get("deaths_recorded"), colour="inverse"))
     if view.host_countries:
         names = ", ".join(country_name(c) for c in view.host_countries)
-        st.metric(f"Relocated to {names}", text.people(info["relocated_to"]),
+        st.metric(f"Relocated to {names}", text.people(data.relocated_to),
                   **common.delta(change.get("relocated_to")))
         st.caption("The other figures count every host country: the host-country filter narrows the charts "
                    "and tables by country.")
 
-    for note in info["notes"]:
+    for note in data.notes:
         st.caption(note)
-    figs = data.page_figures("overview", view)
+    figs = cache.page_figures(PATH, view)
     common.chart(figs["remaining_population"], key="chart_remaining", name="remaining_population", view=view)
     common.chart(figs["cumulative_relocations"], key="chart_cumulative", name="cumulative_relocations", view=view)
     briefing_pack(view)
@@ -75,11 +77,11 @@ def briefing_pack(view: View) -> None:
     stem = f"briefing_as_of_{view.as_of}" if view.as_of else "briefing"
     bundle = f"bundle_as_of_{view.as_of}" if view.as_of else "bundle"
     row = st.columns(3)
-    row[0].download_button("Download briefing (HTML)", data.briefing(view, "html"), file_name=f"{stem}.html",
+    row[0].download_button("Download briefing (HTML)", cache.briefing(view, "html"), file_name=f"{stem}.html",
                            mime=rendering.MIME["html"], key="briefing_html", on_click="ignore")
-    row[1].download_button("Download briefing (PDF)", data.briefing(view, "pdf"), file_name=f"{stem}.pdf",
+    row[1].download_button("Download briefing (PDF)", cache.briefing(view, "pdf"), file_name=f"{stem}.pdf",
                            mime=rendering.MIME["pdf"], key="briefing_pdf", on_click="ignore", disabled=not static)
-    row[2].download_button("Download bundle (zip)", data.bundle(view), file_name=f"{bundle}.zip",
+    row[2].download_button("Download bundle (zip)", cache.bundle(view), file_name=f"{bundle}.zip",
                            mime=rendering.MIME["zip"], key="briefing_bundle", on_click="ignore", disabled=not static)
     if not static:
         st.caption(rendering.NO_BROWSER)
