@@ -6,8 +6,7 @@ from click.testing import CliRunner
 from conftest import TINY
 
 from resettle.cli import cli
-from resettle.ingest import importer
-from resettle.store import db
+from resettle.store import audit, db
 
 
 def run(*args, editor: str | None = None):
@@ -21,7 +20,7 @@ def test_imports_and_undos_are_logged_with_their_editor(db_path):
     assert run("undo", "1", "--db", db_path, editor="Jonas K.").exit_code == 0
     conn = db.connect(db_path)
     try:
-        log = importer.list_audit(conn)
+        log = audit.list_audit(conn)
     finally:
         conn.close()
     assert [(e["editor"], e["action"], e["batch_id"]) for e in log] == [

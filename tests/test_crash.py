@@ -17,7 +17,7 @@ import pytest
 from conftest import TINY
 
 from resettle.ingest import importer
-from resettle.store import db
+from resettle.store import db, writer
 
 ROWS = 1_000_000
 T_HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
@@ -155,7 +155,7 @@ def test_sigkill_during_an_import_of_a_million_rows_loses_nothing(tmp_path):
             # Undo it, so that the next moment imports (and can be killed) again, not "identical to batch".
             conn = db.connect(dbp)
             try:
-                importer.undo(conn, max(b for b, _, _ in now["batches"]))
+                writer.undo(conn, max(b for b, _, _ in now["batches"]))
             finally:
                 conn.close()
             before = state(dbp)

@@ -10,8 +10,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from resettle.ingest import columnar, importer
-from resettle.store import db
+from resettle.ingest import columnar, importer, parsing
+from resettle.store import columns, db, writer
 
 HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
 
@@ -68,7 +68,7 @@ def _big_file(tmp_path, rows: int = 3000):
 
 def test_bulk_insert_restores_indexes_and_pragmas(tmp_path, monkeypatch, db_path):
     monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
-    monkeypatch.setattr(columnar, "REBUILD_INDEXES_FROM", 10)
+    monkeypatch.setattr(writer, "REBUILD_INDEXES_FROM", 10)
     conn = db.connect(db_path)
     indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers' ORDER BY name"
     before = conn.execute(indexes).fetchall()
@@ -86,13 +86,13 @@ def test_a_value_breaking_a_check_still_stops_the_bulk_insert(tmp_path, monkeypa
     """The CHECKs are held to every distinct value before the insert skips them row by row: a parser bug
     that let a lower-case country through would be caught there, and nothing written."""
     monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0)
-    real = importer._parser
+    real = parsing._parser
 
     def broken(f, kind, order, today):
         parse = real(f, kind, order, today)
         return (lambda raw: "fin" if raw == "FIN" else parse(raw)) if f.name == "host_country" else parse
 
-    monkeypatch.setattr(importer, "_parser", broken)
+    monkeypatch.setattr(parsing, "_parser", broken)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         importer.import_file(db_path, "transfers", _big_file(tmp_path))
     conn = db.connect(db_path)
@@ -128,7 +128,7 @@ def test_case_files_store_the_same_rows_on_both_paths(tmp_path, monkeypatch, cas
     results = {}
     for label, threshold in (("general", 10**12), ("fast", 0)):
         monkeypatch.setattr(columnar, "FAST_MIN_BYTES", threshold)
-        monkeypatch.setattr(columnar, "REBUILD_INDEXES_FROM", 10)
+        monkeypatch.setattr(writer, "REBUILD_INDEXES_FROM", 10)
         path = tmp_path / f"{label}.db"
         first = importer.import_file(path, "transfers", _cases_file(tmp_path, "a.csv", 3000, "submitted", cases))
         assert first.fast_path == (fast and label == "fast")
@@ -156,11 +156,11 @@ def test_packed_insert_stores_each_value_as_binding_it_would(with_line):
         "wild": [i * 2**58 for i in range(-20, 20)],  # integers too far apart to pack: raw
     }
     codes = {name: np.array([rng.randrange(len(v)) for _ in range(n)], dtype=np.int32) for name, v in uniques.items()}
-    cols = columnar.Columns(rows=n, first_line=2, constants={"source": None}, uniques=uniques, codes=codes)
+    cols = columns.Columns(rows=n, first_line=2, constants={"source": None}, uniques=uniques, codes=codes)
     pairs = [(name, name) for name in uniques] + [("source", "source")]
     conn = sqlite3.connect(":memory:")
     conn.execute(f"CREATE TABLE t ({'line, ' if with_line else ''}{', '.join(uniques)}, source, batch)")
-    columnar._insert(conn, "t", cols, pairs, {"batch": 9}, "f.csv", with_line=with_line)
+    columns.insert(conn, "t", cols, pairs, {"batch": 9}, "f.csv", with_line=with_line)
     typed = ", ".join(f"{c}, typeof({c})" for c in [*(["line"] if with_line else []), *uniques, "source", "batch"])
     got = conn.execute(f"SELECT {typed} FROM t ORDER BY rowid").fetchall()
     conn.execute("DELETE FROM t")

@@ -7,7 +7,7 @@ from conftest import TINY, table_digest, write
 
 from resettle.domain.errors import FileProblem, UsageError, ValidationFailed
 from resettle.ingest import importer
-from resettle.store import db
+from resettle.store import db, writer
 
 T_HEAD = "site,date,host_country,people,transfer_type,stage,case_id,origin_country,source\n"
 
@@ -136,7 +136,7 @@ def test_case_rows_update_their_case_and_undo_restores_it(db_path, tmp_path):
     assert rows(db_path, "SELECT case_id, date, stage FROM transfers ORDER BY case_id") == [
         ("C-1", "2020-03-01", "departed"), ("C-2", "2020-01-01", "submitted")]
     c = db.connect(db_path)
-    importer.undo(c, report.batch_id)
+    writer.undo(c, report.batch_id)
     c.close()
     assert rows(db_path, "SELECT case_id, date, stage, source FROM transfers ORDER BY case_id") == [
         ("C-1", "2020-01-01", "submitted", "a.csv"), ("C-2", "2020-01-01", "submitted", "a.csv")]
@@ -149,7 +149,7 @@ def test_undo_removes_exactly_the_batch(db_path, tmp_path):
     second = importer.import_file(db_path, "transfers", extra)
     assert rows(db_path, "SELECT count(*) FROM sites") == [(3,)]
     c = db.connect(db_path)
-    removed = importer.undo(c, second.batch_id)
+    removed = writer.undo(c, second.batch_id)
     c.close()
     assert removed["transfers"] == 2 and removed["sites"] == 1  # Gamma was created by that batch
     after = table_digest(db_path)
@@ -160,7 +160,7 @@ def test_undo_removes_exactly_the_batch(db_path, tmp_path):
 
 def test_undo_unknown_batch(conn):
     with pytest.raises(UsageError, match="no import batch 99"):
-        importer.undo(conn, 99)
+        writer.undo(conn, 99)
 
 
 @pytest.mark.parametrize(

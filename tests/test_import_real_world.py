@@ -14,9 +14,9 @@ from conftest import TINY, table_digest, write
 
 from resettle import cli
 from resettle.domain.errors import FileProblem, UsageError, ValidationFailed
-from resettle.ingest import columnar, importer
+from resettle.ingest import columnar, general, importer
 from resettle.ingest.importer import ImportOptions
-from resettle.store import db
+from resettle.store import columns, db, mappings
 
 
 def rows(db_path, sql, params=()):
@@ -464,7 +464,7 @@ def test_a_saved_mapping_is_reused_on_the_next_file(db_path, tmp_path):
     imp(db_path, "transfers", first, column_map={"date": "Arrival", "origin_country": "From"},
         set_values={"site": "Camp Liberty", "host_country": "ALB"}, date_order="dayfirst", save_mapping="albania")
     c = db.connect(db_path)
-    saved = importer.load_mapping(c, "albania")
+    saved = mappings.load_mapping(c, "albania")
     c.close()
     assert (saved.kind, saved.column_map, saved.set_values, saved.date_order) == (
         "transfers", {"date": "Arrival", "origin_country": "From"}, {"site": "Camp Liberty", "host_country": "ALB"},
@@ -479,7 +479,7 @@ def test_a_saved_mapping_is_reused_on_the_next_file(db_path, tmp_path):
 
 def test_options_given_now_win_over_the_saved_mapping(db_path, tmp_path):
     c = db.connect(db_path)
-    importer.save_mapping(c, "m", "transfers", ImportOptions(column_map={"date": "Arrival"},
+    mappings.save_mapping(c, "m", "transfers", ImportOptions(column_map={"date": "Arrival"},
                                                               set_values={"site": "Camp Liberty", "host_country": "ALB"}))
     c.close()
     imp(db_path, "transfers", write(tmp_path, "w.csv", ARRIVALS), mapping="m", set_values={"host_country": "DEU"})
@@ -488,7 +488,7 @@ def test_options_given_now_win_over_the_saved_mapping(db_path, tmp_path):
 
 def test_a_saved_mapping_of_another_kind_or_name_is_refused(db_path, tmp_path):
     c = db.connect(db_path)
-    importer.save_mapping(c, "pop", "population", ImportOptions(column_map={"residents": "Persons"}))
+    mappings.save_mapping(c, "pop", "population", ImportOptions(column_map={"residents": "Persons"}))
     c.close()
     path = write(tmp_path, "w.csv", ARRIVALS)
     with pytest.raises(UsageError, match="the saved mapping 'pop' is for population, not transfers"):
@@ -532,8 +532,8 @@ def _big_population(tmp_path, n=3000):
 
 @pytest.mark.parametrize("fast", [False, True])
 def test_the_importer_reports_progress_with_a_total_on_both_paths(db_path, tmp_path, monkeypatch, fast):
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
-    monkeypatch.setattr(columnar, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(general, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 1000)
     monkeypatch.setattr(columnar, "FAST_MIN_BYTES", 0 if fast else 10**12)
     calls = []
     report = imp(db_path, "population", _big_population(tmp_path), progress=lambda n, total: calls.append((n, total)))
@@ -543,7 +543,7 @@ def test_the_importer_reports_progress_with_a_total_on_both_paths(db_path, tmp_p
 
 
 def test_no_progress_is_printed_when_stderr_is_not_a_terminal(db_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(general, "CHUNK_ROWS", 100)
     monkeypatch.setattr(cli._Progress, "DELAY", 0)
     result = CliRunner().invoke(cli.cli, ["import", "population", str(_big_population(tmp_path)), "--db", str(db_path)])
     assert result.exit_code == 0, result.output

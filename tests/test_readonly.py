@@ -15,7 +15,7 @@ from resettle.compute import headline
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer, sample
 from resettle.store import backup as backups
-from resettle.store import db
+from resettle.store import db, writer
 
 READ_ONLY = "this dashboard is read-only"
 
@@ -46,7 +46,7 @@ def test_import_and_undo_refuse(tiny_db, read_only):
     conn = db.connect(tiny_db)
     try:
         with pytest.raises(UsageError, match=f"{READ_ONLY}: undoing an import is switched off"):
-            importer.undo(conn, 1)
+            writer.undo(conn, 1)
     finally:
         conn.close()
     assert table_digest(tiny_db) == before
@@ -68,7 +68,7 @@ def test_reading_works_and_sqlite_refuses_any_write(tiny_db, read_only):
     conn = db.connect(tiny_db)
     try:
         assert headline.summary(conn, site="Alpha")["relocated_total"] == 270
-        assert importer.list_batches(conn)
+        assert writer.list_batches(conn)
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("DELETE FROM transfers")
     finally:

@@ -21,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 from resettle.cli import cli
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer, review
-from resettle.store import auth, db
+from resettle.store import audit as audit_log
+from resettle.store import auth, db, mappings, writer
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"n": 2**4, "r": 1, "p": 1}  # cheap hashes: these tests check the flow, test_auth the hash
@@ -89,7 +90,7 @@ def test_read_only_functions_refuse_on_the_server_side(plain, monkeypatch, sampl
     conn = db.connect(sample_copy)
     try:
         with pytest.raises(UsageError, match="read-only"):
-            importer.undo(conn, 1)
+            writer.undo(conn, 1)
     finally:
         conn.close()
     # The page's own entry points refuse too, whatever a page shows (ui/data asks ui/access).
@@ -156,7 +157,7 @@ def test_editing_needs_a_sign_in_and_records_the_editor(plain, monkeypatch, samp
         ["Amira", "undo", batch["id"]], ["Amira", "import", batch["id"]]]
     conn = db.connect(sample_copy)
     try:
-        assert [(r["editor"], r["action"]) for r in importer.list_audit(conn)[:2]] == [("Amira", "undo"),
+        assert [(r["editor"], r["action"]) for r in audit_log.list_audit(conn)[:2]] == [("Amira", "undo"),
                                                                                       ("Amira", "import")]
     finally:
         conn.close()
@@ -405,7 +406,7 @@ def test_sql_text_in_every_field_is_stored_as_text(plain, tmp_path):
         assert conn.execute("SELECT description, source FROM incidents").fetchall() == [
             ("Robert'); DROP TABLE incidents;--", 'a"b')]
         assert {r[0] for r in conn.execute("SELECT editor FROM audit_log")} == {evil}
-        assert importer.load_mapping(conn, evil).name == evil
+        assert mappings.load_mapping(conn, evil).name == evil
     finally:
         conn.close()
 

@@ -20,11 +20,12 @@ from resettle.domain.errors import ResettleError, ValidationFailed
 from resettle.domain.records import KINDS
 from resettle.figures import registry  # the page registry alone: no pandas, no plotly
 from resettle.ingest import importer
+from resettle.store import audit as audit_log  # `audit` is a command here
 from resettle.store import backup as backups
 
 # compute, sample, subprocess and the publish modules are imported by the commands that use them:
 # `resettle import` starts without them.
-from resettle.store import db, schema
+from resettle.store import db, schema, writer
 
 ERROR_CAP = 50
 
@@ -220,7 +221,7 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
 def batches(db_path: Path | None) -> None:
     """List import batches, newest first."""
     with closing(db.connect(_db(db_path), create=False)) as conn:
-        rows = importer.list_batches(conn)
+        rows = writer.list_batches(conn)
     if not rows:
         click.echo("no import batches yet")
         return
@@ -237,7 +238,7 @@ def batches(db_path: Path | None) -> None:
 def undo(batch_id: int, db_path: Path | None) -> None:
     """Remove exactly what import batch BATCH_ID added."""
     with closing(db.connect(_db(db_path))) as conn:
-        removed = importer.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
+        removed = writer.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
     parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
     click.echo(f"batch {batch_id} undone: removed {parts}")
 
@@ -276,7 +277,7 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
 def audit(db_path: Path | None) -> None:
     """List the audit log: every import and undo, when, by which editor (RESETTLE_EDITOR)."""
     with closing(db.connect(_db(db_path), create=False)) as conn:
-        rows = importer.list_audit(conn)
+        rows = audit_log.list_audit(conn)
     if not rows:
         click.echo("the audit log is empty")
         return

@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 
 import pycountry
 
+from resettle.domain import values
 from resettle.domain.errors import ResettleError
 
 __all__ = [
@@ -36,24 +37,6 @@ EXTRA_COUNTRIES: dict[str, tuple[str, str]] = {  # alpha-3: (alpha-2, display na
     "XKX": ("XK", "Kosovo"),
     "XXA": ("", "Stateless"),
 }
-
-# Values that mean "not known" rather than a country, in normalised form (see `normalise`):
-# "N/A" becomes "na", "--" becomes "". Note that "NA" is missing, not Namibia (give NAM or Namibia),
-# which is also how pandas reads it.
-MISSING = frozenset(
-    {
-        "",
-        "na",
-        "nan",
-        "tbd",
-        "null",
-        "none",
-        "unknown",
-        "various",
-        "various unknown",
-        "unknown origin",
-    }
-)
 
 # Names pycountry does not know: short, former, World Bank and UNHCR forms. Each names exactly one
 # present-day country; names that could mean several countries belong in AMBIGUOUS instead.
@@ -353,6 +336,14 @@ def normalise(text: str) -> str:
     if len(words) > 1 and words[-1] == "the":  # "Gambia, The"
         words = words[:-1]
     return " ".join(words)
+
+
+# Values that mean "not known" rather than a country, in normalised form: the missing-value markers
+# (values.MISSING: "N/A" becomes "na", "--" becomes "") and the origins that are no country (UNHCR's
+# "Various/unknown"). Note that "NA" is missing, not Namibia (give NAM or Namibia), which is also how pandas
+# reads it.
+_NO_COUNTRY = ("various", "various unknown", "unknown origin")
+MISSING = frozenset({normalise(m) for m in values.MISSING} | set(_NO_COUNTRY))
 
 
 def to_iso3(text: str) -> str | None:

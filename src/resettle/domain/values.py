@@ -12,7 +12,14 @@ import difflib
 import re
 from collections.abc import Iterable
 
+# The one list of missing-value markers: what people write for "no value", compared stripped and casefolded.
+# Every parser reads them as missing; reading (column kinds) and countries (normalised names) derive theirs
+# from these two sets.
 MISSING = frozenset({"", "na", "n/a", "n.a.", "nan", "-", "--", "—", "tbd", "null", "none", "unknown", "?", "..", "..."})
+# More words that stand in for a figure in published tables ("nil", "tba", "x" for a figure withheld). A
+# reader of a table knows they are no column name and no text; the parsers do not read them as missing:
+# a count of "x" is reported to the user, not stored as empty.
+STAND_INS = frozenset({"n.a", "nil", "tba", "unk", "missing", "x", "xx"})
 
 
 class ValueProblem(ValueError):
@@ -20,6 +27,7 @@ class ValueProblem(ValueError):
 
 
 def is_missing(raw: str | None) -> bool:
+    """True for None and for a missing-value marker (MISSING), whatever its case and surrounding spaces."""
     return raw is None or raw.strip().casefold() in MISSING
 
 

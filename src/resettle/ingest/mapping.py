@@ -8,9 +8,11 @@ from collections.abc import Mapping
 
 from resettle.domain.errors import FileProblem, UsageError
 from resettle.domain.records import Kind
+from resettle.ingest.reading import normalise_header
 
-# What a --map names: one column, or several joined with "+" (their values are joined with " / ").
-Columns = dict[str, int | tuple[int, ...]]
+# Where each field is read: field -> the index of its column, or the indexes of several columns joined with
+# "+" in a --map (their values are joined with " / ").
+FieldColumns = dict[str, int | tuple[int, ...]]
 JOIN = " / "
 
 # HXL attributes that give a column a role of its own (a breakdown, another place or date, another
@@ -24,19 +26,11 @@ _ROLE_ATTRIBUTES = frozenset({
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-def normalise(name: str) -> str:
-    """Header text compared ignoring case, surrounding spaces and punctuation: `Total ` = `total`,
-    `Country of asylum (ISO)` = `country of asylum iso`, `host_country` = `host country`."""
-    text = name.replace("\ufeff", "").casefold().replace("_", " ")
-    text = re.sub(r"[^\w#+\s]", " ", text)
-    return " ".join(text.split())
-
-
 def forms(name: str) -> tuple[str, ...]:
     """The ways a header can match a name: as written; with camelCase split (`reportingDate` is also
     `reporting date`); with a "#" or "No." for "number" read both ways (`# IDP Individuals` is also
     `number of idp individuals` and `idp individuals`)."""
-    out = [normalise(name), normalise(_CAMEL.sub(" ", name))]
+    out = [normalise_header(name), normalise_header(_CAMEL.sub(" ", name))]
     for text in list(out):
         words = text.split()
         if words[:1] in (["#"], ["no"], ["nb"], ["num"]) and len(words) > 1:
@@ -60,10 +54,10 @@ def _names(kind: Kind) -> dict[str, str]:
     """normalised name or synonym -> field."""
     names: dict[str, str] = {}
     for f in kind.fields:
-        names.setdefault(normalise(f.name), f.name)
+        names.setdefault(normalise_header(f.name), f.name)
     for f in kind.fields:
         for s in f.synonyms:
-            names.setdefault(normalise(s), f.name)
+            names.setdefault(normalise_header(s), f.name)
     return names
 
 
@@ -84,6 +78,14 @@ def describe(columns: list[str], where: int | tuple[int, ...]) -> str:
     return columns[where]
 
 
+def labels(kind: Kind, columns: list[str], found: FieldColumns, set_values: Mapping[str, str]) -> dict[str, str]:
+    """field -> where its values come from, as the report and its errors name it: the column(s), or
+    `= 'value'` for a --set value; in the kind's field order."""
+    out = {f: describe(columns, found[f]) for f in kind.names if f in found}
+    out.update({f: f"= {v!r}" for f, v in set_values.items()})
+    return {f: out[f] for f in kind.names if f in out}
+
+
 def resolve_columns(
     kind: Kind,
     columns: list[str],
@@ -93,7 +95,7 @@ def resolve_columns(
     *,
     path: str = "",
     header_line: int | None = 1,
-) -> Columns:
+) -> FieldColumns:
     """field -> column index (a tuple of indexes for `--map site=a+b`, whose values are joined).
 
     The user's --map wins, then the exact field name, then the HXL tag (the most specific match),
@@ -108,14 +110,14 @@ def resolve_columns(
     norm_cols = [f[0] for f in col_forms]
 
     def find(name: str) -> int | None:
-        want = normalise(name)
+        want = normalise_header(name)
         for i, fs in enumerate(col_forms):
             if want in fs:
                 return i
         return None
 
     taken: set[int] = set()
-    found: Columns = {}
+    found: FieldColumns = {}
 
     for f, col in user_map.items():
         index = find(col)
@@ -130,7 +132,7 @@ def resolve_columns(
             taken.update(indexes)
             continue
         missing = next((p for p, i in zip(parts, indexes, strict=True) if i is None), col) if len(parts) > 1 else col
-        close = difflib.get_close_matches(normalise(missing), norm_cols, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(normalise_header(missing), norm_cols, n=1, cutoff=0.5)
         hint = f"; did you mean {columns[norm_cols.index(close[0])]!r}?" if close else ""
         raise FileProblem(path, f"--map {f}={col}: the file has no column {missing.strip()!r}{hint}", line=header_line)
 
@@ -202,7 +204,7 @@ def _closest(kind: Kind, field: str, columns: list[str], col_forms, taken: set[i
     """Up to three columns, not taken by another field, whose names come closest to the field's name or
     synonyms."""
     f = kind.field(field)
-    pool = [normalise(field), *map(normalise, f.synonyms)]
+    pool = [normalise_header(field), *map(normalise_header, f.synonyms)]
     scored = []
     for i, fs in enumerate(col_forms):
         best = 0.0

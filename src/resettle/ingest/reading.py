@@ -3,7 +3,8 @@ stream of rows with their physical line numbers.
 
 Real exports are messy: metadata lines above the header, an HXL hashtag row under it, a second
 section ("Summary by country") after the data, repeated headers from concatenated files. This module
-finds the table in all that; mapping columns to fields and validating values is the importer's job.
+finds the table in all that; which column holds which field is mapping's business, and turning values
+into stored values parsing's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
 
+from resettle.domain import values
 from resettle.domain.errors import FileProblem
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -41,8 +43,10 @@ _XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 _BINARY = "this is not a text CSV file (it looks binary)"
 _XLS = "Excel 97-2003 .xls is not supported: save it as .xlsx or CSV"
 
-# Values that mean "no value": a numeric column holding one of them is not a second header.
-_MISSING = frozenset({"na", "n/a", "n.a.", "n.a", "nan", "none", "null", "nil", "tbd", "tba", "unknown", "unk", "missing", "x", "xx"})
+# Words that mean "no figure here" (values.MISSING and STAND_INS): a numeric column holding one of them is not
+# a second header. Only the words: a mark such as "-" or ".." is counted as text where _column_kinds weighs
+# numbers against text, so that a column of dashes and a few numbers is not taken for a column of numbers.
+_NO_FIGURE = frozenset(m for m in values.MISSING | values.STAND_INS if m[:1].isalpha())
 _NUMBER = re.compile(r"[-+(]?\s*[$€£]?\s*(?:\d[\d,.\s']*|[.,]\d+)(?:[eE][-+]?\d+)?\s*%?\)?")
 _PUNCTUATION = re.compile(r"[^\w\s#+]|_")
 # UTF-8 forms of the non-ASCII characters str.strip removes: U+0085, U+00A0, U+1680, U+2000-200A,
@@ -67,11 +71,13 @@ class Table:
 
 
 def normalise_header(name: str) -> str:
-    """A column name reduced for matching: "Country of asylum (ISO)" -> "country of asylum iso".
+    """A column name reduced for matching, ignoring case, surrounding spaces and punctuation: `Total ` =
+    `total`, "Country of asylum (ISO)" = "country of asylum iso". The one form in which headers, field names
+    and synonyms are compared (here and in mapping).
 
-    Punctuation other than the HXL '#' and '+' becomes a space, so "reporting_date" and
-    "reporting-date" both match "reporting date" (as mapping.normalise does)."""
-    return " ".join(_PUNCTUATION.sub(" ", name.casefold()).split())
+    Punctuation other than the HXL '#' and '+' becomes a space, so "reporting_date" and "reporting-date" both
+    match "reporting date"; a byte-order mark is dropped."""
+    return " ".join(_PUNCTUATION.sub(" ", name.replace("\ufeff", "").casefold()).split())
 
 
 def open_table(
@@ -219,7 +225,7 @@ def _scan_text(file: Path, path_text: str, head: bytes) -> _TextScan:
     of a second for 100 MB.
 
     Whether any cell has whitespace around it (_file_has_edges, ten times slower) is left to the rows'
-    first read: the fast path (fastpath.py), which takes most big files, strips the distinct values
+    first read: the columnar engine (columnar.py), which takes most big files, strips the distinct values
     it parses and never needs to know."""
     if head.startswith(_UTF16_BOMS):
         _check_utf16(file, path_text)
@@ -662,7 +668,7 @@ def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[i
             fill[i] += 1
             if _is_number(cell):
                 numbers[i] += 1
-            elif cell.casefold() not in _MISSING:
+            elif cell.casefold() not in _NO_FIGURE:
                 others[i] += 1
     numeric = [i for i in range(width) if numbers[i] and numbers[i] >= 4 * others[i]]
     return numeric, fill
@@ -681,7 +687,7 @@ def _is_number(cell: str) -> bool:
 
 def _is_label(cell: str) -> bool:
     """A word such as a column name: starts with a letter and is not a missing-value marker."""
-    return cell[:1].isalpha() and cell.casefold() not in _MISSING
+    return cell[:1].isalpha() and cell.casefold() not in _NO_FIGURE
 
 
 # ---------------------------------------------------------------------------------------------

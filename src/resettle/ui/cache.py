@@ -24,7 +24,8 @@ from resettle.figures import pages, registry
 from resettle.ingest import importer, review, sample
 from resettle.publish import rendering, report, tables
 from resettle.publish.bundle import write_bundle
-from resettle.store import db
+from resettle.store import audit as audit_log  # `audit` is a function here
+from resettle.store import db, writer
 from resettle.ui import access
 
 CACHE = {"show_spinner": False, "max_entries": 64}
@@ -220,7 +221,7 @@ def table(view, kind: str, limit: int, source_contains: str = "") -> dict:
 @st.cache_data(**CACHE)
 def _batches(version: tuple) -> pd.DataFrame:
     with connection() as conn:
-        return pd.DataFrame(importer.list_batches(conn),
+        return pd.DataFrame(writer.list_batches(conn),
                             columns=["id", "kind", "file_name", "source", "rows_read", "rows_added", "rows_updated",
                                      "rows_present", "rows_rejected", "imported_at", "editor", "sha256"])
 
@@ -233,7 +234,7 @@ def batches() -> pd.DataFrame:
 @st.cache_data(**CACHE)
 def _audit(version: tuple) -> pd.DataFrame:
     with connection() as conn:
-        return pd.DataFrame(importer.list_audit(conn), columns=["id", "at", "editor", "action", "batch_id", "detail"])
+        return pd.DataFrame(audit_log.list_audit(conn), columns=["id", "at", "editor", "action", "batch_id", "detail"])
 
 
 def audit() -> pd.DataFrame:
@@ -279,5 +280,5 @@ def run_import(path: Path, kind: str, options: importer.ImportOptions) -> review
 def undo(batch_id: int) -> dict[str, int]:
     editor = access.require_editor("undoing an import")
     with connection() as conn:
-        return importer.undo(conn, batch_id, editor=editor)
+        return writer.undo(conn, batch_id, editor=editor)
 
