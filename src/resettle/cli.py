@@ -250,15 +250,13 @@ def undo(batch_id: int, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: bool) -> None:
     """The headline figures, as DOMAIN.md defines them."""
-    from resettle.compute import headline
-    from resettle.compute.scope import parse_as_of
+    from resettle.api import Database
 
-    with closing(db.connect(_db(db_path), create=False)) as conn:
-        figures = headline.summary(conn, site=site, as_of=parse_as_of(as_of))
+    headline = Database(_db(db_path)).headline(sites=site, as_of=as_of)
     if as_json:
-        click.echo(json.dumps(figures, ensure_ascii=False))
+        click.echo(json.dumps(headline.as_dict(), ensure_ascii=False))
         return
-    click.echo(f"{figures['site'] or 'All sites'}, as of {figures['as_of'] or 'no data yet'}")
+    click.echo(f"{headline.site or 'All sites'}, as of {headline.as_of or 'no data yet'}")
     labels = [
         ("baseline_population", "Baseline population"), ("residents", "Residents (estimate)"),
         ("relocated_total", "Relocated (departed)"), ("percent_relocated", "Relocated, % of baseline"),
@@ -266,9 +264,9 @@ def summary(db_path: Path | None, site: str | None, as_of: str | None, as_json: 
         ("deaths_recorded", "Deaths recorded"), ("unexplained_change", "Unexplained change"),
     ]
     for key, label in labels:
-        value = figures[key]
+        value = getattr(headline, key)
         click.echo(f"  {label:<28} {'-' if value is None else value}")
-    for country, people in figures["relocated_by_country"].items():
+    for country, people in headline.relocated_by_country.items():
         click.echo(f"    to {country:<24} {people}")
 
 
@@ -309,21 +307,6 @@ out_dir_option = click.option("--out", "out", required=True, type=click.Path(fil
                               help="The folder to write into (created if missing).")
 
 
-def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, dated: bool = True):
-    """An open read connection and the scope of the export (the data export has no as-of date: every row)."""
-    from resettle.compute.scope import Scope, parse_as_of, resolve_sites, view_scope
-
-    conn = db.connect(_db(db_path), create=False)
-    try:
-        day = parse_as_of(as_of)
-        if dated:
-            return conn, view_scope(conn, [site] if site else None, end=day)
-        return conn, Scope(tuple(resolve_sites(conn, site or None)), None)
-    except BaseException:
-        conn.close()
-        raise
-
-
 @export.command("charts")
 @click.option("--format", "fmts", required=True, multiple=True, type=click.Choice(["png", "svg", "pdf", "html"]),
               help="Repeat for several formats in one run (the browser starts once): --format png --format svg.")
@@ -338,24 +321,17 @@ def _export_scope(db_path: Path | None, site: str | None, as_of: str | None, *, 
 @click.option("--scale", type=float, default=2, show_default=True, help="PNG pixels per CSS pixel.")
 def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) -> None:
     """Every dashboard chart (or those of --page) into --out as <chart>.<format>."""
-    from resettle.publish import rendering
+    from resettle.api import Database, View
 
-    _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
+    database = Database(_db(db_path))  # before the browser check: a wrong path is the likelier mistake
     fmts = tuple(dict.fromkeys(fmts))  # each once, in the order given
-    size = rendering.Size(width, height, scale)
-    if any(fmt in rendering.STATIC_FORMATS for fmt in fmts):
-        rendering.require_browser()
     started = time.perf_counter()
-    conn, scope = _export_scope(db_path, site, as_of)
-    try:
-        built = registry.build_all(conn, scope, tuple(pages) or None)
-    finally:
-        conn.close()
-    written = [path for fmt in fmts for path in rendering.write_charts(built, fmt, out, size)]
+    view = View(sites=site, as_of=as_of)
+    written = database.export_charts(out, fmts, pages or None, view, width=width, height=height, scale=scale)
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(built)} charts as {', '.join(f.upper() for f in fmts)}, as of {scope.end or 'no data yet'}, "
-               f"in {time.perf_counter() - started:.1f} s", err=True)
+    click.echo(f"{len(written) // len(fmts)} charts as {', '.join(f.upper() for f in fmts)}, as of "
+               f"{database.as_of(view) or 'no data yet'}, in {time.perf_counter() - started:.1f} s", err=True)
 
 
 @export.command("data")
@@ -365,14 +341,9 @@ def export_charts(fmts, pages, out, site, as_of, db_path, width, height, scale) 
 @db_option
 def export_data(fmt, out, site, db_path) -> None:
     """Every table (of the site, or all) into --out: <table>.csv, <table>.hxl.csv or resettle.xlsx."""
-    from resettle.publish import tables
+    from resettle.api import Database
 
-    conn, scope = _export_scope(db_path, site, None, dated=False)
-    try:
-        written = tables.write_data(conn, scope, fmt, out)
-    finally:
-        conn.close()
-    for path in written:
+    for path in Database(_db(db_path)).export_data(out, fmt, sites=site):
         click.echo(str(path))
 
 
@@ -384,19 +355,12 @@ def export_data(fmt, out, site, db_path) -> None:
 @db_option
 def export_report(out, site, as_of, db_path) -> None:
     """The briefing report: headline figures, every chart, reconciliation, sources."""
-    from resettle.publish import report
+    from resettle.api import Database, View
 
-    _existing_db(db_path)  # before the browser check: a wrong path is the likelier mistake
-    if out.suffix.lower() == ".pdf":
-        from resettle.publish import rendering
-
-        rendering.require_browser()
-    conn, scope = _export_scope(db_path, site, as_of)
-    try:
-        path = report.write_report(conn, scope, out, label=scope.sites[0][1] if site else None)
-    finally:
-        conn.close()
-    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB), as of {scope.end or 'no data yet'}")
+    database = Database(_db(db_path))  # before the browser check: a wrong path is the likelier mistake
+    view = View(sites=site, as_of=as_of)
+    path = database.export_report(out, view)
+    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB), as of {database.as_of(view) or 'no data yet'}")
 
 
 @export.command("bundle")
@@ -407,15 +371,14 @@ def export_report(out, site, as_of, db_path) -> None:
 @db_option
 def export_bundle(out, site, as_of, db_path) -> None:
     """A zip: the report (HTML, PDF), every chart (PNG, SVG), the data (CSV, XLSX, HXL), the database."""
-    from resettle.compute.scope import parse_as_of
-    from resettle.publish import bundle, rendering
+    import zipfile
 
-    database = _existing_db(db_path)
-    rendering.require_browser()
-    day = parse_as_of(as_of)
-    path, members = bundle.write_bundle(database, out, sites=[site] if site else None,
-                                        as_of=day.isoformat() if day else None)
-    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB, {len(members)} files)")
+    from resettle.api import Database, View
+
+    path = Database(_db(db_path)).export_bundle(out, View(sites=site, as_of=as_of))
+    with zipfile.ZipFile(path) as made:
+        members = len(made.namelist())
+    click.echo(f"{path} ({path.stat().st_size / 1_048_576:.1f} MB, {members} files)")
 
 
 # What .streamlit/config.toml sets for `streamlit run dashboard.py` in a checkout (its upload limit aside:
