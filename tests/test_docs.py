@@ -38,3 +38,12 @@ def test_the_two_commands():
 def test_streamlit_usage_statistics_are_off():
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert re.search(r"gatherUsageStats\s*=\s*false", config)
+
+
+def test_the_layout_names_every_module():
+    """README "Layout" is the map of the code: every module of the package is on it."""
+    layout = README.split("\n## Layout\n", 1)[1]
+    package = ROOT / "src" / "resettle"
+    modules = sorted(p.relative_to(package) for p in package.rglob("*.py") if p.name != "__init__.py")
+    missing = [str(m) for m in modules if m.name not in layout or (len(m.parts) > 1 and f"{m.parts[0]}/" not in layout)]
+    assert not missing, f"README Layout does not name {missing}"
