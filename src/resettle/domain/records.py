@@ -58,7 +58,7 @@ class Kind:
 
 
 
-# Synonyms are compared as mapping.normalise makes them (case, punctuation and camelCase ignored), in
+# Synonyms are compared as mapping.forms makes them (case, punctuation and camelCase ignored), in
 # the order given: the first one a file has wins. HXL hashtags match a column whose tag has at least
 # their attributes; the most specific match wins (see mapping.resolve_columns).
 SITE_HXL = ("#loc+camp+name", "#loc+name", "#adm2+name", "#adm1+name")

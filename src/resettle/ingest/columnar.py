@@ -19,7 +19,7 @@ import numpy as np
 from resettle.domain.records import Kind
 from resettle.ingest import reading
 from resettle.ingest.mapping import FieldColumns
-from resettle.ingest.parsing import FREE_TEXT, Parsed, free_text, parse_distinct
+from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
 from resettle.store.columns import Columns
 from resettle.store.writer import rows_stand_alone
 
@@ -43,7 +43,7 @@ def eligible(kind: Kind, path: Path, table: reading.Table, columns: FieldColumns
 
 def _count_lines(path: Path) -> int | None:
     """Physical lines of the file, or None when it has CR-only line ends (one record per line is not certain)
-    or a line longer than csv's field limit (pyarrow would take a 10 MB cell; the general path refuses it)."""
+    or a line longer than csv's field limit (pyarrow would take a 10 MB cell; the general engine refuses it)."""
     limit = csv.field_size_limit()
     newlines = carriage = 0
     last = b""
@@ -139,10 +139,8 @@ def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], 
         encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0)
         distinct = encoded.dictionary.to_pylist()
         if f.name in FREE_TEXT:  # nothing to parse, nothing wrong: a million case ids take no tuples
-            values = [free_text(raw) for raw in distinct]
-            # str.strip() returns a clean value itself: then distinct raw values are distinct values.
-            out.set_field(f.name, values, _int_array(encoded.indices),
-                          distinct=all(v is r for v, r in zip(values, distinct, strict=True)))
+            values, known_distinct = free_texts(distinct)
+            out.set_field(f.name, values, _int_array(encoded.indices), distinct=known_distinct)
             if f.name == "case_id" and not rows_stand_alone(out):
                 return None  # cases that update one another: the general engine's rows, case by case
             continue

@@ -21,7 +21,7 @@ from resettle.domain.records import Field, Kind
 from resettle.domain.values import ValueProblem, is_missing, parse_count
 from resettle.ingest import reading, rules
 from resettle.ingest.mapping import JOIN, FieldColumns
-from resettle.ingest.parsing import FREE_TEXT, Parsed, free_text, parse_distinct
+from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
 from resettle.store.columns import Columns, Progress
 
 CHUNK_ROWS = 50_000  # rows factorised at a time; the progress callback hears after each chunk
@@ -55,16 +55,16 @@ def read(kind: Kind, table: reading.Table, columns: FieldColumns, constants: dic
             cols.constants[f.name] = f.default
     for j, f in enumerate(staged):
         if f.name in FREE_TEXT:
-            values = [free_text(v) for v in raw[j]]
-        else:
-            mapped = parse_distinct(f, kind, raw[j], date_order, today)
-            values = [value for _, value, _ in mapped]
-            problems = [problem for _, _, problem in mapped]
-            if any(problems):
-                bad = np.array([p is not None for p in problems], dtype=bool)
-                for i in np.flatnonzero(bad[codes[j]]):
-                    errors.append(RowError(table.name, int(lines[i]), labels[f.name], problems[codes[j][i]]))
-        cols.set_field(f.name, values, codes[j])
+            values, distinct = free_texts(raw[j])
+            cols.set_field(f.name, values, codes[j], distinct=distinct)
+            continue
+        mapped = parse_distinct(f, kind, raw[j], date_order, today)
+        problems = [problem for _, _, problem in mapped]
+        if any(problems):
+            bad = np.array([p is not None for p in problems], dtype=bool)
+            for i in np.flatnonzero(bad[codes[j]]):
+                errors.append(RowError(table.name, int(lines[i]), labels[f.name], problems[codes[j][i]]))
+        cols.set_field(f.name, [value for _, value, _ in mapped], codes[j])
     for i, name, message in rules.check(kind, cols, today):
         errors.append(RowError(table.name, cols.line(i), labels.get(name, name), message))
 

@@ -85,6 +85,14 @@ def free_text(raw: str) -> str | None:
     return None if is_missing(text) else text
 
 
+def free_texts(distinct: list[str]) -> tuple[list[str | None], bool]:
+    """The stored values of a column's distinct raw free-text values, and whether they are still distinct:
+    true when no value changed (str.strip returns a clean value itself), which spares a million case ids
+    a dict to merge them."""
+    values = [free_text(raw) for raw in distinct]
+    return values, all(v is r for v, r in zip(values, distinct, strict=True))
+
+
 def parse_distinct(f: Field, kind: Kind, distinct: list[str], date_order: str | None,
                    today: dt.date) -> list[tuple[str, object, str | None]]:
     """(raw, stored value, problem or None) for each distinct raw value of one column.
