@@ -21,7 +21,7 @@ from resettle.ingest import reading
 from resettle.ingest.mapping import FieldColumns
 from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
 from resettle.store.columns import Columns
-from resettle.store.writer import rows_stand_alone
+from resettle.store.writer import SINGLE_COLUMN_CHECKS, rows_stand_alone
 
 # Files smaller than this take the general engine (it is fast enough there, and reports the same).
 FAST_MIN_BYTES = int(os.environ.get("RESETTLE_FAST_MIN_BYTES", 4_000_000))
@@ -32,7 +32,7 @@ def eligible(kind: Kind, path: Path, table: reading.Table, columns: FieldColumns
     """Whether the file is one this engine may take: a big delimited UTF-8 file of a kind whose rows go
     straight in, each field read from one column, all rows or none."""
     return (
-        kind.name in ("population", "transfers", "incidents", "pledges")
+        kind.name in SINGLE_COLUMN_CHECKS  # the kinds the writer's straight insert takes
         and table.encoding in ("utf-8", "utf-8-sig")
         and table.delimiter in reading.DELIMITERS
         and not skip_invalid
