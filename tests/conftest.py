@@ -129,3 +129,39 @@ def need_browser() -> str:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     return need_browser()
+
+
+# ---------------------------------------------------------------- the two ways tests drive the product
+
+
+def run_cli(*args, env: dict | None = None, input: str | None = None, catch_exceptions: bool = True):
+    """`resettle ARGS...` in-process (click's CliRunner): arguments as text, the result to assert on."""
+    from click.testing import CliRunner
+
+    from resettle.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, input=input, catch_exceptions=catch_exceptions)
+
+
+def _dashboard(page: str) -> None:
+    from resettle.ui import app
+
+    app.main(default=page)
+
+
+def open_dashboard(monkeypatch, path: Path, name: str, *, query: dict | None = None, secrets: dict | None = None,
+                   run: bool = True):
+    """The dashboard in-process (Streamlit's AppTest) on the database at `path`, opened on page `name`
+    (its URL path), with URL query parameters and Streamlit secrets; run once, without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RESETTLE_DB", str(path))
+    at = AppTest.from_function(_dashboard, args=(name,), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if secrets:
+        at.secrets.update(secrets)
+    if run:
+        at.run()
+        assert not at.exception, at.exception
+    return at

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import table_digest, write
+from conftest import open_dashboard, table_digest, write
 from streamlit.testing.v1 import AppTest
 
 from resettle.compute import headline
@@ -80,25 +80,12 @@ def test_empty_database_gets_a_first_screen(monkeypatch, tmp_path):
 # ---------------------------------------------------------------- every page, the filters, the URL
 
 
-def _open(page: str) -> None:
-    from resettle.ui import app as dashboard
-
-    dashboard.main(default=page)
-
-
 PAGES = [p.path for p in registry.PAGES]  # overview, relocation, medical, incidents, reconciliation, data, import
 
 
 def page(monkeypatch, path: Path, name: str, query: dict | None = None, run: bool = True) -> AppTest:
     """The dashboard opened on one page (st.navigation's default), optionally with URL query parameters."""
-    monkeypatch.setenv("RESETTLE_DB", str(path))
-    at = AppTest.from_function(_open, args=(name,), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    if run:
-        at.run()
-        assert not at.exception, at.exception
-    return at
+    return open_dashboard(monkeypatch, path, name, query=query, run=run)
 
 
 def chart(at: AppTest, title: str) -> dict:

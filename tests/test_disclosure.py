@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TINY_ORDER, load_tiny  # noqa: F401
+from conftest import TINY_ORDER, load_tiny, open_dashboard  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from resettle.compute import disclosure, medical, table_rows
@@ -223,17 +223,8 @@ def test_the_bundle_holds_no_copy_of_the_database_in_public_mode(public, tiny_db
 # ---------------------------------------------------------------- the pages
 
 
-def _open(page: str) -> None:
-    from resettle.ui import app as dashboard
-
-    dashboard.main(default=page)
-
-
 def page(monkeypatch, path: Path, name: str) -> AppTest:
-    monkeypatch.setenv("RESETTLE_DB", str(path))
-    at = AppTest.from_function(_open, args=(name,), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_dashboard(monkeypatch, path, name)
     assert not at.error, [e.value for e in at.error]
     return at
 

@@ -9,6 +9,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from conftest import open_dashboard
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_export import network_references, pdf_pages, png_size
@@ -29,12 +30,6 @@ PAGE_CHARTS = {
 }
 
 
-def _open(page: str) -> None:
-    from resettle.ui import app as dashboard
-
-    dashboard.main(default=page)
-
-
 @pytest.fixture
 def deferred(monkeypatch) -> dict:
     """The callables behind the download buttons and their file names, by file id (Streamlit calls them
@@ -52,10 +47,7 @@ def deferred(monkeypatch) -> dict:
 
 
 def open_page(monkeypatch, path: Path, name: str) -> AppTest:
-    monkeypatch.setenv("RESETTLE_DB", str(path))
-    at = AppTest.from_function(_open, args=(name,), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_dashboard(monkeypatch, path, name)
     assert not at.error, [e.value for e in at.error]
     return at
 
@@ -138,8 +130,7 @@ def test_the_overview_offers_the_briefing_and_the_bundle(monkeypatch, sample_cop
 
 
 def test_the_briefing_follows_the_filters(monkeypatch, sample_copy, deferred):
-    monkeypatch.setenv("RESETTLE_DB", str(sample_copy))
-    at = AppTest.from_function(_open, args=("overview",), default_timeout=60)
+    at = open_dashboard(monkeypatch, sample_copy, "overview", run=False)
     at.run()
     at.multiselect(key="sites").set_value(["Camp Ashraf"]).run()
     assert not at.exception

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import table_digest, write
+from conftest import open_dashboard, table_digest, write
 from streamlit.testing.v1 import AppTest
 
 from resettle.cli import cli
@@ -33,20 +33,8 @@ XSS = "<img src=x onerror=alert(1)>"
 MD_IMAGE = "![beacon](http://127.0.0.1:9/beacon.png)"
 
 
-def _open(page: str) -> None:
-    from resettle.ui import app as dashboard
-
-    dashboard.main(default=page)
-
-
 def page(monkeypatch, path: Path, name: str, *, secrets: dict | None = None) -> AppTest:
-    monkeypatch.setenv("RESETTLE_DB", str(path))
-    at = AppTest.from_function(_open, args=(name,), default_timeout=60)
-    if secrets:
-        at.secrets.update(secrets)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_dashboard(monkeypatch, path, name, secrets=secrets)
 
 
 def page_names(at: AppTest) -> list[str]:
@@ -338,8 +326,7 @@ def test_the_config_sets_the_upload_limit():
 
 def test_hostile_text_in_the_url_and_filters_is_only_data(plain, monkeypatch, sample_copy):
     before = table_digest(sample_copy)
-    monkeypatch.setenv("RESETTLE_DB", str(sample_copy))
-    at = AppTest.from_function(_open, args=("data",), default_timeout=60)
+    at = open_dashboard(monkeypatch, sample_copy, "data", run=False)
     at.query_params["sites"] = "x'); DROP TABLE sites; --"
     at.query_params["host_countries"] = "ALB' OR '1'='1"
     at.run()
@@ -357,8 +344,7 @@ def test_text_from_the_data_cannot_make_markdown_links_or_images(plain, monkeypa
                    '"[click](http://127.0.0.1:9/) <http://127.0.0.1:9/>"\n')
     for kind, file in (("sites", sites), ("population", counts)):
         importer.import_file(path, kind, file)
-    monkeypatch.setenv("RESETTLE_DB", str(path))
-    at = AppTest.from_function(_open, args=("overview",), default_timeout=60)
+    at = open_dashboard(monkeypatch, path, "overview", run=False)
     at.query_params["sites"] = f"{MD_IMAGE} $x$"
     at.query_params["host_countries"] = "![x](http://127.0.0.1:9/x.png)"
     at.run()
