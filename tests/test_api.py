@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from conftest import TINY
+from conftest import TINY, run_cli
 
 import resettle
-from resettle.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -45,8 +43,8 @@ def test_the_readme_python_example_runs_as_written(sample_db, tmp_path):
     lines = done.stdout.splitlines()
     # What the README says it prints, and what the command line says of the same view.
     assert lines[0] == "1899 1104 35.5 2020-02-21"
-    said = json.loads(CliRunner().invoke(cli, ["summary", "--db", str(sample_db), "--site", "Camp Liberty",
-                                               "--as-of", "2015-12-31", "--json"]).output)
+    said = json.loads(run_cli("summary", "--db", str(sample_db), "--site", "Camp Liberty",
+                                               "--as-of", "2015-12-31", "--json").output)
     assert lines[0] == f"{said['residents']} {said['relocated_total']} {said['percent_relocated']} " \
                        f"{said['projected_completion']}"
     assert lines[-2].startswith("2015-11-01") and lines[-2].split()[1] == "57"  # 57 to Albania, first column
@@ -58,7 +56,7 @@ def test_headline_is_typed_and_equals_summary_json(sample_db):
     figures = db.headline()
     assert isinstance(figures, resettle.Headline)
     assert isinstance(figures.relocated_total, int) and isinstance(figures.relocated_by_country, dict)
-    said = json.loads(CliRunner().invoke(cli, ["summary", "--db", str(sample_db), "--json"]).output)
+    said = json.loads(run_cli("summary", "--db", str(sample_db), "--json").output)
     assert figures.as_dict() == said
     assert list(figures.as_dict()) == list(said)  # the same keys in the same order
     to_albania = db.headline(host_countries=["Albania"])

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-from conftest import TINY
+from conftest import TINY, run_cli
 
-from resettle.cli import cli
 from resettle.store import audit, db
 
 
 def run(*args, editor: str | None = None):
-    env = {"RESETTLE_EDITOR": editor} if editor else {}
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    return run_cli(*args, env={"RESETTLE_EDITOR": editor} if editor else {})
 
 
 def test_imports_and_undos_are_logged_with_their_editor(db_path):

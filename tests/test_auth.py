@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli
 
-from resettle.cli import cli
 from resettle.store import auth
 
 # Cheap parameters for tests that only need a valid line (the default costs about 0.1 s per hash).
@@ -131,7 +130,7 @@ def test_the_local_editor_name():
 
 
 def test_hash_password_reads_stdin_and_prints_a_line_that_verifies():
-    result = CliRunner().invoke(cli, ["hash-password", "--stdin"], input="a long passphrase\n")
+    result = run_cli("hash-password", "--stdin", input="a long passphrase\n")
     assert result.exit_code == 0, result.output
     line = result.output.strip()
     assert line.startswith("scrypt$") and auth.verify_password("a long passphrase", line)
@@ -139,7 +138,7 @@ def test_hash_password_reads_stdin_and_prints_a_line_that_verifies():
 
 
 def test_hash_password_prompts_twice_and_hides_the_input():
-    result = CliRunner().invoke(cli, ["hash-password"], input="a long passphrase\na long passphrase\n")
+    result = run_cli("hash-password", input="a long passphrase\na long passphrase\n")
     assert result.exit_code == 0, result.output
     line = result.output.strip().splitlines()[-1]
     assert auth.verify_password("a long passphrase", line)
@@ -147,7 +146,7 @@ def test_hash_password_prompts_twice_and_hides_the_input():
 
 
 def test_hash_password_with_a_name_prints_the_environment_form():
-    result = CliRunner().invoke(cli, ["hash-password", "--stdin", "--name", "Amira"], input="a long passphrase\n")
+    result = run_cli("hash-password", "--stdin", "--name", "Amira", input="a long passphrase\n")
     assert result.exit_code == 0, result.output
     name, _, line = result.output.strip().rpartition(":")
     assert name == "Amira" and auth.editors(None, {"RESETTLE_EDITORS": result.output.strip()})["Amira"] == line
@@ -155,6 +154,6 @@ def test_hash_password_with_a_name_prints_the_environment_form():
 
 @pytest.mark.parametrize("given", ["", "short\n", "\n"])
 def test_hash_password_refuses_an_empty_or_short_password(given):
-    result = CliRunner().invoke(cli, ["hash-password", "--stdin"], input=given)
+    result = run_cli("hash-password", "--stdin", input=given)
     assert result.exit_code == 2
     assert "at least" in result.output and "Traceback" not in result.output

@@ -9,19 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import TINY, table_digest, write
+from conftest import TINY, run_cli, table_digest, write
 from test_crash import RESETTLE, write_transfers
 
-from resettle.cli import cli
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer
 from resettle.store import backup as backups
 from resettle.store import db
 
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+run = run_cli
 
 
 def pragma(path: Path, name: str):

@@ -6,15 +6,9 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
-from conftest import TINY, write
+from conftest import TINY, run_cli, write
 
-from resettle.cli import cli
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result
+run = run_cli
 
 
 def test_init_import_summary_json(tmp_path):

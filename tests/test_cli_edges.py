@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli
 
 from resettle import cli as cli_module
 from resettle.cli import cli
@@ -45,7 +45,7 @@ def test_every_reading_command_is_listed():
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_a_reading_command_refuses_a_missing_database(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, [*READERS[name], "--db", "typo.db"])
+    result = run_cli(*READERS[name], "--db", "typo.db")
     assert result.exit_code == 2, result.output
     assert "typo.db" in result.output and "`resettle init`" in result.output and "`resettle demo`" in result.output
     assert not (tmp_path / "typo.db").exists()
@@ -55,16 +55,16 @@ def test_a_reading_command_refuses_a_missing_database(name, tmp_path, monkeypatc
 def test_the_default_database_is_refused_too(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RESETTLE_DB", raising=False)
-    result = CliRunner().invoke(cli, ["summary"])
+    result = run_cli("summary")
     assert result.exit_code == 2 and "data/resettle.db: no database here" in result.output
     assert not (tmp_path / "data").exists()
 
 
 def test_help_says_where_the_database_is_looked_for():
-    usage = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    usage = " ".join(run_cli("--help").output.split())
     assert "--db FILE, else at $RESETTLE_DB, else at data/resettle.db under the current folder" in usage
     assert "(summary, batches, audit, export, backup) refuse a missing one" in usage
-    option = " ".join(CliRunner().invoke(cli, ["summary", "--help"]).output.split())
+    option = " ".join(run_cli("summary", "--help").output.split())
     assert "--db FILE Database file (default: $RESETTLE_DB, else data/resettle.db under the current folder)" in option
 
 
@@ -123,7 +123,7 @@ def test_another_broken_pipe_is_still_an_error(tiny_db, monkeypatch):
         raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(backup, "backup", broken)
-    result = CliRunner().invoke(cli, ["backup", str(tiny_db.with_name("copy.db")), "--db", str(tiny_db)])
+    result = run_cli("backup", str(tiny_db.with_name("copy.db")), "--db", str(tiny_db))
     assert result.exit_code == 2 and "error: [Errno 32] Broken pipe" in result.output
 
 
@@ -145,7 +145,7 @@ def test_serve_passes_every_setting_of_the_checkouts_config(monkeypatch, sample_
     calls = []
     monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append((cmd, kw)) or 0)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["serve", "--db", str(sample_copy), "--port", "8999"])
+    result = run_cli("serve", "--db", str(sample_copy), "--port", "8999")
     assert result.exit_code == 0, result.output
     cmd, kwargs = calls[0]
     flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))

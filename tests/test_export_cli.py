@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli
 from test_export import network_references, pdf_pages, png_size, svg_size
 
 from resettle.cli import cli
@@ -23,7 +23,7 @@ from resettle.store import db
 
 
 def run(*args: str, env: dict | None = None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return run_cli(*args, env=env, catch_exceptions=False)
 
 
 def chart_names(path: Path, site: str | None = None, as_of: str | None = None) -> list[str]:

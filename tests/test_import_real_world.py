@@ -9,8 +9,7 @@ import sqlite3
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import TINY, table_digest, write
+from conftest import TINY, run_cli, table_digest, write
 
 from resettle import cli
 from resettle.domain.errors import FileProblem, UsageError, ValidationFailed
@@ -45,8 +44,7 @@ def counts(db_path):
                          "JOIN sites s ON s.id = p.site_id ORDER BY p.id")
 
 
-def cli_run(*args):
-    return CliRunner().invoke(cli.cli, [str(a) for a in args])
+cli_run = run_cli
 
 
 # ---------------------------------------------------------------- reading the file
@@ -545,7 +543,7 @@ def test_the_importer_reports_progress_with_a_total_on_both_paths(db_path, tmp_p
 def test_no_progress_is_printed_when_stderr_is_not_a_terminal(db_path, tmp_path, monkeypatch):
     monkeypatch.setattr(general, "CHUNK_ROWS", 100)
     monkeypatch.setattr(cli._Progress, "DELAY", 0)
-    result = CliRunner().invoke(cli.cli, ["import", "population", str(_big_population(tmp_path)), "--db", str(db_path)])
+    result = run_cli("import", "population", str(_big_population(tmp_path)), "--db", str(db_path))
     assert result.exit_code == 0, result.output
     assert result.stderr == "" and "\r" not in result.output and "rows/s" not in result.output
 

@@ -11,10 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REALDATA
+from conftest import REALDATA, run_cli
 
-from resettle.cli import cli
 from resettle.ingest import columnar, importer
 from resettle.store import db
 
@@ -56,7 +54,7 @@ def real_db(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     path = tmp_path_factory.mktemp("realdata") / "real.db"
     outputs = {}
     for name in (IOM, ACLED, UNHCR):
-        result = CliRunner().invoke(cli, [*readme_command(name), "--db", str(path)])
+        result = run_cli(*readme_command(name), "--db", str(path))
         assert result.exit_code == 0, result.output
         outputs[name] = result.output
     return path, outputs
@@ -207,7 +205,7 @@ def test_unhcr_total_column_counts_other_groups_too():
 
 def test_unhcr_population_of_indonesia_is_the_sum_of_one_year(real_db):
     path, _ = real_db
-    result = CliRunner().invoke(cli, ["summary", "--db", str(path), "--site", "Indonesia", "--json"])
+    result = run_cli("summary", "--db", str(path), "--site", "Indonesia", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     data = file_rows(UNHCR, delimiter=";")
@@ -224,7 +222,7 @@ def test_importing_the_files_again_adds_nothing(real_db):
     path, _ = real_db
     before = query(path, "SELECT (SELECT count(*) FROM population_counts), (SELECT count(*) FROM incidents)")
     for name in (IOM, ACLED, UNHCR):
-        result = CliRunner().invoke(cli, [*readme_command(name), "--db", str(path)])
+        result = run_cli(*readme_command(name), "--db", str(path))
         assert result.exit_code == 0, result.output
         assert "already imported; nothing added" in result.output
     assert query(path, "SELECT (SELECT count(*) FROM population_counts), (SELECT count(*) FROM incidents)") == before

@@ -14,11 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import open_dashboard, table_digest, write
+from conftest import open_dashboard, run_cli, table_digest, write
 from streamlit.testing.v1 import AppTest
 
-from resettle.cli import cli
 from resettle.domain.errors import UsageError
 from resettle.ingest import importer, review
 from resettle.store import audit as audit_log
@@ -306,12 +304,12 @@ def test_a_long_upload_name_is_cut_keeping_its_extension():
 def test_serve_passes_the_upload_limit_and_listens_on_loopback(monkeypatch, sample_copy):
     calls = []
     monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
-    result = CliRunner().invoke(cli, ["serve", "--db", str(sample_copy), "--port", "8999"])
+    result = run_cli("serve", "--db", str(sample_copy), "--port", "8999")
     assert result.exit_code == 0, result.output
     cmd = calls[0]
     assert cmd[cmd.index("--server.maxUploadSize") + 1] == "50"
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
-    CliRunner().invoke(cli, ["serve", "--db", str(sample_copy), "--address", "0.0.0.0", "--max-upload-mb", "20"])
+    run_cli("serve", "--db", str(sample_copy), "--address", "0.0.0.0", "--max-upload-mb", "20")
     assert calls[1][calls[1].index("--server.maxUploadSize") + 1] == "20"
     assert calls[1][calls[1].index("--server.address") + 1] == "0.0.0.0"
 
