@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import struct
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,58 @@ def open_dashboard(monkeypatch, path: Path, name: str, *, query: dict | None = N
         at.run()
         assert not at.exception, at.exception
     return at
+
+
+# ---------------------------------------------------------------- what an exported file holds
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def svg_size(data: bytes) -> tuple[str, str]:
+    root = re.search(rb"<svg\b[^>]*>", data).group(0).decode()
+    return re.search(r'\bwidth="([^"]+)"', root).group(1), re.search(r'\bheight="([^"]+)"', root).group(1)
+
+
+def pdf_pages(data: bytes) -> list[tuple[float, float]]:
+    """Each page's MediaBox width and height, in points."""
+    assert data[:5] == b"%PDF-", data[:8]
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+class Links(HTMLParser):
+    """Every tag and its URL-bearing attributes (script bodies are not parsed as tags)."""
+
+    URL_ATTRIBUTES = {"src", "href", "srcset", "action", "data", "poster", "formaction", "xlink:href"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[tuple[str, str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in self.URL_ATTRIBUTES and value is not None:
+                self.urls.append((tag, name, value))
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+def network_references(page: str) -> list:
+    """What in an HTML page would load from the network: http(s) or protocol-relative URLs in any
+    src/href, stylesheet links, @import and url() in CSS."""
+    parser = Links()
+    parser.feed(page)
+    found = [u for u in parser.urls if re.match(r"\s*(https?:)?//", u[2], re.IGNORECASE)]
+    found += [("link", t, "") for t in parser.tags if t in ("link", "iframe", "object", "embed", "base")]
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", page, re.DOTALL | re.IGNORECASE)
+    found += [("style", "url", m) for css in styles for m in re.findall(r"url\(\s*['\"]?\s*(?:https?:)?//[^)]*\)", css)]
+    found += [("style", "@import", m) for css in styles for m in re.findall(r"@import[^;]*", css)]
+    return found

@@ -1,5 +1,5 @@
 """The headline figures as metrics.py computed them before it went to numpy (site by site, date by date,
-with bisect): the plain reading of DOMAIN.md, kept as the oracle of tests/test_metrics_fast.py."""
+with bisect): the plain reading of DOMAIN.md, kept as the oracle of tests/compute/test_metrics_fast.py."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from resettle.ingest import importer, review
 from resettle.store import audit as audit_log
 from resettle.store import auth, db, mappings, writer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAST = {"n": 2**4, "r": 1, "p": 1}  # cheap hashes: these tests check the flow, test_auth the hash
 PASSWORD = "correct horse battery"
 GOOD = b"site,date,host_country,people,source\nCamp Liberty,2016-09-01,Germany,7,Test upload\n"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from resettle.domain.errors import FileProblem
 from resettle.ingest.reading import _CHUNK, MAX_FILE_BYTES, normalise_header, open_table
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "data.csv", encoding: str = "utf-8") -> Path:

@@ -20,7 +20,7 @@ from resettle.figures import pages, registry
 from resettle.publish import bundle, report, tables
 from resettle.store import db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from resettle.domain.errors import UsageError
 from resettle.ingest import importer
 from resettle.store import db, transaction
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("RESETTLE_CONCURRENCY_SECONDS", 30))
 WRITERS = 4
 READERS = 8

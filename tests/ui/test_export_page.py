@@ -9,10 +9,9 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import open_dashboard
+from conftest import network_references, open_dashboard, pdf_pages, png_size
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
-from test_export import network_references, pdf_pages, png_size
 
 from resettle.compute import choices
 from resettle.compute.scope import view_scope

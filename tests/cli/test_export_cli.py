@@ -11,8 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from test_export import network_references, pdf_pages, png_size, svg_size
+from conftest import network_references, pdf_pages, png_size, run_cli, svg_size
 
 from resettle.cli import cli
 from resettle.compute import table_rows

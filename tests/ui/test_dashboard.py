@@ -15,7 +15,7 @@ from resettle.figures import registry
 from resettle.ingest import importer, review
 from resettle.store import db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def app(monkeypatch, path: Path) -> AppTest:

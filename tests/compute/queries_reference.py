@@ -1,5 +1,5 @@
 """The view queries as queries.py ran them in SQL before they came from aggregates.Aggregates (the arrays
-kept per change counter): the oracle of tests/test_metrics_fast.py's comparisons on random databases."""
+kept per change counter): the oracle of tests/compute/test_metrics_fast.py's comparisons on random databases."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from resettle import cli as cli_module
 from resettle.cli import cli
 from resettle.ingest import review
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESETTLE = [sys.executable, "-m", "resettle"]
 
 # Every command that only reads, with the arguments it needs besides --db.

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
     not REALDATA.is_dir(), reason=f"the real data files are not beside the checkout ({REALDATA} is absent)"
 )
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 IOM = "iom_dtm_idps_hxl.csv"
 ACLED = "acled_hapi_conflict_events_2025.csv"
 UNHCR = "unhcr_indonesia_refugees_semicolon.csv"
