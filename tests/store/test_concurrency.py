@@ -25,7 +25,7 @@ from resettle.domain.errors import UsageError
 from resettle.ingest import importer
 from resettle.store import db, transaction
 
-TESTS = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent  # the child processes import this module from its folder
 SECONDS = float(os.environ.get("RESETTLE_CONCURRENCY_SECONDS", 30))
 WRITERS = 4
 READERS = 8
@@ -92,7 +92,7 @@ def _run(role: str, dbp: str, index: int, until: float, folder: str) -> dict:
 
 
 def spawn(role: str, dbp: Path, index: int, until: float, folder: Path) -> subprocess.Popen:
-    code = (f"import sys, json; sys.path.insert(0, {str(TESTS)!r}); import test_concurrency as t; "
+    code = (f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import test_concurrency as t; "
             f"print(json.dumps(t._run({role!r}, {str(dbp)!r}, {index}, {until!r}, {str(folder)!r})))")
     env = {k: v for k, v in os.environ.items() if k != "RESETTLE_READ_ONLY"}
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
