@@ -84,3 +84,27 @@ def stages(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
         "transfers": counts.astype(np.int64),
         "people": people,
     })
+
+
+def departures_by_site_and_country(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    """Departed people per site and host country up to D (from the first departure: where people went,
+    whatever the range's start), the largest flow first. Their sum is the headline relocated_total of the
+    sites (for the host countries of the filter)."""
+    agg = aggregates(conn)
+    t = agg.transfers
+    rows = agg.transfer_rows(None if scope.all_sites else scope.site_ids, None, scope.end, scope.host_countries,
+                             departed_only=True)
+    if not len(rows):
+        return pd.DataFrame(columns=["site", "host_country", "people"])
+    n = max(len(t.countries), 1)
+    site_ids = np.unique(t.site[rows])
+    position = np.searchsorted(site_ids, t.site[rows])
+    keys, people = group_sums(position * n + t.country[rows], len(site_ids) * n, t.people[rows])
+    names = dict(conn.execute("SELECT id, name FROM sites").fetchall())
+    frame = pd.DataFrame({
+        "site": np.array([names[int(i)] for i in site_ids], dtype=object)[keys // n],
+        "host_country": np.array(t.countries, dtype=object)[keys % n],
+        "people": people,
+    })
+    top, _ = ranking.largest(None, frame["people"].to_numpy())
+    return frame.iloc[top].reset_index(drop=True)

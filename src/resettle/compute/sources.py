@@ -26,6 +26,14 @@ def sources_behind(conn: sqlite3.Connection, scope: Scope) -> list[str]:
                                 for table in ("population", "transfers", "medevacs", "incidents"))))
 
 
+def departure_sources(conn: sqlite3.Connection, scope: Scope) -> list[str]:
+    """The sources of the departed transfers of the sites up to D, to the host countries of the filter
+    (what a chart of where people went rests on)."""
+    ids = None if scope.all_sites else scope.site_ids
+    return sorted(aggregates(conn).sources("transfers", ids, scope.end, departed_only=True,
+                                           host_countries=scope.host_countries))
+
+
 def sources(conn: sqlite3.Connection, table: str, scope: Scope, *, from_start: bool = True) -> list[str]:
     """The distinct sources of one record kind's rows in the scope (for a chart's caption)."""
     kind = KINDS[table]

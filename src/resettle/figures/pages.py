@@ -30,7 +30,7 @@ from resettle.compute import (
 )
 from resettle.compute.disclosure import Small
 from resettle.compute.scope import Scope
-from resettle.figures import charts, theme
+from resettle.figures import charts, flows, maps, theme
 
 # What a browser can draw quickly: beyond these, a chart shows a selection and says so.
 COUNT_POINTS_MAX = 3000
@@ -156,7 +156,8 @@ def overview_figures(data: OverviewData, colours: dict[str, str] | None = None) 
 @dataclass(frozen=True)
 class RelocationData:
     """What the Relocation page shows: departed transfers per month by host country (and as a table),
-    departed against pledged, and the transfers' stages, in the range up to D."""
+    departed against pledged, and the transfers' stages, in the range up to D; and where people went, from
+    each site to each host country, up to D (a world map and a flow diagram)."""
 
     as_of: str | None
     per_month: pd.DataFrame  # month, host_country, people
@@ -165,6 +166,8 @@ class RelocationData:
     stages: pd.DataFrame  # stage, host_country, transfers, people
     sources: list[str]  # of the transfers in the range
     pledge_sources: list[str]  # of the transfers and pledges up to D
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # site, host_country, people: departed up to D
+    flow_sources: list[str] = field(default_factory=list)  # of the departed transfers up to D
 
 
 def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
@@ -179,6 +182,8 @@ def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
         sources=sources.sources(conn, "transfers", scope),
         pledge_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
                               sources.sources(conn, "pledges", scope, from_start=False)),
+        flows=relocation.departures_by_site_and_country(conn, scope),
+        flow_sources=sources.departure_sources(conn, scope),
     )
 
 
@@ -193,6 +198,11 @@ def relocation_figures(data: RelocationData, colours: dict[str, str] | None = No
                                                                 colours=colours)
     if not data.stages.empty:
         out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
+    if not data.flows.empty:
+        by_country = data.flows.groupby("host_country", as_index=False)["people"].sum()
+        out["departures_map"] = maps.departures_map(by_country, data.as_of, data.flow_sources)
+        out["where_people_went"] = flows.where_people_went(data.flows, data.as_of, data.flow_sources,
+                                                           colours=colours)
     return out
 
 

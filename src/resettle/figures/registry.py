@@ -60,7 +60,7 @@ PAGES: tuple[Page, ...] = (
          ("remaining_population", "cumulative_relocations"),
          _PageFunction("overview_data"), _PageFunction("overview_figures")),
     Page("relocation", "Relocation", "Relocation",
-         ("departures_per_month", "pledged_vs_departed", "stages"),
+         ("departures_per_month", "departures_map", "where_people_went", "pledged_vs_departed", "stages"),
          _PageFunction("relocation_data"), _PageFunction("relocation_figures")),
     Page("medical", "Medical access", "Medical access",
          ("medevacs_per_month", "waiting_days"),

@@ -84,7 +84,8 @@ def finish(fig: go.Figure, title: str, y_title: str, as_of: str | None, sources:
     lines = caption(as_of, sources).count("<br>") + 1
     bottom = 80 + 14 * lines
     # Tall enough for the legend (about 21 px an entry at this font size), so it never needs a scroll bar.
-    entries = len({t.legendgroup or t.name for t in fig.data if t.showlegend is not False})
+    # (A Sankey has no legend entry, nor these attributes.)
+    entries = len({t.legendgroup or t.name for t in fig.data if getattr(t, "showlegend", False) is not False})
     fig.update_layout(
         template=TEMPLATE,
         title={"text": title, "x": 0.01, "xanchor": "left"},
@@ -101,4 +102,19 @@ def finish(fig: go.Figure, title: str, y_title: str, as_of: str | None, sources:
     fig.add_annotation(text=caption(as_of, sources), xref="paper", yref="paper", x=0, y=0, yanchor="top",
                        yshift=CAPTION_SHIFT, showarrow=False, font={"size": 10, "color": "#555"},
                        xanchor="left", align="left")
+    return fig
+
+
+def subtitle(fig: go.Figure, text: str | None) -> go.Figure:
+    """A line under the title saying what a chart grouped or could not draw (nothing when `text` is empty):
+    nothing is left out of a chart without a line on the chart itself."""
+    if text:
+        fig.update_layout(title_subtitle={"text": text, "font": {"size": 11, "color": "#555"}},
+                          margin_t=max(fig.layout.margin.t or 0, 84))
+    return fig
+
+
+def no_axes(fig: go.Figure) -> go.Figure:
+    """A map or flow diagram after `finish`: no cartesian axes, hover on the nearest item."""
+    fig.update_layout(hovermode="closest", xaxis_visible=False, yaxis_visible=False)
     return fig

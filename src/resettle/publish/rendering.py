@@ -3,8 +3,9 @@ Chromium; and as self-contained interactive HTML, which needs no browser.
 
 One browser serves every image of the process (`renderer()`): started once, it renders a chart in about
 a tenth of a second. Nothing phones home: kaleido's page loads plotly.js from the plotly package on disk,
-MathJax is off (kaleido's default fetches it from a CDN), and the browser is given a proxy that leads
-nowhere, so a request to the network fails rather than leaves. HTML inlines plotly.js.
+MathJax is off (kaleido's default fetches it from a CDN), a map's outlines come from the package's folder
+(figures/geo.py), and the browser is given a proxy that leads nowhere, so a request to the network fails
+rather than leaves. HTML inlines plotly.js and, for a map, the outlines.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from resettle.domain.errors import UsageError
+from resettle.figures import geo
 
 STATIC_FORMATS = ("png", "svg", "pdf")
 CHART_FORMATS = (*STATIC_FORMATS, "html")
@@ -134,9 +136,13 @@ class Renderer:
     def images(self, figs: list, fmt: str, width: int, height: int, scale: float) -> list[bytes]:
         """The figures as PNG, SVG or PDF bytes, rendered side by side in the browser's tabs."""
         opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+        # A map's outlines from the package's folder on disk, never from plotly's CDN (the browser may read
+        # files next to its page: choreographer starts it with --allow-file-access-from-files).
+        outlines = geo.outlines_path().parent.as_uri() + "/"
 
         async def render() -> list[bytes]:
-            return list(await asyncio.gather(*(self._kaleido.calc_fig(fig, opts=opts) for fig in figs)))
+            return list(await asyncio.gather(*(self._kaleido.calc_fig(fig, opts=opts, topojson=outlines)
+                                               for fig in figs)))
 
         return self._run(render(), RENDER_SECONDS * max(1, len(figs)) + 5)
 
@@ -277,10 +283,20 @@ def chart_title(fig: go.Figure) -> str:
     return (fig.layout.title.text or "chart") if fig.layout.title else "chart"
 
 
+def outlines_script(figures) -> str:
+    """For an HTML page of these figures: a <script> handing plotly.js the map outlines, inlined (empty when
+    no figure is a map), so that no map fetches them. It must come before plotly.js draws."""
+    if not any(geo.has_map(fig) for fig in figures):
+        return ""
+    return f"<script>{geo.register_script()}</script>\n"
+
+
 def chart_html(fig: go.Figure) -> str:
-    """The chart as one HTML page that works offline: plotly.js inline, nothing fetched."""
+    """The chart as one HTML page that works offline: plotly.js inline, the map outlines inline for a map,
+    nothing fetched."""
     div = pio.to_html(fig, full_html=False, include_plotlyjs=True, config=PLOTLY_CONFIG,
                       default_width="100%", default_height=f"{int(fig.layout.height or HEIGHT)}px")
+    div = outlines_script([fig]) + div
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(chart_title(fig))}</title>"

@@ -1,8 +1,8 @@
 """The briefing: one self-contained report of a view, as HTML or as PDF printed from it.
 
 The report holds the headline figures, every chart, the reconciliation table, the list of sources,
-"data as of" and the time it was made. The HTML opens offline: plotly.js is inlined once, styles are
-inline, nothing is fetched. The PDF is the same page printed by the export browser, its charts as SVG.
+"data as of" and the time it was made. The HTML opens offline: plotly.js is inlined once, and so are the
+maps' outlines; styles are inline, nothing is fetched. The PDF is the same page printed by the export browser, its charts as SVG.
 """
 
 from __future__ import annotations
@@ -279,7 +279,8 @@ def html_report(b: Briefing, *, svgs: dict[str, bytes] | None = None) -> str:
     sources_n = b.sources["source"].nunique() if not b.sources.empty else 0
     script = "" if svgs is not None else (
         "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
-        f"<script>{get_plotlyjs()}</script>\n")
+        + rendering.outlines_script(b.figures.values())  # the maps' outlines, inlined before plotly.js
+        + f"<script>{get_plotlyjs()}</script>\n")
     note = ("Residents is a stock (a count, carried forward); relocated is a sum of departures (flows): never add "
             "one to the other. Only departed transfers count as relocated (a submission is not a departure). "
             "Where sources give different counts for one date, the figures use their median and the charts show "
