@@ -388,6 +388,8 @@ STREAMLIT_OPTIONS = {
     "browser.gatherUsageStats": "false",  # nothing phones home: the data is about people at risk
     "server.headless": "true",  # a server: no browser opened on the machine it runs on
     "client.toolbarMode": "minimal",
+    # The maps' outlines come from the dashboard itself (static/ beside the entry script), not from a CDN.
+    "server.enableStaticServing": "true",
 }
 
 

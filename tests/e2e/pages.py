@@ -26,7 +26,8 @@ CHARTS = """() => {
     const boxes = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     const drawn = boxes.filter(box => {
         const plot = box.querySelector('.js-plotly-plot');
-        return plot && plot.data && plot.data.length > 0 && plot.querySelector('.trace') !== null;
+        // (A Sankey draws no .trace group: its own .sankey one.)
+        return plot && plot.data && plot.data.length > 0 && plot.querySelector('.trace, .sankey') !== null;
     }).length;
     return {boxes: boxes.length, drawn: drawn};
 }"""

@@ -10,7 +10,7 @@ from .pages import charts, full_screenshot, off_site, open_page
 # url path (the overview is the default page, served at /), title, charts drawn on the sample data
 PAGES = [
     ("", "Relocation overview", 2),
-    ("relocation", "Relocation", 3),
+    ("relocation", "Relocation", 5),
     ("medical", "Medical access", 2),
     ("incidents", "Incidents", 2),
     ("reconciliation", "Reconciliation", 1),

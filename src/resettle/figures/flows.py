@@ -12,7 +12,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from resettle.compute import ranking
-from resettle.figures.theme import OTHER, OTHER_COLOUR, country_colour, country_label, finish, no_axes, subtitle
+from resettle.figures.theme import (
+    OTHER,
+    OTHER_COLOUR,
+    country_colour,
+    country_label,
+    finish,
+    no_axes,
+    subtitle,
+)
 
 SITES_SHOWN = 8
 COUNTRIES_SHOWN = 8

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from resettle.domain.errors import ResettleError
+from resettle.figures import geo
 from resettle.publish import rendering
 from resettle.ui import access, cache, text
 
@@ -28,11 +30,38 @@ def delta(value, unit: str = "", colour: str = "normal") -> dict:
 
 
 DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("pdf", "PDF"), ("html", "HTML"))
+# The maps' outlines come from this dashboard itself: Streamlit serves the static/ folder beside the entry
+# script at app/static/ (server.enableStaticServing), relative to the page, so under any base URL path
+# too. plotly.js would otherwise fetch them from its CDN.
+OUTLINES_URL = "app/static/"
+PLOTLY_CONFIG = {"displaylogo": False, "topojsonURL": OUTLINES_URL}
+
+
+def outlines_served() -> bool:
+    """True when this server serves the maps' outlines: static file serving on, and the outlines in the
+    static/ folder beside the entry script (`resettle serve`, or `streamlit run dashboard.py` in a
+    checkout). Otherwise a map would draw no country at all."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not st.get_option("server.enableStaticServing"):
+        return False
+    return (Path(ctx.main_script_path).parent / geo.STATIC_FOLDER / f"{geo.TOPOJSON_NAME}.json").is_file()
+
+
+def map_chart(fig, key: str, *, name: str, view) -> None:
+    """A map with its downloads; where this server does not serve the outlines, a warning says why its
+    countries are missing and how to start the dashboard so they show (nothing is fetched elsewhere)."""
+    if not outlines_served():
+        st.warning("This map's country outlines are not served by this dashboard, so it shows no countries. "
+                   "Start it with `resettle serve` (or set `server.enableStaticServing = true` and keep the "
+                   "`static/` folder beside the entry script). The downloads below draw the outlines all the same.")
+    chart(fig, key, name=name, view=view)
 
 
 def chart(fig, key: str, *, name: str | None = None, view=None) -> None:
     """A chart; with its name (a page's `charts` in the page registry) and the view, a download of it under it."""
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    st.plotly_chart(fig, width="stretch", key=key, config=PLOTLY_CONFIG)
     if name is not None and view is not None:
         downloads(fig, name, view, key)
 

@@ -1,5 +1,6 @@
-"""Relocation: departures per month by host country, departed against pledged, the stages of the
-transfers where the data has them, and the table behind the chart."""
+"""Relocation: departures per month by host country, where people went (a world map by host country and
+the flow from each site to each host country), departed against pledged, the stages of the transfers where
+the data has them, and the table behind the chart."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def page(view: View) -> None:
         st.info("No departures in this range.")
     else:
         common.chart(figs["departures_per_month"], key="chart_departures", name="departures_per_month", view=view)
+    if not data.flows.empty:
+        st.subheader("Where people went")
+        st.caption(f"Departed up to **{data.as_of}**, from the first departure (the range's start aside), "
+                   f"{int(data.flows['people'].sum()):,} people in all.")
+        common.map_chart(figs["departures_map"], key="chart_map", name="departures_map", view=view)
+        common.chart(figs["where_people_went"], key="chart_flows", name="where_people_went", view=view)
     if not data.pledged.empty:
         common.chart(figs["pledged_vs_departed"], key="chart_pledged", name="pledged_vs_departed", view=view)
         st.caption("Departed and pledged up to the as-of date. Pledges belong to a host country, not to a site.")
