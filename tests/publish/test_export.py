@@ -62,7 +62,13 @@ def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_fig
     conn.close()
     for name, fig in sample_figures.items():
         assert fig.layout.title.text, name
-        assert fig.layout.yaxis.title.text, name  # units: "People ...", "Patients ..."
+        if fig.layout.yaxis.visible is False:  # a map or a flow diagram: units on its colour bar or under its title
+            units = [t.colorbar.title.text for t in fig.data if getattr(t, "showscale", None) is not False
+                     and getattr(t, "colorbar", None) is not None and t.colorbar.title.text]
+            units += [fig.layout.title.subtitle.text or ""]
+            assert any("people" in u.lower() or "%" in u for u in units), (name, units)
+        else:
+            assert fig.layout.yaxis.title.text, name  # units: "People ...", "Patients ..."
         caption = " ".join(a.text for a in fig.layout.annotations)
         assert f"Data as of {as_of}" in caption, name
         assert "Sources:" in caption and "Sources: none" not in caption, name
@@ -125,7 +131,9 @@ def test_every_chart_as_png_and_svg_reuses_one_browser(renderer, sample_figures,
     assert [p.name for p in pngs] == [f"{n}.png" for n in sample_figures]
     assert [p.name for p in svgs] == [f"{n}.svg" for n in sample_figures]
     assert all(png_size(p.read_bytes()) == (2560, 1440) for p in pngs)
-    assert seconds < 15, f"{seconds:.1f} s: the browser is not being reused"
+    # A browser started per image costs 1.5 s or more each; one reused, about 0.15 s (up to a second on a
+    # machine loaded by other work).
+    assert seconds < 1.0 * len(pngs + svgs), f"{seconds:.1f} s: the browser is not being reused"
 
 
 @pytest.mark.browser

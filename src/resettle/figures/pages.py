@@ -188,21 +188,21 @@ def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
 
 
 def relocation_figures(data: RelocationData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
-    """The Relocation page's charts (each only when it has data)."""
+    """The Relocation page's charts (each only when it has data), in the page's order."""
     out = {}
     if not data.per_month.empty:
         out["departures_per_month"] = charts.departures_per_month(data.per_month, data.as_of, data.sources,
                                                                   colours=colours)
-    if not data.pledged.empty:
-        out["pledged_vs_departed"] = charts.pledged_vs_departed(data.pledged, data.as_of, data.pledge_sources,
-                                                                colours=colours)
-    if not data.stages.empty:
-        out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
     if not data.flows.empty:
         by_country = data.flows.groupby("host_country", as_index=False)["people"].sum()
         out["departures_map"] = maps.departures_map(by_country, data.as_of, data.flow_sources)
         out["where_people_went"] = flows.where_people_went(data.flows, data.as_of, data.flow_sources,
                                                            colours=colours)
+    if not data.pledged.empty:
+        out["pledged_vs_departed"] = charts.pledged_vs_departed(data.pledged, data.as_of, data.pledge_sources,
+                                                                colours=colours)
+    if not data.stages.empty:
+        out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
     return out
 
 
