@@ -97,12 +97,12 @@ def departures_by_site_and_country(conn: sqlite3.Connection, scope: Scope) -> pd
     if not len(rows):
         return pd.DataFrame(columns=["site", "host_country", "people"])
     n = max(len(t.countries), 1)
-    site_ids = np.unique(t.site[rows])
-    position = np.searchsorted(site_ids, t.site[rows])
-    keys, people = group_sums(position * n + t.country[rows], len(site_ids) * n, t.people[rows])
+    site = t.site[rows]
+    # Site ids are small integers: one counting pass (no sort) sums each (site, country) pair.
+    keys, people = group_sums(site * n + t.country[rows], (int(site.max()) + 1) * n, t.people[rows])
     names = dict(conn.execute("SELECT id, name FROM sites").fetchall())
     frame = pd.DataFrame({
-        "site": np.array([names[int(i)] for i in site_ids], dtype=object)[keys // n],
+        "site": [names[int(i)] for i in keys // n],
         "host_country": np.array(t.countries, dtype=object)[keys % n],
         "people": people,
     })
