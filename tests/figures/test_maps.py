@@ -72,7 +72,8 @@ def test_the_sites_map_places_sites_sized_by_residents_and_coloured_by_pct():
 def test_sites_without_coordinates_are_listed_on_the_map_and_for_the_page():
     assert maps.unplaced_sites(SITES) == ["Camp C", "Camp D"]
     fig = maps.sites_map(SITES, "2020-05-01", SOURCES)
-    assert fig.layout.title.subtitle.text == "2 sites without coordinates not on the map: Camp C, Camp D"
+    assert fig.layout.title.subtitle.text == ("2 sites without coordinates not on the map: Camp C, Camp D; "
+                                              "grey: % relocated not known (1 site)")
     drawn = [n for t in fig.data for n in t.text]
     assert sorted(drawn) == ["Camp A", "Camp B"]
 
@@ -90,6 +91,9 @@ def test_a_sites_map_of_no_site_with_coordinates_says_so():
     assert not fig.data
     assert fig.layout.title.subtitle.text.startswith("4 sites without coordinates not on the map: Camp A, Camp B")
     assert maps.sites_map(SITES.iloc[:0], None, []).layout.title.subtitle.text is None
+    placed = maps.sites_map(SITES.iloc[[0, 1]], None, [])
+    assert placed.layout.title.subtitle.text == "Grey: % relocated not known (1 site)"
+    assert maps.sites_map(SITES.iloc[[0]], None, []).layout.title.subtitle.text is None
 
 
 # ---------------------------------------------------------------- departures by host country

@@ -31,15 +31,17 @@ def _listed(items: list[str]) -> str:
 
 
 def _view(lats: pd.Series, lons: pd.Series, margin: float = 8.0, span: float = 30.0) -> dict:
-    """Longitude and latitude ranges around the points, at least `span` degrees wide."""
-    def around(values: pd.Series, low: float, high: float) -> list[float]:
+    """Longitude and latitude ranges around the points, at least `span` degrees tall and about twice as
+    wide as tall (the plot is a wide rectangle)."""
+    def around(values: pd.Series, low: float, high: float, least: float) -> list[float]:
         a, b = float(values.min()) - margin, float(values.max()) + margin
-        if b - a < span:
+        if b - a < least:
             mid = (a + b) / 2
-            a, b = mid - span / 2, mid + span / 2
+            a, b = mid - least / 2, mid + least / 2
         return [max(a, low), min(b, high)]
 
-    return {"lonaxis_range": around(lons, -180, 180), "lataxis_range": around(lats, -90, 90)}
+    lat = around(lats, -90, 90, span)
+    return {"lonaxis_range": around(lons, -180, 180, 2 * (lat[1] - lat[0])), "lataxis_range": lat}
 
 
 # ---------------------------------------------------------------- the sites
@@ -90,8 +92,13 @@ def sites_map(table: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.
     fig.update_geos(**GEO_LAYOUT, **(_view(placed["lat"], placed["lon"]) if not placed.empty else {}))
     fig = finish(fig, "Sites: residents now (circle area) and % relocated (colour)", "", as_of, sources, x_title="")
     missing = unplaced_sites(table)
-    subtitle(fig, f"{len(missing):,} site{'s' if len(missing) != 1 else ''} without coordinates "
-                  f"not on the map: {_listed(missing)}" if missing else None)
+    notes = [f"{len(missing):,} site{'s' if len(missing) != 1 else ''} without coordinates not on the map: "
+             f"{_listed(missing)}"] if missing else []
+    unknown = int(placed["pct_relocated"].isna().sum()) if not placed.empty else 0
+    if unknown:
+        notes.append(f"grey: % relocated not known ({unknown:,} site{'s' if unknown != 1 else ''})")
+    text = "; ".join(notes)
+    subtitle(fig, text[:1].upper() + text[1:] if text else None)
     fig.update_layout(height=MAP_HEIGHT)
     return no_axes(fig)
 
