@@ -19,10 +19,12 @@ import plotly.graph_objects as go
 from resettle.compute import (
     aggregates,
     choices,
+    composition,
     disclosure,
     headline,
     incidents,
     medical,
+    per_site,
     reconciliation,
     relocation,
     series,
@@ -35,6 +37,8 @@ from resettle.figures import charts, theme
 # What a browser can draw quickly: beyond these, a chart shows a selection and says so.
 COUNT_POINTS_MAX = 3000
 INCIDENT_MARKERS_MAX = 300
+INCIDENT_BARS_MAX = 300  # beyond this many incidents, the time line shows them per week or per month
+WEEKS_MAX_DAYS = 730  # a range up to two years long is binned by the week, a longer one by the month
 INTERVALS_MAX = 2000
 
 
@@ -78,6 +82,9 @@ class OverviewData:
     pledges: pd.DataFrame = field(default_factory=pd.DataFrame)  # date, places (cumulative)
     relocation_sources: list[str] = field(default_factory=list)  # of the transfers and pledges drawn
     x_range: tuple[str | None, str | None] = (None, None)
+    stale_sites: int = 0  # sites whose latest count is more than `stale_days` older than D
+    stale_days: int = per_site.STALE_DAYS
+    large_intervals: int = 0  # intervals up to D with an unexplained change above 5% of their earlier count
 
 
 def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
@@ -110,6 +117,8 @@ def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
     if total > len(markers):
         notes.append(f"The {len(markers):,} incidents with the most people killed and wounded are marked, of "
                      f"{total:,}; the Incidents page lists them all.")
+    stale_days = per_site.stale_days()
+    stale, large = per_site.freshness(loaded, day, stale_days)
     return OverviewData(
         summary=now,
         changes=changes,
@@ -124,6 +133,9 @@ def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
         relocation_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
                                   sources.sources(conn, "pledges", scope, from_start=False)),
         x_range=_range(scope),
+        stale_sites=stale,
+        stale_days=stale_days,
+        large_intervals=large,
     )
 
 
@@ -148,6 +160,54 @@ def overview_figures(data: OverviewData, colours: dict[str, str] | None = None) 
             data.cumulative, data.pledges, s["baseline_population"], s["as_of"], data.relocation_sources,
             x_range=data.x_range, colours=colours),
     }
+
+
+# ---------------------------------------------------------------- sites
+
+
+@dataclass(frozen=True)
+class SitesData:
+    """What the Sites page shows: every site of the view side by side at D, how many are stale and how
+    many have an unexplained change, and the sex and age breakdown of their latest counts.
+
+    `table` has per_site.COLUMNS: the figures of each site alone (the Overview's for that site), the date
+    and age of its latest count, `stale`, its intervals with an unexplained change (and large ones), a
+    list of its residents over time, and `lat`, `lon` (empty where not known) for a map of the sites."""
+
+    as_of: str | None
+    table: pd.DataFrame
+    stale_days: int
+    stale: int  # sites whose latest count is more than stale_days older than D
+    unexplained: int  # sites with an unexplained change in some interval up to D
+    composition: composition.Composition
+    sources: list[str]  # of the population counts up to D
+
+    @property
+    def empty(self) -> bool:
+        return self.table.empty
+
+
+def sites_data(conn: sqlite3.Connection, scope: Scope) -> SitesData:
+    """The Sites page's data for the scope."""
+    after = per_site.stale_days()
+    loaded = aggregates.load_sites(conn, list(scope.sites))
+    table = per_site.site_rows(conn, scope, loaded, after)
+    return SitesData(
+        as_of=scope.end,
+        table=table,
+        stale_days=after,
+        stale=int(table["stale"].sum()),
+        unexplained=int((table["intervals_unexplained"] > 0).sum()),
+        composition=composition.composition(conn, scope),
+        sources=sources.sources(conn, "population", scope, from_start=False),
+    )
+
+
+def sites_figures(data: SitesData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Sites page's chart: the sex and age of the residents (when some count gives them)."""
+    if data.composition.empty:
+        return {}
+    return {"age_sex_pyramid": charts.age_sex_pyramid(data.composition, data.as_of)}
 
 
 # ---------------------------------------------------------------- relocation

@@ -1,0 +1,139 @@
+"""Who remains: the sex and age breakdown of the view's sites, from each site's latest population count
+that carries one (female, male, children, the UNHCR age bands), up to D.
+
+A count is a stock: the breakdowns of several sites add up (the same date or not, each site's latest), never
+several dates of one site. Where several sources give a breakdown for a site on that date, each figure is
+the median of theirs (halves up), as the headline count is (DOMAIN.md). The counts give sex and age apart,
+not age by sex, so nothing here splits an age band by sex.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+
+from resettle.compute.arithmetic import round_half_up
+from resettle.compute.scope import Scope, placeholders
+
+SEXES = (("female", "Female"), ("male", "Male"))
+AGE_BANDS = (("age_0_4", "0-4"), ("age_5_11", "5-11"), ("age_12_17", "12-17"), ("age_18_59", "18-59"),
+             ("age_60_plus", "60+"))
+CHILD_BANDS = ("age_0_4", "age_5_11", "age_12_17")
+FIELDS = ("female", "male", "children", *(f for f, _ in AGE_BANDS))
+COLUMNS = ["site", "date", "sources", "residents", *FIELDS]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The breakdown of the view's sites: one row per site that has one (COLUMNS; a figure not reported is
+    <NA>), the totals over the sites reporting each figure, the residents of those counts (the base of
+    each share), the shares of children and of people over 60 (percent, one decimal), the sources and
+    the dates of the counts used, and notes on what it leaves out."""
+
+    per_site: pd.DataFrame
+    totals: dict[str, int | None] = field(default_factory=dict)
+    base: dict[str, int] = field(default_factory=dict)
+    children_share: float | None = None
+    over_60_share: float | None = None
+    sources: list[str] = field(default_factory=list)
+    dates: tuple[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.per_site.empty
+
+
+def _median(values: list[int]) -> int:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    twice = ordered[mid] + ordered[mid] if len(ordered) % 2 else ordered[mid - 1] + ordered[mid]
+    return int(round_half_up(Decimal(twice) / 2))
+
+
+def share(part: int | None, whole: int) -> float | None:
+    """`part` as a percentage of `whole`, one decimal, halves up; None when either is unknown or zero."""
+    if part is None or not whole:
+        return None
+    return float(round_half_up(Decimal(100 * part) / whole, 1))
+
+
+def composition(conn: sqlite3.Connection, scope: Scope) -> Composition:
+    """The breakdown of each site's latest count with one, up to D (scope.end), and their totals."""
+    if scope.end is None or not scope.sites:
+        return Composition(pd.DataFrame(columns=COLUMNS))
+    ids = scope.site_ids
+    names = dict(scope.sites)
+    any_given = " OR ".join(f"{f} IS NOT NULL" for f in FIELDS)
+    rows = conn.execute(f"""SELECT p.site_id, p.date, p.source, p.residents, {', '.join(FIELDS)}
+        FROM population_counts p
+        JOIN (SELECT site_id, max(date) AS date FROM population_counts
+              WHERE site_id IN ({placeholders(ids)}) AND date <= ? AND ({any_given}) GROUP BY site_id) latest
+          ON latest.site_id = p.site_id AND latest.date = p.date
+        ORDER BY p.site_id, p.source, p.id""", [*ids, scope.end]).fetchall()
+    raw = pd.DataFrame(rows, columns=["site_id", "date", "source", "residents", *FIELDS])
+    per_site = []
+    for site_id, of_site in raw.groupby("site_id", sort=False):
+        by_source = []
+        for _, part in of_site.groupby("source", sort=True):
+            # A source's rows add up (a breakdown by origin); a figure counts only when every row gives it.
+            figures = {f: int(part[f].sum()) if part[f].notna().all() else None for f in FIELDS}
+            if figures["children"] is None and all(figures[b] is not None for b in CHILD_BANDS):
+                figures["children"] = sum(figures[b] for b in CHILD_BANDS)
+            by_source.append({"residents": int(part["residents"].sum()), **figures})
+        row = {"site": names[site_id], "date": of_site["date"].iloc[0],
+               "sources": sorted(set(of_site["source"])),
+               "residents": _median([s["residents"] for s in by_source])}
+        for f in FIELDS:
+            given = [s[f] for s in by_source if s[f] is not None]
+            row[f] = _median(given) if given else None
+        per_site.append(row)
+    frame = pd.DataFrame(per_site, columns=COLUMNS)
+    for f in ("residents", *FIELDS):
+        frame[f] = frame[f].astype("Int64")
+    notes = _notes(conn, scope, frame)
+    if frame.empty:
+        return Composition(frame, notes=notes)
+    totals: dict[str, int | None] = {}
+    base: dict[str, int] = {}
+    for f in FIELDS:
+        known = frame[f].notna()
+        totals[f] = int(frame.loc[known, f].sum()) if known.any() else None
+        base[f] = int(frame.loc[known, "residents"].sum())
+    return Composition(
+        per_site=frame, totals=totals, base=base,
+        children_share=share(totals["children"], base["children"]),
+        over_60_share=share(totals["age_60_plus"], base["age_60_plus"]),
+        sources=sorted({s for listed in frame["sources"] for s in listed}),
+        dates=(min(frame["date"]), max(frame["date"])), notes=notes)
+
+
+def _notes(conn: sqlite3.Connection, scope: Scope, frame: pd.DataFrame) -> list[str]:
+    """What the breakdown leaves out: sites whose latest count is later than the one with a breakdown, and
+    sites with no breakdown at all."""
+    latest = dict(conn.execute(f"""SELECT site_id, max(date) FROM population_counts
+        WHERE site_id IN ({placeholders(scope.site_ids)}) AND date <= ? GROUP BY site_id""",
+        [*scope.site_ids, scope.end]).fetchall())
+    names = dict(scope.sites)
+    used = dict(zip(frame["site"], frame["date"], strict=True))
+    notes = []
+    for site_id, last in sorted(latest.items(), key=lambda kv: names[kv[0]]):
+        name = names[site_id]
+        if name in used and used[name] < last:
+            notes.append(f"{name}: the breakdown is that of {used[name]}; its latest count ({last}) has none.")
+    without = sorted(names[i] for i in latest if names[i] not in used)
+    if without and not frame.empty:
+        notes.append(f"Sites whose counts give no sex or age, left out of the breakdown ({len(without):,}): "
+                     f"{', '.join(without[:10])}{f' and {len(without) - 10:,} more' if len(without) > 10 else ''}.")
+    return notes
+
+
+def how_to_import() -> str:
+    """What to tell someone whose counts carry no breakdown: the columns to map."""
+    bands = ", ".join(f for f, _ in AGE_BANDS)
+    return ("No population count of these sites gives sex or age. Import counts with the columns female, "
+            f"male, children and the age bands {bands} (or map yours onto them: `resettle import population "
+            "FILE --map female=Women --map age_60_plus=\"60+\"`; HXL tags such as #affected+f are read).")
