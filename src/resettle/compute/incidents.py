@@ -102,7 +102,9 @@ def incidents_per_period(conn: sqlite3.Connection, scope: Scope, period: str) ->
         ["period", "incidents", "killed", "wounded", "hostages"])
 
 
-def incident_rows(conn: sqlite3.Connection, scope: Scope) -> int:
-    """How many incident rows the range has (each one bar on an incident-by-incident time line)."""
+def incident_span(conn: sqlite3.Connection, scope: Scope) -> tuple[int, str | None, str | None]:
+    """How many incident rows the range has (each one bar on an incident-by-incident time line), and the
+    first and last of their dates."""
     w, p = where(scope)
-    return int(conn.execute(f"SELECT count(*) FROM incidents WHERE {w}", p).fetchone()[0])
+    count, first, last = conn.execute(f"SELECT count(*), min(date), max(date) FROM incidents WHERE {w}", p).fetchone()
+    return int(count), first, last

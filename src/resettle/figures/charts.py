@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from resettle.compute import ranking
-from resettle.compute.composition import AGE_BANDS, SEXES, Composition, share
+from resettle.compute.composition import AGE_BANDS, CHILD_BANDS, SEXES, Composition, share
 from resettle.domain.records import TRANSFER_STAGES
 from resettle.figures.theme import (
     BAND,
@@ -302,6 +302,35 @@ def incidents_timeline(frame: pd.DataFrame, as_of: str | None, sources: list[str
     return finish(fig, "Incidents: killed, wounded and taken hostage", "People (per incident)", as_of, sources)
 
 
+PERIOD_MS = {"week": 7 * 86_400_000, "month": "M1"}  # plotly's xperiod of a bar per week or month
+
+
+def incidents_per_period(frame: pd.DataFrame, period: str, as_of: str | None, sources: list[str], *,
+                         rows: int, limit: int) -> go.Figure:
+    """Killed, wounded and taken hostage per week or per month, with the number of incidents of each on its
+    own axis: the time line of `rows` incidents, more than `limit`, too many to draw one by one. `frame`:
+    period (first day), incidents, killed, wounded, hostages."""
+    fig = go.Figure()
+    for column, colour, label in (("killed", INCIDENT, "Killed"), ("wounded", "#DDAA33", "Wounded"),
+                                  ("hostages", "#004488", "Taken hostage")):
+        fig.add_trace(go.Bar(x=frame["period"], y=frame[column], name=label, marker_color=colour,
+                             xperiod=PERIOD_MS[period], xperiodalignment="middle",
+                             hovertemplate=f"{label}: %{{y:,}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=frame["period"], y=frame["incidents"], name=f"Incidents per {period} (right axis)",
+                             mode="lines+markers", yaxis="y2", xperiod=PERIOD_MS[period], xperiodalignment="middle",
+                             line={"color": NEUTRAL, "width": 1.5}, marker={"size": 4},
+                             hovertemplate="%{y:,} incidents<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.1)
+    fig = finish(fig, f"Incidents per {period}: killed, wounded and taken hostage ({rows:,} incidents, more than "
+                      f"{limit:,}: shown per {period})", f"People per {period}", as_of, sources,
+                 x_title="Week (from Monday)" if period == "week" else "Month")
+    fig.update_layout(yaxis2={"title": f"Incidents per {period}", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero", "showgrid": False, "separatethousands": True,
+                              "tickmode": "auto", "tickformat": ",d"},
+                      legend={"x": 1.08})
+    return fig
+
+
 def cumulative_deaths(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
                       x_range: tuple[str, str] | None = None) -> go.Figure:
     """Deaths recorded, cumulative, stacked by cause. `frame`: date, cause, cumulative."""
@@ -376,10 +405,12 @@ def age_sex_pyramid(comp: Composition, as_of: str | None) -> go.Figure:
                                  hovertemplate=f"{label}: %{{customdata:,}} people ({share})<extra></extra>"))
             extent = max(extent, value)
     bands = [(key, label) for key, label in AGE_BANDS if t.get(key) is not None]
+    if t.get("children") is not None and not any(key in CHILD_BANDS for key, _ in bands):
+        bands.insert(0, ("children", "Under 18"))  # children counted without their age bands
     if bands:
         values = [t[key] for key, _ in bands]
         shares = [_percent_of(t[key], comp.base[key]) for key, _ in bands]
-        labels = [f"{label} years" for _, label in bands]
+        labels = [label if key == "children" else f"{label} years" for key, label in bands]
         rows += labels
         fig.add_trace(go.Bar(y=labels, x=values, base=[-v / 2 for v in values], orientation="h",
                              name="Both sexes (age given without sex)", marker_color=BOTH_SEXES,

@@ -38,7 +38,8 @@ from resettle.figures import charts, theme
 COUNT_POINTS_MAX = 3000
 INCIDENT_MARKERS_MAX = 300
 INCIDENT_BARS_MAX = 300  # beyond this many incidents, the time line shows them per week or per month
-WEEKS_MAX_DAYS = 730  # a range up to two years long is binned by the week, a longer one by the month
+WEEKS_MAX_DAYS = 730  # incidents spanning up to two years are binned by the week, a longer span by the month
+INCIDENTS_LISTED_MAX = 10_000  # rows of the Incidents page's table (it says how many it leaves out)
 INTERVALS_MAX = 2000
 
 
@@ -346,11 +347,20 @@ class IncidentsData:
     death_sources: list[str]  # of the incidents and medical evacuations up to D
     x_range: tuple[str | None, str | None] = (None, None)
     disclosure: str | None = None  # what public mode held back, when it held something back
+    rows: int = 0  # incident rows in the range (the table lists at most INCIDENTS_LISTED_MAX of them)
+    period: str | None = None  # "week" or "month" when there are too many incidents to draw one by one
+    per_period: pd.DataFrame = field(default_factory=pd.DataFrame)  # incidents.incidents_per_period
 
 
 def incidents_data(conn: sqlite3.Connection, scope: Scope) -> IncidentsData:
     """The Incidents page's data for the scope."""
-    public = disclosure.incidents(incidents.incidents(conn, scope), incidents.cumulative_deaths(conn, scope))
+    public = disclosure.incidents(incidents.incidents(conn, scope, INCIDENTS_LISTED_MAX),
+                                  incidents.cumulative_deaths(conn, scope))
+    rows, first, last = incidents.incident_span(conn, scope)
+    period = None
+    if rows > INCIDENT_BARS_MAX:
+        days = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days
+        period = "week" if days <= WEEKS_MAX_DAYS else "month"
     return IncidentsData(
         as_of=scope.end,
         totals=IncidentTotals(**incidents.incident_totals(conn, scope)),
@@ -361,13 +371,19 @@ def incidents_data(conn: sqlite3.Connection, scope: Scope) -> IncidentsData:
                              sources.sources(conn, "medevacs", scope, from_start=False)),
         x_range=_range(scope),
         disclosure=public.note,
+        rows=rows,
+        period=period,
+        per_period=incidents.incidents_per_period(conn, scope, period) if period else pd.DataFrame(),
     )
 
 
 def incidents_figures(data: IncidentsData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     """The Incidents page's charts: the time line and the cumulative deaths (each only when it has data)."""
     out = {}
-    if not data.incidents.empty:
+    if data.period is not None:
+        out["incidents_timeline"] = charts.incidents_per_period(
+            data.per_period, data.period, data.as_of, data.sources, rows=data.rows, limit=INCIDENT_BARS_MAX)
+    elif not data.incidents.empty:
         out["incidents_timeline"] = charts.incidents_timeline(data.incidents, data.as_of, data.sources)
     if not data.deaths.empty:
         out["cumulative_deaths"] = disclosure.mark(
