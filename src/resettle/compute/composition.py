@@ -97,8 +97,10 @@ def composition(conn: sqlite3.Connection, scope: Scope) -> Composition:
                 figures[f] = sum(values) if None not in values else None
             if figures["children"] is None and all(figures[b] is not None for b in CHILD_BANDS):
                 figures["children"] = sum(figures[b] for b in CHILD_BANDS)
-            by_source.append({"residents": sum(r[3] for r in rows), **figures})
-        row = {"site": names[site_id], "date": next(iter(of_site.values()))[0][1], "sources": sorted(of_site),
+            if any(v is not None for v in figures.values()):  # a source with a total only is not a breakdown
+                by_source.append({"source": rows[0][2], "residents": sum(r[3] for r in rows), **figures})
+        row = {"site": names[site_id], "date": next(iter(of_site.values()))[0][1],
+               "sources": sorted(s["source"] for s in by_source),
                "residents": _median([s["residents"] for s in by_source])}
         for f in FIELDS:
             given = [s[f] for s in by_source if s[f] is not None]
