@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import write
+
 from resettle.compute import composition
 from resettle.compute.scope import view_scope
 from resettle.ingest import importer
 from resettle.store import db
-
-from conftest import write
 
 POPULATION = """site,date,residents,female,male,children,age_0_4,age_5_11,age_12_17,age_18_59,age_60_plus,source
 North,2021-01-31,1000,500,500,,,,,,,UNHCR

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import write
 
 from resettle.compute import incidents
 from resettle.compute.scope import view_scope
 from resettle.figures import pages
 from resettle.ingest import importer
 from resettle.store import db
-
-from conftest import write
 
 
 def _incidents_db(tmp_path, n: int, step_days: int):

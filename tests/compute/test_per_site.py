@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import write
 
 from resettle.compute import aggregates, headline, per_site
 from resettle.compute.scope import view_scope
@@ -13,8 +14,6 @@ from resettle.domain.errors import UsageError
 from resettle.figures import pages
 from resettle.ingest import importer
 from resettle.store import db
-
-from conftest import write
 
 # The row's column -> the headline figure (resettle summary --json) it must equal.
 SAME_AS_SUMMARY = {"residents_now": "residents", "baseline": "baseline_population", "departed": "relocated_total",

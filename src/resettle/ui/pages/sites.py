@@ -61,8 +61,12 @@ def page(view: View) -> None:
         st.info("No sites with dated records in this view yet: import sites and population counts.")
         return
     table = data.table
+    counted = bool(table["latest_count"].notna().any())
+    if not counted:
+        st.info(f"None of these sites has a population count up to {data.as_of} yet, so none has a residents "
+                "estimate: import population counts (the Import page, or `resettle import population FILE`).")
     st.caption(
-        f"**{len(table):,}** sites as of **{data.as_of}**. **{data.stale:,}** stale (latest count more than "
+        f"**{len(table):,}** site{'' if len(table) == 1 else 's'} as of **{data.as_of}**. **{data.stale:,}** stale (latest count more than "
         f"{data.stale_days} days before the as-of date: the residents estimate rests on the flows since); "
         f"**{data.unexplained:,}** with an unexplained change between counts (see Reconciliation). "
         "Each row is the Overview's figures for that site alone; click a heading to sort.")
@@ -76,7 +80,8 @@ def page(view: View) -> None:
                    help="Sets the sidebar's site filter (and the link): every page then shows that site.")
     if view.sites:
         back.button("Back to all sites", on_click=_all_sites, key="sites_all")
-    who_remains(view, data)
+    if counted:
+        who_remains(view, data)
 
 
 def who_remains(view: View, data: SitesData) -> None:
