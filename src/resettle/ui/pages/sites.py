@@ -65,8 +65,9 @@ def page(view: View) -> None:
     if not counted:
         st.info(f"None of these sites has a population count up to {data.as_of} yet, so none has a residents "
                 "estimate: import population counts (the Import page, or `resettle import population FILE`).")
+    sites = "site" if len(table) == 1 else "sites"
     st.caption(
-        f"**{len(table):,}** site{'' if len(table) == 1 else 's'} as of **{data.as_of}**. **{data.stale:,}** stale (latest count more than "
+        f"**{len(table):,}** {sites} as of **{data.as_of}**. **{data.stale:,}** stale (latest count more than "
         f"{data.stale_days} days before the as-of date: the residents estimate rests on the flows since); "
         f"**{data.unexplained:,}** with an unexplained change between counts (see Reconciliation). "
         "Each row is the Overview's figures for that site alone; click a heading to sort.")
