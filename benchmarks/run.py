@@ -1,6 +1,7 @@
 """The benchmarks of issue 6 at operational scale (benchmarks/generate.py's data): `make bench`.
 
-    .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3] [--only import,figures,server,browser]
+    .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3]
+                                       [--only import,figures,server,browser,pages] [--work-dir DIR]
                                        [--readme] [--profile]
 
 Prints a table and writes benchmarks/results/latest.json (and a dated copy, not committed). Every figure
@@ -24,6 +25,8 @@ What is measured, and how:
 - browser: page loads in Chromium (the overview on the sample data and on the big database against a
   trivial one-chart Streamlit + plotly page, first and return visits), a filter change at that size, and
   PNG + SVG exports of the overview charts; benchmarks/browser.py says how (BROWSER_TIMINGS below).
+- pages: the Sites and Incidents pages on the big database against its overview, on one server, first
+  and return visits (browser.big_pages).
 """
 
 from __future__ import annotations
@@ -507,6 +510,7 @@ def table(results: dict) -> list[dict]:
     if not results.get("browser"):
         row("Chromium: overview vs one-chart floor page; filter change; PNG/SVG exports", "not run", "", "", None,
             "in this run: --only without browser")
+    rows.extend(results.get("pages", []))
     return rows
 
 
@@ -557,8 +561,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--sqlite-utils-runs", type=int, default=3, help="runs of sqlite-utils (about 30 s each)")
     parser.add_argument("--warm-runs", type=int, default=5, help="warm calls per figures process")
-    parser.add_argument("--only", default="import,figures,server,browser",
-                        help="comma-separated: import, figures, server, browser")
+    parser.add_argument("--only", default="import,figures,server,browser,pages",
+                        help="comma-separated: import, figures, server, browser, pages (Sites and Incidents "
+                             "against the overview at 1M)")
+    parser.add_argument("--work-dir", type=Path, default=DATA,
+                        help="where the runs' temporary databases go (default: beside the data)")
     parser.add_argument("--profile", action="store_true", help="add cProfile output of the figures to the JSON")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md's Performance section")
     parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT,
@@ -578,13 +585,13 @@ def main() -> None:
     info["data"] = {"version": manifest["version"], "seed": manifest["seed"],
                     "files": {k: {"rows": v["rows"], "mb": round(v["bytes"] / 1e6, 1)} for k, v in manifest["files"].items()}}
     results: dict = {}
-    with tempfile.TemporaryDirectory(prefix="resettle-bench-", dir=DATA) as tmp:
+    with tempfile.TemporaryDirectory(prefix="resettle-bench-", dir=args.work_dir) as tmp:
         work = Path(tmp)
         if "import" in only:
             print("import: 1,000,000 transfer rows", flush=True)
             results["import"] = bench_import(work, args.runs, min(args.sqlite_utils_runs, args.runs))
         big = DATA / "big.db"
-        if only & {"figures", "server"} or ("browser" in only and not big.exists()):
+        if only & {"figures", "server"} or (only & {"browser", "pages"} and not big.exists()):
             print(f"building {big}", flush=True)
             results["big_db_imports"] = build_big_db(big)
         if "figures" in only:
@@ -597,6 +604,10 @@ def main() -> None:
             for measure in BROWSER_TIMINGS:
                 print(f"browser: {measure.__name__}", flush=True)
                 results.setdefault("browser", []).append(measure(big, args.runs))
+        if "pages" in only:
+            print("browser: the Sites and Incidents pages at 1M against the overview", flush=True)
+            results["pages"] = browser.big_pages(big, args.runs, args.work_dir)
+        if only & {"browser", "pages"}:
             results["browser_samples"] = browser.RAW
     info["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     info["load_average_end"] = os.getloadavg()

@@ -219,3 +219,28 @@ def test_export_usage_errors_exit_2(sample_db, tmp_path, args, message):
 def test_format_is_required_and_checked(sample_db, tmp_path):
     result = run("export", "charts", "--format", "gif", "--out", str(tmp_path), "--db", str(sample_db))
     assert result.exit_code == 2 and "gif" in result.output
+
+
+def test_export_the_sites_pages_chart_and_the_report_holds_it(sample_db, tmp_path):
+    result = run("export", "charts", "--format", "html", "--page", "sites", "--out", str(tmp_path / "charts"),
+                 "--db", str(sample_db), env=NO_BROWSER_ENV)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["age_sex_pyramid.html"]
+    chart = (tmp_path / "charts" / "age_sex_pyramid.html").read_text(encoding="utf-8")
+    # Drawn as on the page: the page's figure (the registry's) with its title, its bars and its caption.
+    conn = db.connect(sample_db)
+    try:
+        fig = registry.build_all(conn, view_scope(conn, None), ("sites",))["age_sex_pyramid"]
+    finally:
+        conn.close()
+    assert fig.layout.title.text in chart and "Data as of 2016-09-09" in chart
+    assert '"x":[-313]' in chart.replace(" ", "") and '"x":[664]' in chart.replace(" ", "")
+    out = tmp_path / "briefing.html"
+    result = run("export", "report", "--out", str(out), "--db", str(sample_db), env=NO_BROWSER_ENV)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<section class="page" id="page-sites"><h2>Sites: who remains</h2>' in page
+    assert 'id="chart-age_sex_pyramid"' in page
+    # The report's sections follow the registry: Sites right after the overview's.
+    assert page.index('id="page-overview"') < page.index('id="page-sites"') < page.index('id="page-relocation"')
+    assert "charts/age_sex_pyramid.png" in bundle.bundle_members(chart_names(sample_db))

@@ -10,6 +10,7 @@ from .pages import charts, full_screenshot, off_site, open_page
 # url path (the overview is the default page, served at /), title, charts drawn on the sample data
 PAGES = [
     ("", "Relocation overview", 2),
+    ("sites", "Sites", 2),
     ("relocation", "Relocation", 5),
     ("medical", "Medical access", 2),
     ("incidents", "Incidents", 2),
@@ -45,3 +46,33 @@ def test_off_site_tells_this_machine_from_the_world():
     away = ["https://cdn.jsdelivr.net/npm/plotly.js", "https://fonts.googleapis.com/css2?family=Source+Sans",
             "http://127.0.0.2.example.com/", "https://webhooks.fivetran.com/webhooks/x", "wss://example.org/"]
     assert off_site(here + away) == away
+
+
+@pytest.mark.browser
+def test_sites_page_shows_its_table_and_follows_a_chosen_site(dashboard, page, requests_made):
+    from playwright.sync_api import expect
+
+    open_page(page, f"{dashboard.url}/sites", "Sites", charts=1)
+    grid = page.locator('[data-testid="stDataFrame"]')
+    assert grid.count() == 1 and grid.first.is_visible()
+    # The grid draws its cells on a canvas; its accessible table holds the same headings and cells.
+    assert "2** sites" not in page.content()  # markdown rendered, not shown as asterisks
+    caption = page.get_by_text("sites as of 2016-09-09").first
+    assert caption.is_visible() and "1 stale" in caption.inner_text()
+    headings = grid.locator('[role="columnheader"]').all_inner_texts()
+    assert headings[:5] == ["Site", "Country", "Type", "Residents now", "Latest count"], headings
+    assert _column(grid, 1) == ["Camp Ashraf", "Camp Liberty"]
+    assert _column(grid, 5) == ["2013-09-11", "2016-09-09"]
+    # Choosing a site sets the sidebar's filter and the URL; the table then lists that site only.
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Show one site on every page")
+    box.click()
+    page.locator('[role="option"]').filter(has_text="Camp Ashraf").first.click()
+    page.wait_for_url("**/sites?sites=Camp+Ashraf", timeout=60_000)
+    page.get_by_text("1 site as of 2013-09-11").first.wait_for(timeout=60_000)
+    expect(grid.locator('[role="gridcell"][aria-colindex="1"]')).to_have_text(["Camp Ashraf"], timeout=60_000)
+    assert off_site(requests_made.urls) == []
+
+
+def _column(grid, index: int) -> list[str]:
+    """The texts of one column of a st.dataframe's accessible table (1 is the first)."""
+    return grid.locator(f'[role="gridcell"][aria-colindex="{index}"]').all_inner_texts()

@@ -52,11 +52,12 @@ def summary(conn: sqlite3.Connection, site: str | list[str] | None = None, as_of
     return figures_at(conn, load_sites(conn, sites), day_date, label, ids)
 
 
-def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, label: str | None,
-               ids: list[int]) -> dict:
-    """The headline figures at `day_date` from already loaded site aggregates."""
-    day = day_date.isoformat()
-    n = day_number(day)
+def site_figures(loaded: list[Site], day_date: dt.date) -> dict:
+    """The headline figures of the sites together at `day_date`, but for the departures per host country:
+    baseline_population, residents, relocated_total, percent_relocated, departures_last_90_days,
+    projected_completion, deaths_recorded, unexplained_change. The one definition of each: the Overview
+    (figures_at) and the Sites page (a site alone) both read it."""
+    n = day_number(day_date.isoformat())
     baselines = [s.baseline for s in loaded if s.baseline is not None]
     residents_each = [r for s in loaded if (r := s.residents(n)) is not None]
     relocated = sum(s.departed_upto(n) for s in loaded)
@@ -71,17 +72,33 @@ def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, 
         days = math.ceil(Decimal(residents) * WINDOW_DAYS / recent)
         projected = (day_date + dt.timedelta(days=days)).isoformat()
     return {
-        "as_of": day,
-        "site": label,
         "baseline_population": baseline,
         "residents": residents,
         "relocated_total": int(relocated),
-        "relocated_by_country": _by_country(conn, loaded, ids, n),
         "percent_relocated": percent,
         "departures_last_90_days": int(recent),
         "projected_completion": projected,
         "deaths_recorded": int(deaths),
         "unexplained_change": int(unexplained),
+    }
+
+
+def figures_at(conn: sqlite3.Connection, loaded: list[Site], day_date: dt.date, label: str | None,
+               ids: list[int]) -> dict:
+    """The headline figures at `day_date` from already loaded site aggregates."""
+    f = site_figures(loaded, day_date)
+    return {
+        "as_of": day_date.isoformat(),
+        "site": label,
+        "baseline_population": f["baseline_population"],
+        "residents": f["residents"],
+        "relocated_total": f["relocated_total"],
+        "relocated_by_country": _by_country(conn, loaded, ids, day_number(day_date.isoformat())),
+        "percent_relocated": f["percent_relocated"],
+        "departures_last_90_days": f["departures_last_90_days"],
+        "projected_completion": f["projected_completion"],
+        "deaths_recorded": f["deaths_recorded"],
+        "unexplained_change": f["unexplained_change"],
     }
 
 

@@ -85,3 +85,26 @@ def cumulative_deaths(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
         FROM grid ORDER BY date, cause""", p + pm + tail, ["date", "cause", "deaths", "cumulative"])
     frame["cause"] = frame["cause"].map(DEATH_CAUSES)
     return frame
+
+
+# A period's first day in SQL, from an incident's date: the Monday of its week, or the first of its month.
+PERIOD_START = {"week": "date(date, '-6 days', 'weekday 1')", "month": "substr(date, 1, 7) || '-01'"}
+
+
+def incidents_per_period(conn: sqlite3.Connection, scope: Scope, period: str) -> pd.DataFrame:
+    """Incidents in the range per week (from Monday) or per month: period (its first day), incidents (a row
+    with an `events` count stands for that many), killed, wounded, hostages (figures not reported count as
+    none), in date order."""
+    w, p = where(scope)
+    return query_frame(conn, f"""SELECT {PERIOD_START[period]} AS period, sum(coalesce(events, 1)),
+            coalesce(sum(killed), 0), coalesce(sum(wounded), 0), coalesce(sum(hostages), 0)
+        FROM incidents WHERE {w} GROUP BY 1 ORDER BY 1""", p,
+        ["period", "incidents", "killed", "wounded", "hostages"])
+
+
+def incident_span(conn: sqlite3.Connection, scope: Scope) -> tuple[int, str | None, str | None]:
+    """How many incident rows the range has (each one bar on an incident-by-incident time line), and the
+    first and last of their dates."""
+    w, p = where(scope)
+    count, first, last = conn.execute(f"SELECT count(*), min(date), max(date) FROM incidents WHERE {w}", p).fetchone()
+    return int(count), first, last

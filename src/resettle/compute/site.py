@@ -85,18 +85,36 @@ class Site:
     def intervals(self, day: int | str) -> list[dict]:
         """Consecutive population counts up to the day, each with the flows between them and its
         unexplained change."""
-        k = int(np.searchsorted(self.count_days, _day(day), side="right"))
-        if k < 2:
+        t, c, dep, deaths, change = self._interval_arrays(day)
+        if not len(change):
             return []
-        t = self.count_days[:k]
-        c = self.count_values[:k]
-        dep = np.diff(cumulative_at(self.dep_days, self.dep_cum, t))
-        deaths = np.diff(cumulative_at(self.death_days, self.death_cum, t))
-        change = np.diff(c) + dep + deaths
         dates = iso_dates(t)
         return [
             {"site": self.name, "start": str(dates[n]), "end": str(dates[n + 1]), "count_start": int(c[n]),
              "count_end": int(c[n + 1]), "departures": int(dep[n]), "deaths": int(deaths[n]),
              "unexplained_change": int(change[n])}
-            for n in range(k - 1)
+            for n in range(len(change))
         ]
+
+    def _interval_arrays(self, day: int | str):
+        """The count days and counts up to the day, and per interval between consecutive counts its
+        departures, deaths and unexplained change (arrays one shorter than the counts)."""
+        k = int(np.searchsorted(self.count_days, _day(day), side="right"))
+        t = self.count_days[:k]
+        c = self.count_values[:k]
+        if k < 2:
+            return t, c, NONE, NONE, NONE
+        dep = np.diff(cumulative_at(self.dep_days, self.dep_cum, t))
+        deaths = np.diff(cumulative_at(self.death_days, self.death_cum, t))
+        return t, c, dep, deaths, np.diff(c) + dep + deaths
+
+    def interval_changes(self, day: int | str) -> tuple[np.ndarray, np.ndarray]:
+        """(the earlier count, the unexplained change) of each interval between consecutive counts up to
+        the day, as arrays: what `intervals` lists, without building a row per interval."""
+        _, c, _, _, change = self._interval_arrays(day)
+        return c[: len(change)], change
+
+    def latest_count_day(self, day: int | str) -> int | None:
+        """The day number of the latest count on or before the day; None before the first."""
+        k = int(np.searchsorted(self.count_days, _day(day), side="right"))
+        return int(self.count_days[k - 1]) if k else None

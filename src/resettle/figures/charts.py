@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from resettle.compute import ranking
+from resettle.compute.composition import AGE_BANDS, CHILD_BANDS, SEXES, Composition, share
 from resettle.domain.records import TRANSFER_STAGES
 from resettle.figures.theme import (
     BAND,
@@ -301,6 +302,35 @@ def incidents_timeline(frame: pd.DataFrame, as_of: str | None, sources: list[str
     return finish(fig, "Incidents: killed, wounded and taken hostage", "People (per incident)", as_of, sources)
 
 
+PERIOD_MS = {"week": 7 * 86_400_000, "month": "M1"}  # plotly's xperiod of a bar per week or month
+
+
+def incidents_per_period(frame: pd.DataFrame, period: str, as_of: str | None, sources: list[str], *,
+                         rows: int, limit: int) -> go.Figure:
+    """Killed, wounded and taken hostage per week or per month, with the number of incidents of each on its
+    own axis: the time line of `rows` incidents, more than `limit`, too many to draw one by one. `frame`:
+    period (first day), incidents, killed, wounded, hostages."""
+    fig = go.Figure()
+    for column, colour, label in (("killed", INCIDENT, "Killed"), ("wounded", "#DDAA33", "Wounded"),
+                                  ("hostages", "#004488", "Taken hostage")):
+        fig.add_trace(go.Bar(x=frame["period"], y=frame[column], name=label, marker_color=colour,
+                             xperiod=PERIOD_MS[period], xperiodalignment="middle",
+                             hovertemplate=f"{label}: %{{y:,}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=frame["period"], y=frame["incidents"], name=f"Incidents per {period} (right axis)",
+                             mode="lines+markers", yaxis="y2", xperiod=PERIOD_MS[period], xperiodalignment="middle",
+                             line={"color": NEUTRAL, "width": 1.5}, marker={"size": 4},
+                             hovertemplate="%{y:,} incidents<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.1)
+    fig = finish(fig, f"Incidents per {period}: killed, wounded and taken hostage ({rows:,} incidents, more than "
+                      f"{limit:,}: shown per {period})", f"People per {period}", as_of, sources,
+                 x_title="Week (from Monday)" if period == "week" else "Month")
+    fig.update_layout(yaxis2={"title": f"Incidents per {period}", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero", "showgrid": False, "separatethousands": True,
+                              "tickmode": "auto", "tickformat": ",d"},
+                      legend={"x": 1.08})
+    return fig
+
+
 def cumulative_deaths(frame: pd.DataFrame, as_of: str | None, sources: list[str], *,
                       x_range: tuple[str, str] | None = None) -> go.Figure:
     """Deaths recorded, cumulative, stacked by cause. `frame`: date, cause, cumulative."""
@@ -335,3 +365,84 @@ def reconciliation(frame: pd.DataFrame, as_of: str | None, sources: list[str]) -
     fig.update_yaxes(rangemode="normal", zeroline=True, zerolinecolor=NEUTRAL)
     fig.update_layout(hovermode="closest")
     return fig
+
+
+# ---------------------------------------------------------------- sites
+
+FEMALE = "#CC79A7"
+MALE = "#0072B2"
+BOTH_SEXES = "#888888"
+
+
+def _symmetric_ticks(extent: float) -> tuple[list[float], list[str]]:
+    """Tick positions either side of zero up to `extent`, labelled as positive counts (a pyramid's axis)."""
+    extent = max(extent, 1)
+    power = 10 ** math.floor(math.log10(extent))
+    step = next(power * f for f in (0.2, 0.5, 1, 2, 5, 10) if extent / (power * f) <= 4)
+    step = max(1, step)
+    n = math.ceil(extent / step)
+    values = [k * step for k in range(-n, n + 1)]
+    return values, [f"{abs(v):,.0f}" for v in values]
+
+
+def age_sex_pyramid(comp: Composition, as_of: str | None) -> go.Figure:
+    """Residents by sex (female to the left, male to the right) and by age band (centred: the counts give
+    age and sex apart, not age by sex), from each site's latest count with a breakdown (a
+    composition.Composition), with the shares of children and of people over 60 under the title."""
+    t = comp.totals
+    fig = go.Figure()
+    rows: list[str] = []
+    extent = 0.0
+    if t.get("female") is not None or t.get("male") is not None:
+        rows.append("All ages")
+        for (key, label), sign, colour in zip(SEXES, (-1, 1), (FEMALE, MALE), strict=True):
+            value = t.get(key)
+            if value is None:
+                continue
+            share = _percent_of(value, comp.base[key])
+            fig.add_trace(go.Bar(y=["All ages"], x=[sign * value], orientation="h", name=label, marker_color=colour,
+                                 text=[f"{value:,} ({share})"], textposition="auto", customdata=[value],
+                                 hovertemplate=f"{label}: %{{customdata:,}} people ({share})<extra></extra>"))
+            extent = max(extent, value)
+    bands = [(key, label) for key, label in AGE_BANDS if t.get(key) is not None]
+    if t.get("children") is not None and not any(key in CHILD_BANDS for key, _ in bands):
+        bands.insert(0, ("children", "Under 18"))  # children counted without their age bands
+    if bands:
+        values = [t[key] for key, _ in bands]
+        shares = [_percent_of(t[key], comp.base[key]) for key, _ in bands]
+        labels = [label if key == "children" else f"{label} years" for key, label in bands]
+        rows += labels
+        fig.add_trace(go.Bar(y=labels, x=values, base=[-v / 2 for v in values], orientation="h",
+                             name="Both sexes (age given without sex)", marker_color=BOTH_SEXES,
+                             text=[f"{v:,} ({s})" for v, s in zip(values, shares, strict=True)], textposition="auto",
+                             customdata=values,
+                             hovertemplate="%{y}: %{customdata:,} people<extra></extra>"))
+        extent = max(extent, max(values) / 2)
+    dates = comp.dates or (as_of, as_of)
+    when = dates[0] if dates[0] == dates[1] else f"{dates[0]} to {dates[1]}"
+    fig.update_layout(barmode="overlay", bargap=0.25)
+    fig = finish(fig, f"Residents by sex and age (latest counts with a breakdown, {when})", "Age", as_of,
+                 comp.sources, x_title="People (stock: female to the left, male to the right)")
+    ticks, text = _symmetric_ticks(extent)
+    fig.update_xaxes(tickvals=ticks, ticktext=text, range=[ticks[0], ticks[-1]], zeroline=True,
+                     zerolinecolor=NEUTRAL)
+    fig.update_yaxes(categoryorder="array", categoryarray=rows, rangemode="normal")
+    fig.update_layout(hovermode="closest", title_subtitle_text=_shares_line(comp),
+                      title_subtitle_font={"size": 11, "color": "#555"})
+    return fig
+
+
+def _percent_of(part: int, whole: int) -> str:
+    value = share(part, whole)
+    return "share unknown" if value is None else f"{value:.1f} %"
+
+
+def _shares_line(comp: Composition) -> str:
+    """Children and people over 60 as shares of the residents of the counts that give them."""
+    def share(value: float | None, key: str, label: str) -> str:
+        if value is None:
+            return f"{label}: not reported"
+        return f"{label}: {value:.1f} % of {comp.base[key]:,} people counted"
+
+    return (share(comp.children_share, "children", "Children (under 18)") + "; "
+            + share(comp.over_60_share, "age_60_plus", "aged 60 and over"))

@@ -19,10 +19,12 @@ import plotly.graph_objects as go
 from resettle.compute import (
     aggregates,
     choices,
+    composition,
     disclosure,
     headline,
     incidents,
     medical,
+    per_site,
     reconciliation,
     relocation,
     series,
@@ -35,6 +37,9 @@ from resettle.figures import charts, flows, maps, theme
 # What a browser can draw quickly: beyond these, a chart shows a selection and says so.
 COUNT_POINTS_MAX = 3000
 INCIDENT_MARKERS_MAX = 300
+INCIDENT_BARS_MAX = 300  # beyond this many incidents, the time line shows them per week or per month
+WEEKS_MAX_DAYS = 730  # incidents spanning up to two years are binned by the week, a longer span by the month
+INCIDENTS_LISTED_MAX = 10_000  # rows of the Incidents page's table (it says how many it leaves out)
 INTERVALS_MAX = 2000
 
 
@@ -78,6 +83,9 @@ class OverviewData:
     pledges: pd.DataFrame = field(default_factory=pd.DataFrame)  # date, places (cumulative)
     relocation_sources: list[str] = field(default_factory=list)  # of the transfers and pledges drawn
     x_range: tuple[str | None, str | None] = (None, None)
+    stale_sites: int = 0  # sites whose latest count is more than `stale_days` older than D
+    stale_days: int = per_site.STALE_DAYS
+    large_intervals: int = 0  # intervals up to D with an unexplained change above 5% of their earlier count
 
 
 def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
@@ -110,6 +118,8 @@ def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
     if total > len(markers):
         notes.append(f"The {len(markers):,} incidents with the most people killed and wounded are marked, of "
                      f"{total:,}; the Incidents page lists them all.")
+    stale_days = per_site.stale_days()
+    stale, large = per_site.freshness(loaded, day, stale_days)
     return OverviewData(
         summary=now,
         changes=changes,
@@ -124,6 +134,9 @@ def overview_data(conn: sqlite3.Connection, scope: Scope) -> OverviewData:
         relocation_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
                                   sources.sources(conn, "pledges", scope, from_start=False)),
         x_range=_range(scope),
+        stale_sites=stale,
+        stale_days=stale_days,
+        large_intervals=large,
     )
 
 
@@ -148,6 +161,58 @@ def overview_figures(data: OverviewData, colours: dict[str, str] | None = None) 
             data.cumulative, data.pledges, s["baseline_population"], s["as_of"], data.relocation_sources,
             x_range=data.x_range, colours=colours),
     }
+
+
+# ---------------------------------------------------------------- sites
+
+
+@dataclass(frozen=True)
+class SitesData:
+    """What the Sites page shows: every site of the view side by side at D, how many are stale and how
+    many have an unexplained change, and the sex and age breakdown of their latest counts.
+
+    `table` has per_site.COLUMNS: the figures of each site alone (the Overview's for that site), the date
+    and age of its latest count, `stale`, its intervals with an unexplained change (and large ones), a
+    list of its residents over time, and `lat`, `lon` (empty where not known) for a map of the sites."""
+
+    as_of: str | None
+    table: pd.DataFrame
+    stale_days: int
+    stale: int  # sites whose latest count is more than stale_days older than D
+    unexplained: int  # sites with an unexplained change in some interval up to D
+    composition: composition.Composition
+    sources: list[str]  # of the population counts up to D
+
+    @property
+    def empty(self) -> bool:
+        return self.table.empty
+
+
+def sites_data(conn: sqlite3.Connection, scope: Scope) -> SitesData:
+    """The Sites page's data for the scope."""
+    after = per_site.stale_days()
+    loaded = aggregates.load_sites(conn, list(scope.sites))
+    table = per_site.site_rows(conn, scope, loaded, after)
+    return SitesData(
+        as_of=scope.end,
+        table=table,
+        stale_days=after,
+        stale=int(table["stale"].sum()),
+        unexplained=int((table["intervals_unexplained"] > 0).sum()),
+        composition=composition.composition(conn, scope),
+        sources=sources.sources(conn, "population", scope, from_start=False),
+    )
+
+
+def sites_figures(data: SitesData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Sites page's charts: the sites on a map (when some site has coordinates) and the sex and age of
+    the residents (when some count gives them)."""
+    out: dict[str, go.Figure] = {}
+    if len(maps.unplaced_sites(data.table)) < len(data.table):
+        out["sites_map"] = maps.sites_map(data.table, data.as_of, data.sources)
+    if not data.composition.empty:
+        out["age_sex_pyramid"] = charts.age_sex_pyramid(data.composition, data.as_of)
+    return out
 
 
 # ---------------------------------------------------------------- relocation
@@ -296,11 +361,20 @@ class IncidentsData:
     death_sources: list[str]  # of the incidents and medical evacuations up to D
     x_range: tuple[str | None, str | None] = (None, None)
     disclosure: str | None = None  # what public mode held back, when it held something back
+    rows: int = 0  # incident rows in the range (the table lists at most INCIDENTS_LISTED_MAX of them)
+    period: str | None = None  # "week" or "month" when there are too many incidents to draw one by one
+    per_period: pd.DataFrame = field(default_factory=pd.DataFrame)  # incidents.incidents_per_period
 
 
 def incidents_data(conn: sqlite3.Connection, scope: Scope) -> IncidentsData:
     """The Incidents page's data for the scope."""
-    public = disclosure.incidents(incidents.incidents(conn, scope), incidents.cumulative_deaths(conn, scope))
+    public = disclosure.incidents(incidents.incidents(conn, scope, INCIDENTS_LISTED_MAX),
+                                  incidents.cumulative_deaths(conn, scope))
+    rows, first, last = incidents.incident_span(conn, scope)
+    period = None
+    if rows > INCIDENT_BARS_MAX:
+        days = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days
+        period = "week" if days <= WEEKS_MAX_DAYS else "month"
     return IncidentsData(
         as_of=scope.end,
         totals=IncidentTotals(**incidents.incident_totals(conn, scope)),
@@ -311,13 +385,19 @@ def incidents_data(conn: sqlite3.Connection, scope: Scope) -> IncidentsData:
                              sources.sources(conn, "medevacs", scope, from_start=False)),
         x_range=_range(scope),
         disclosure=public.note,
+        rows=rows,
+        period=period,
+        per_period=incidents.incidents_per_period(conn, scope, period) if period else pd.DataFrame(),
     )
 
 
 def incidents_figures(data: IncidentsData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
     """The Incidents page's charts: the time line and the cumulative deaths (each only when it has data)."""
     out = {}
-    if not data.incidents.empty:
+    if data.period is not None:
+        out["incidents_timeline"] = charts.incidents_per_period(
+            data.per_period, data.period, data.as_of, data.sources, rows=data.rows, limit=INCIDENT_BARS_MAX)
+    elif not data.incidents.empty:
         out["incidents_timeline"] = charts.incidents_timeline(data.incidents, data.as_of, data.sources)
     if not data.deaths.empty:
         out["cumulative_deaths"] = disclosure.mark(

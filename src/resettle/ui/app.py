@@ -55,6 +55,7 @@ def main(default: str = "overview") -> None:
     shown = {p: _Page(runner(p), title=p.title, url_path=p.path, default=p.path == default) for p in pages()}
     # The page where data is added: an empty database's first screen links to it (None in read-only mode).
     editing = next((nav for p, nav in shown.items() if p.for_editors), None)
+    common.remember_pages({p.path: nav for p, nav in shown.items()})
     nav = st.navigation(list(shown.values()))
 
     def frame() -> None:

@@ -85,6 +85,25 @@ def downloads(fig, name: str, view, key: str) -> None:
             st.caption(rendering.NO_BROWSER)
 
 
+_PAGES = "_navigation_pages"
+
+
+def remember_pages(pages: dict) -> None:
+    """The navigation's pages of this run by path (app.main), for links from one page to another."""
+    st.session_state[_PAGES] = pages
+
+
+def page_link(path: str, label: str) -> None:
+    """A link to the page at `path` that keeps the view's filters (the URL's query parameters); as plain
+    text where that page is not in the navigation."""
+    target = st.session_state.get(_PAGES, {}).get(path)
+    if target is None:
+        st.markdown(text.plain(label))
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.page_link(target, label=label, query_params=params or None)
+
+
 def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):
     """A Styler that colours the rows where `flag` is true."""
     def rows(row: pd.Series) -> list[str]:

@@ -31,4 +31,7 @@ def page(view: View) -> None:
         common.chart(figs["cumulative_deaths"], key="chart_deaths", name="cumulative_deaths", view=view)
     if not data.incidents.empty:
         st.subheader("The incidents")
+        if data.rows > len(data.incidents):
+            st.caption(f"The first {len(data.incidents):,} of the {data.rows:,} incidents in the range, by date "
+                       "(the totals above and the chart count them all; `resettle export data` writes every one).")
         st.dataframe(data.incidents, hide_index=True, width="stretch")

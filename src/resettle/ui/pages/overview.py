@@ -37,6 +37,7 @@ def page(view: View) -> None:
                "(flows). Each change is the figure now minus the figure 30 days earlier.")
     with st.expander(f"The {len(data.sources)} sources behind these figures"):
         st.markdown("\n".join(f"- {text.plain(source)}" for source in data.sources) or "none")
+    warnings(data)
 
     row1 = st.columns(3)
     row1[0].metric("Residents (estimate)", text.people(s["residents"]), help=HELP["residents"],
@@ -65,6 +66,19 @@ def page(view: View) -> None:
     common.chart(figs["remaining_population"], key="chart_remaining", name="remaining_population", view=view)
     common.chart(figs["cumulative_relocations"], key="chart_cumulative", name="cumulative_relocations", view=view)
     briefing_pack(view)
+
+
+def warnings(data: OverviewData) -> None:
+    """One line for each thing worth a look, linking to the page that shows it; nothing when all is well."""
+    if data.stale_sites:
+        sites = "site has" if data.stale_sites == 1 else "sites have"
+        common.page_link("sites", f"Warning: {data.stale_sites:,} {sites} a latest count more than "
+                                  f"{data.stale_days} days before the as-of date (stale: the residents estimate "
+                                  "rests on the flows since). See the Sites page.")
+    if data.large_intervals:
+        intervals = "interval has" if data.large_intervals == 1 else "intervals have"
+        common.page_link("reconciliation", f"Warning: {data.large_intervals:,} {intervals} an unexplained change "
+                                           "larger than 5% of the earlier count. See the Reconciliation page.")
 
 
 def briefing_pack(view: View) -> None:
