@@ -225,7 +225,7 @@ def test_export_the_sites_pages_chart_and_the_report_holds_it(sample_db, tmp_pat
     result = run("export", "charts", "--format", "html", "--page", "sites", "--out", str(tmp_path / "charts"),
                  "--db", str(sample_db), env=NO_BROWSER_ENV)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["age_sex_pyramid.html"]
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["age_sex_pyramid.html", "sites_map.html"]
     chart = (tmp_path / "charts" / "age_sex_pyramid.html").read_text(encoding="utf-8")
     # Drawn as on the page: the page's figure (the registry's) with its title, its bars and its caption.
     conn = db.connect(sample_db)
@@ -240,7 +240,7 @@ def test_export_the_sites_pages_chart_and_the_report_holds_it(sample_db, tmp_pat
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert '<section class="page" id="page-sites"><h2>Sites: who remains</h2>' in page
-    assert 'id="chart-age_sex_pyramid"' in page
+    assert 'id="chart-age_sex_pyramid"' in page and 'id="chart-sites_map"' in page
     # The report's sections follow the registry: Sites right after the overview's.
     assert page.index('id="page-overview"') < page.index('id="page-sites"') < page.index('id="page-relocation"')
     assert "charts/age_sex_pyramid.png" in bundle.bundle_members(chart_names(sample_db))

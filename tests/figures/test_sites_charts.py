@@ -62,9 +62,9 @@ def test_sample_sites_page_draws_the_pyramid_of_camp_liberty(sample_db):
         figs = registry.build_all(conn, view_scope(conn), ("sites",))
     finally:
         conn.close()
-    assert registry.page("sites").charts == ("age_sex_pyramid",)
+    assert registry.page("sites").charts == ("sites_map", "age_sex_pyramid")
     assert [p.path for p in registry.PAGES][:2] == ["overview", "sites"]
-    assert list(figs) == ["age_sex_pyramid"]
+    assert list(figs) == ["sites_map", "age_sex_pyramid"]
     female, male = figs["age_sex_pyramid"].data
     # Camp Liberty's count of 2016-06-30 (the latest with a split): 313 women, 664 men.
     assert (list(female.x), list(male.x)) == ([-313], [664])

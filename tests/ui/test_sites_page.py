@@ -35,7 +35,12 @@ def test_sites_page_table_caption_and_pyramid(monkeypatch, sample_copy):
     assert (row["departed"], row["deaths"], row["unexplained_change"]) == (
         liberty["relocated_total"], liberty["deaths_recorded"], liberty["unexplained_change"])
     assert [m.value for m in at.metric] == ["not reported", "not reported"]  # the sample gives sex only
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    site_map, pyramid = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert site_map["layout"]["title"]["text"].startswith("Sites: residents now")
+    placed = sorted(name for trace in site_map["data"] for name in trace["text"])
+    assert placed == ["Camp Ashraf", "Camp Liberty"]  # both sample sites have coordinates: none listed under it
+    assert not any("no coordinates" in c.value for c in at.caption)
+    spec = pyramid
     assert spec["layout"]["title"]["text"].startswith("Residents by sex and age")
     assert [t["x"] for t in spec["data"]] == [[-313], [664]]
 
@@ -60,7 +65,7 @@ def test_no_breakdown_says_how_to_import_and_stale_days_from_the_environment(mon
     at = open_dashboard(monkeypatch, path, "sites")
     assert "**0** stale (latest count more than 200 days" in at.caption[0].value
     assert any("female" in i.value and "age_60_plus" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_sites_map"]  # the map, and no pyramid
 
 
 def test_sites_without_counts(monkeypatch, tmp_path):
@@ -73,6 +78,8 @@ def test_sites_without_counts(monkeypatch, tmp_path):
     assert at.caption[0].value.startswith("**1** site as of ") and "**0** stale" in at.caption[0].value
     table = at.dataframe[0].value  # the site is listed all the same, its figures unknown
     assert list(table["name"]) == ["Gamma"] and str(table["residents_now"][0]) == "<NA>"
+    assert not at.get("plotly_chart")  # no coordinates: no map, and a line saying so
+    assert any("No site of this view has coordinates" in c.value for c in at.caption)
     assert not at.get("plotly_chart")
 
 
