@@ -65,8 +65,12 @@ def test_sites_page_shows_its_table_and_follows_a_chosen_site(dashboard, page, r
     assert _column(grid, 5) == ["2013-09-11", "2016-09-09"]
     # Choosing a site sets the sidebar's filter and the URL; the table then lists that site only.
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Show one site on every page")
-    box.click()
-    page.locator('[role="option"]').filter(has_text="Camp Ashraf").first.click()
+    # Typed, as a person would on a long list: the box opens, filters the sites, and Enter picks one. (A bare
+    # click could land while the map above it was still laying out, leaving the list closed.)
+    box.locator("input").click()
+    page.keyboard.type("Camp Ashraf")
+    page.locator('[role="option"]').filter(has_text="Camp Ashraf").first.wait_for(timeout=30_000)
+    page.keyboard.press("Enter")
     page.wait_for_url("**/sites?sites=Camp+Ashraf", timeout=60_000)
     page.get_by_text("1 site as of 2013-09-11").first.wait_for(timeout=60_000)
     expect(grid.locator('[role="gridcell"][aria-colindex="1"]')).to_have_text(["Camp Ashraf"], timeout=60_000)
