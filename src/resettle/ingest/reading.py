@@ -25,6 +25,7 @@ from stat import S_ISREG
 
 from resettle.domain import values
 from resettle.domain.errors import FileProblem
+from resettle.domain.records import KINDS
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -68,6 +69,8 @@ class Table:
     delimiter: str
     notes: list[str] = field(default_factory=list)
     end_line: int | None = None
+    not_read: int = 0  # non-blank lines after an early end of the table
+    numeric: list[int] = field(default_factory=list)  # columns holding numbers in the first lines
 
 
 def normalise_header(name: str) -> str:
@@ -78,6 +81,12 @@ def normalise_header(name: str) -> str:
     Punctuation other than the HXL '#' and '+' becomes a space, so "reporting_date" and "reporting-date" both
     match "reporting date"; a byte-order mark is dropped."""
     return " ".join(_PUNCTUATION.sub(" ", name.replace("\ufeff", "").casefold()).split())
+
+
+# Every name a column of any record kind goes by (field names and synonyms): a row mostly of these,
+# where a table has figures, is a new header.
+_COLUMN_NAMES = frozenset(normalise_header(name) for kind in KINDS.values() for f in kind.fields
+                          for name in (f.name, *f.synonyms))
 
 
 def open_table(
@@ -132,6 +141,7 @@ def open_table(
         encoding=encoding,
         delimiter=delimiter,
         notes=notes,
+        numeric=shape.numeric,
     )
     table.rows = _data_rows(table, shape, source)
     return table
@@ -358,7 +368,7 @@ class _Source:
     empty_message = "the file is empty"
     needs_strip = True
 
-    def records(self, skip: int, width: int = 0):  # context manager: (reader, offset, count_rest)
+    def records(self, skip: int, width: int = 0):  # context manager: (reader, offset, rest)
         raise NotImplementedError
 
     def sample(self) -> list[_Record]:
@@ -406,7 +416,9 @@ class _CsvSource(_Source):
                 for _ in islice(handle, skip):
                     pass
             reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
-            yield reader, skip, lambda: sum(1 for _ in handle)
+            blank = " \t\r\n\"" + self.delimiter
+            yield reader, skip, lambda first: _rest_lines(((n, line.strip(blank)) for n, line in
+                                                           enumerate(handle, first)))
 
     def sample(self) -> list[_Record]:
         found = super().sample()
@@ -490,7 +502,8 @@ class _SheetSource(_Source):
             # The stored dimensions can be wrong (files from other tools); read every row there is.
             worksheet.reset_dimensions()
             rows = worksheet.iter_rows(min_row=skip + 1, values_only=True)
-            yield _SheetRows(rows, skip, width), 0, lambda: sum(1 for _ in rows)
+            yield _SheetRows(rows, skip, width), 0, lambda first: _rest_lines(
+                (n, " ".join(t for v in values if (t := _cell_text(v).strip()))) for n, values in enumerate(rows, first))
         finally:
             workbook.close()
 
@@ -547,6 +560,7 @@ class _Shape:
     hxl_line: int | None
     skip: int  # physical lines before the first data line (header and HXL row included)
     numeric: list[int]  # columns holding numbers in the sample
+    dated: list[int]  # columns holding dates in the sample
     filled: int  # non-empty header cells
     probe: int  # column looked at for every row (see _data_rows)
     low: str
@@ -582,9 +596,10 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         hxl = (hxl_record.cells + [""] * width)[:width]
     numeric, fill = _column_kinds(following, width)
     # Rows go through a fast path when one cell ("the probe", in a named column) shows they are
-    # ordinary data. Empty, it rules out a header; in a column of numbers whose name is a word, a
-    # cell starting with a digit rules out a header too. Without such a column, a cell that differs
-    # from the header's is enough, since a second header is then recognised only after a blank line.
+    # ordinary data. Empty, it proves nothing (a footnote fills one cell); in a column of numbers
+    # whose name is a word, a cell starting with a digit rules out a header. Without such a column,
+    # a cell that differs from the header's is enough, since a second header is then recognised only
+    # after a blank line.
     labelled = [i for i in numeric if cells[i][:1].isalpha()]
     if labelled:
         probe = max(labelled, key=lambda i: (fill[i], -i))
@@ -605,6 +620,7 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         hxl_line=hxl_record.line if hxl_record else None,
         skip=(hxl_record or header).last,
         numeric=numeric,
+        dated=_dated_columns(following, width),
         filled=sum(1 for c in cells if c),
         probe=probe,
         low=low,
@@ -674,6 +690,29 @@ def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[i
     return numeric, fill
 
 
+def _dated_columns(records: list[_Record], width: int) -> list[int]:
+    """Columns whose filled sample values are (nearly) all dates (a year alone counts)."""
+    dates = [0] * width
+    others = [0] * width
+    for record in records:
+        for i, cell in enumerate(record.cells[:width]):
+            if cell and cell.casefold() not in _NO_FIGURE and cell not in values.MISSING:
+                if _is_date(cell):
+                    dates[i] += 1
+                else:
+                    others[i] += 1
+    return [i for i in range(width) if dates[i] and dates[i] >= 4 * others[i]]
+
+
+def _is_date(cell: str) -> bool:
+    if not cell[:1].isalnum():
+        return False
+    try:
+        return values.parse_date(cell, order="dayfirst") is not None
+    except values.ValueProblem:
+        return False
+
+
 def _trimmed_len(cells: list[str]) -> int:
     n = len(cells)
     while n and not cells[n - 1]:
@@ -695,18 +734,19 @@ def _is_label(cell: str) -> bool:
 
 
 def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, cells) for each data row; stop where a second section begins.
+    """Yield (line, cells) for each data row; stop where a second section or the footnotes begin.
 
     This loop runs a million times for a big file: it strips the cells if need be, looks at one
-    cell and yields. Everything else (blank lines, repeated headers, a second section) is _Rest's business.
+    cell and yields. Everything else (blank lines, repeated headers, a second section, footnotes) is
+    _Rest's business.
     """
     strip = str.strip
     needs_strip = source.needs_strip
     width, probe, low, high, probe_name = shape.width, shape.probe, shape.low, shape.high, shape.probe_name
     rest = _Rest(table, shape, source)
     try:
-        with source.records(shape.skip, shape.width) as (reader, offset, count_rest):
-            rest.reader, rest.offset, rest.count_rest = reader, offset, count_rest
+        with source.records(shape.skip, shape.width) as (reader, offset, rest_lines):
+            rest.reader, rest.offset, rest.rest_lines = reader, offset, rest_lines
             step = offset + 1
             start = reader.line_num + step
             try:
@@ -718,7 +758,7 @@ def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[i
                         probe_cell = row[probe]
                     except IndexError:
                         probe_cell = ""
-                    if (low <= probe_cell < high and probe_cell != probe_name) if probe_cell else any(row):
+                    if probe_cell and low <= probe_cell < high and probe_cell != probe_name:
                         if len(row) > width and not row[-1]:
                             del row[_trimmed_len(row[width:]) + width :]
                         yield line, row
@@ -732,15 +772,38 @@ def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[i
         rest.add_notes()
 
 
+@dataclass
+class _RestLines:
+    """The lines after the point where a table ends: the last line number, how many are not blank, the
+    first of those (line, text)."""
+
+    last: int
+    filled: int
+    first: list[tuple[int, str]]
+
+
+_SHOWN_LINES = 10
+
+
+def _rest_lines(lines: Iterator[tuple[int, str]]) -> _RestLines:
+    last, filled, first = 0, 0, []
+    for last, text in lines:
+        if text:
+            filled += 1
+            if len(first) < _SHOWN_LINES:
+                first.append((last, text))
+    return _RestLines(last, filled, first)
+
+
 class _Rest:
-    """The rows the fast path does not vouch for: blank lines, repeated headers, a second section."""
+    """The rows the fast path does not vouch for: blank lines, repeated headers, a second section, footnotes."""
 
     def __init__(self, table: Table, shape: _Shape, source: _Source):
         self.table, self.shape, self.source = table, shape, source
         self.repeats: list[int] = []
         self.reader = None
         self.offset = 0
-        self.count_rest: Callable[[], int] = lambda: 0
+        self.rest_lines: Callable[[int], _RestLines] = lambda first: _RestLines(0, 0, [])
 
     def pull(self) -> tuple[int, list[str]] | None:
         line = self.reader.line_num + self.offset + 1
@@ -768,8 +831,11 @@ class _Rest:
                 after_blank = True
             if len(row) > width and not row[-1]:
                 del row[_trimmed_len(row[width:]) + width :]
+            if _is_footnote(row, shape):
+                self.end_at(line, row, "footnotes under the table")
+                return True
             if after_blank and _starts_section(row, shape, after_blank=True):
-                self.end_at(line)
+                self.end_at(line, row, "a second section begins")
                 return True
             after_blank = False
             if _is_repeated_header(row, shape):
@@ -782,15 +848,28 @@ class _Rest:
                 line, row = got
                 continue
             if _starts_section(row, shape, after_blank=False):
-                self.end_at(line)
+                self.end_at(line, row, "a second section begins")
                 return True
             yield line, row
             return False
 
-    def end_at(self, line: int) -> None:
-        last = self.reader.line_num + self.offset + self.count_rest()
+    def end_at(self, line: int, row: list[str], why: str) -> None:
+        """The table ends at `line` (`row`): say where, why, and how many non-blank lines are not read."""
+        after = self.rest_lines(self.reader.line_num + self.offset + 1)
+        last = max(after.last, line)
+        filled = after.filled + 1
+        shown = [(line, " ".join(c for c in row if c)), *after.first][:_SHOWN_LINES]
         self.table.end_line = line
-        self.table.notes.append(f"table ends at line {line}: a second section begins (lines {line}-{last} not read)")
+        self.table.not_read = filled
+        notes = self.table.notes
+        if why == "footnotes under the table":
+            numbers = ", ".join(str(n) for n, _ in shown) + (f" and {filled - len(shown)} more" if filled > len(shown) else "")
+            notes.append(f"table ends at line {line}: {why}; skipped {filled} non-blank line{'s' if filled > 1 else ''} "
+                         f"(line{'s' if filled > 1 else ''} {numbers}), the first: {_quoted(shown[0][1])}")
+            return
+        notes.append(f"table ends at line {line}: {why} (lines {line}-{last} not read)")
+        notes.append(f"{filled} non-blank line{'s' if filled > 1 else ''} after the table not read, "
+                     f"the first (line {line}): {_quoted(shown[0][1])}")
 
     def add_notes(self) -> None:
         repeats = self.repeats
@@ -801,6 +880,10 @@ class _Rest:
             self.table.notes.append(f"skipped a repeated header line (line {shown})")
         else:
             self.table.notes.append(f"skipped {len(repeats)} repeated header lines (lines {shown})")
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _is_repeated_header(row: list[str], shape: _Shape) -> bool:
@@ -815,22 +898,63 @@ def _is_repeated_header(row: list[str], shape: _Shape) -> bool:
     return [normalise_header(c) for c in cells] == shape.header_names
 
 
+def _is_data(row: list[str], shape: _Shape) -> bool:
+    """A row that shows it belongs to this table, even with a wrong cell: a date in a column of dates, or
+    numbers in most of the columns of numbers."""
+    n = len(row)
+    return any(i < n and _is_date(row[i]) for i in shape.dated) or _has_figures(row, shape)
+
+
+def _has_figures(row: list[str], shape: _Shape) -> bool:
+    """Numbers in most of the table's columns of numbers."""
+    n, numeric = len(row), shape.numeric
+    return bool(numeric) and 2 * sum(1 for i in numeric if i < n and _is_number(row[i])) > len(numeric)
+
+
 def _starts_section(row: list[str], shape: _Shape, *, after_blank: bool) -> bool:
     """Does this row begin another table rather than continue this one?
 
-    After a blank line: a title line ("Summary by country") or a line of words where this table has
-    numbers. Without a blank line, only a full header: as many words as this header has names, and
-    words in every column that holds numbers.
+    Only on evidence. After a blank line: a title line ("Summary by country") or a line of words where
+    this table has dates and numbers (a new header). Without a blank line, only a header with other names:
+    words in every column of dates and numbers, no number anywhere, and mostly the names of columns. A
+    row with a date in a column of dates, or numbers in most columns of numbers, is data even when a
+    cell is wrong (a typo in a count is an error on its line, not the end of the table).
     """
-    filled = len(row) - row.count("")
+    if _is_data(row, shape):
+        return False
+    filled = [c for c in row if c]
     if after_blank:
-        if filled == 1 and shape.width >= 2:
-            return _is_label(next(c for c in row if c))
-        labels = sum(1 for c in row if c and _is_label(c))
-        in_numeric = any(_is_label(row[i]) for i in shape.numeric if i < len(row))
-        return filled >= 2 and 2 * labels > filled and in_numeric
-    if filled != shape.filled or not shape.numeric:
+        if len(filled) == 1 and shape.width >= 2:
+            return _is_label(filled[0])
+        labels = sum(1 for c in filled if _is_label(c))
+        words_where_figures = [i for i in (*shape.numeric, *shape.dated) if i < len(row) and _is_label(row[i])]
+        return len(filled) >= 2 and 2 * labels > len(filled) and bool(words_where_figures)
+    if len(filled) < 2 or not shape.numeric or any(_is_number(c) for c in filled):
         return False
-    if not all(i < len(row) and _is_label(row[i]) for i in shape.numeric):
+    if not all(i < len(row) and _is_label(row[i]) for i in (*shape.numeric, *shape.dated)):
         return False
-    return not any(_is_number(c) for c in row if c)
+    names = sum(1 for c in filled if normalise_header(c) in _COLUMN_NAMES)
+    return 2 * names > len(filled)
+
+
+# Marks that open a footnote: "*", "†", "1/", "(1)", "a/", "Note:", "Source:", and their French forms.
+_FOOTNOTE = re.compile(
+    r"^(?:[*†‡§¹²³]|\(?\d{1,2}\)|\d{1,2}/\s|[a-z]/\s|\[\d{1,2}\]|"
+    r"(?:notes?|sources?|nb|n\.b\.|remarques?|nota|footnotes?|data source|disclaimer)\s*[:.-])",
+    re.IGNORECASE,
+)
+
+
+def _is_footnote(row: list[str], shape: _Shape) -> bool:
+    """A footnote under a table: its first filled cell opens with a note mark ("*", "1/", "Note:") or is
+    a sentence, at most one more cell is filled, and the row holds none of this table's figures."""
+    filled = [c for c in row if c]
+    if not filled or len(filled) > 2 or not any(ch.isalpha() for ch in filled[0]):
+        return False
+    text = filled[0]
+    if _FOOTNOTE.match(text):  # a mark is evidence enough, even if a comma put a year in a date column
+        return not _has_figures(row, shape)
+    # A sentence: several words and a full stop, or a long line of words.
+    words = text.split()
+    return (len(filled) == 1 and shape.width >= 2 and len(words) >= 4 and (text.endswith((".", ":")) or len(text) > 60)
+            and not _is_data(row, shape))
