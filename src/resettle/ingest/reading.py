@@ -71,6 +71,7 @@ class Table:
     end_line: int | None = None
     not_read: int = 0  # non-blank lines after an early end of the table
     numeric: list[int] = field(default_factory=list)  # columns holding numbers in the first lines
+    dated: list[int] = field(default_factory=list)  # columns holding dates in the first lines
 
 
 def normalise_header(name: str) -> str:
@@ -142,6 +143,7 @@ def open_table(
         delimiter=delimiter,
         notes=notes,
         numeric=shape.numeric,
+        dated=shape.dated,
     )
     table.rows = _data_rows(table, shape, source)
     return table
@@ -639,13 +641,15 @@ def _find_header(sample: list[_Record], header_hint) -> int:
 
 
 def _header_index(sample: list[_Record], header_hint) -> int:
+    widths = Counter(r.width for r in sample if r.width > 1) or Counter(r.width for r in sample)
+    dominant = max(widths.items(), key=lambda item: item[1])[0]  # on a tie, the one seen first
     if header_hint is not None:
         scores = [header_hint(r.cells) for r in sample]
         best = max(scores)
         if best > 0:
-            return scores.index(best)
-    widths = Counter(r.width for r in sample if r.width > 1) or Counter(r.width for r in sample)
-    dominant = max(widths.items(), key=lambda item: item[1])[0]  # on a tie, the one seen first
+            # On a tie, a line as wide as the table beats a metadata line above it ("Data Source", a name).
+            tied = [i for i, score in enumerate(scores) if score == best]
+            return next((i for i in tied if sample[i].width == dominant), tied[0])
     for i, record in enumerate(sample):
         if record.width == dominant and _looks_like_header(record.cells, dominant):
             return i

@@ -1,0 +1,235 @@
+"""Totals and subtotals are not data: find the rows of a table that sum other rows, before any value is
+parsed, and leave them out (unless the user keeps them, --keep-totals).
+
+A row is a total when
+- a label cell reads total, subtotal, grand total, all, "Total Africa", "Sous-total" (domain/aggregates.py);
+  label cells are the place columns (site, countries) and the table's first column of words;
+- its place or country is an aggregate of countries: World, a region, an income group, by name or code;
+- it has no such label, but its count equals the sum of the rows of its block above it (since the table's
+  start, a blank line or the last total; or of every row above it, a grand total), and its label is no
+  country, no site of the database and no value of another row of the file.
+Cells are compared whole: "All Saints" is a camp, "South Africa" a country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from resettle.domain import aggregates, countries
+from resettle.domain.errors import FileProblem
+from resettle.domain.records import Kind
+from resettle.domain.values import ValueProblem, parse_count
+from resettle.ingest import reading
+from resettle.ingest.mapping import FieldColumns
+
+# The field that holds each kind's people (or places): what a total row sums.
+COUNT_FIELD = {"population": "residents", "transfers": "people", "medevacs": "patients", "incidents": "killed",
+               "pledges": "places", "sites": "capacity"}
+PLACE_FIELDS = ("site", "name", "country", "origin_country", "host_country")
+_SHOWN = 50  # line numbers listed in the report
+
+LABELLED, AGGREGATE, SUM = "labelled as totals", "aggregates of countries", "sums of the rows above"
+
+
+@dataclass
+class TotalRow:
+    line: int
+    reason: str
+    label: str  # the cell that made it a total, or its count for a sum
+
+
+@dataclass
+class Totals:
+    """The rows left out as totals, in line order once the rows are read."""
+
+    rows: list[TotalRow] = field(default_factory=list)
+    read: int = 0  # rows looked at, totals included
+
+    @property
+    def lines(self) -> int:
+        """How many lines were left out (a line of a wide table holds several records)."""
+        return len({r.line for r in self.rows})
+
+    def note(self) -> str | None:
+        """The report's line: how many, why, on which lines."""
+        if not self.rows:
+            return None
+        rows = sorted(self.rows, key=lambda r: r.line)
+        lines = sorted({r.line for r in rows})
+        shown = ", ".join(str(n) for n in lines[:_SHOWN]) + (f" and {len(lines) - _SHOWN} more" if len(lines) > _SHOWN else "")
+        reasons = []
+        for reason in (LABELLED, AGGREGATE, SUM):
+            these = [r for r in rows if r.reason == reason]
+            if these:
+                labels = list(dict.fromkeys(r.label for r in these))
+                example = ", ".join(repr(x) for x in labels[:3]) + (", ..." if len(labels) > 3 else "")
+                reasons.append(f"{len({r.line for r in these})} {reason} ({example})")
+        word = "row" if len(lines) == 1 else "rows"
+        return (f"left out {len(lines)} total {word}: line{'s' if len(lines) > 1 else ''} {shown}; "
+                f"{'; '.join(reasons)} (--keep-totals keeps them)")
+
+
+@dataclass
+class _Columns:
+    """Where a table's labels and count are."""
+
+    places: list[int]  # columns of the place fields
+    countries: list[int]  # those holding countries (aggregate codes count there)
+    labels: list[int]  # places and the first column of words
+    count: int | None
+
+
+def _columns(kind: Kind, table: reading.Table, columns: FieldColumns) -> _Columns:
+    def indexes(name: str) -> list[int]:
+        where = columns.get(name)
+        if where is None:
+            return []
+        return list(where) if isinstance(where, tuple) else [where]
+
+    places = [i for f in PLACE_FIELDS if f in kind.names for i in indexes(f)]
+    country_cols = [i for f in PLACE_FIELDS if f in kind.names and kind.field(f).type == "country" for i in indexes(f)]
+    other_fields = {i for f, w in columns.items() if f not in PLACE_FIELDS for i in (w if isinstance(w, tuple) else (w,))}
+    first_words = next((i for i in range(len(table.columns)) if i not in table.numeric and i not in table.dated
+                        and i not in other_fields), None)
+    labels = list(dict.fromkeys([*places, *([first_words] if first_words is not None else [])]))
+    count = columns.get(COUNT_FIELD.get(kind.name, ""))
+    return _Columns(places, country_cols, labels, count if isinstance(count, int) else None)
+
+
+def leave_out(kind: Kind, table: reading.Table, columns: FieldColumns, totals: Totals, *,
+              known_sites: frozenset[str] = frozenset(), by_sum: bool = True) -> Iterator[tuple[int, list[str]]]:
+    """The rows of `table` without its totals, which go to `totals`. `known_sites`: sites already in the
+    database (a row naming one is no sum); `by_sum`: whether unlabelled rows are checked against the sum
+    of the rows above (not in a wide table, whose cells come from different columns)."""
+    return _leave_out(kind, table, table.rows, columns, totals, known_sites, by_sum)
+
+
+def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[str]]], columns: FieldColumns,
+               totals: Totals, known_sites: frozenset[str], by_sum: bool) -> Iterator[tuple[int, list[str]]]:
+    where = _columns(kind, table, columns)
+    label_verdicts: dict[str, bool] = {}
+    place_verdicts: dict[tuple[str, bool], bool] = {}
+    counts: dict[str, int | None] = {}
+    seen: set[str] = set()
+    known: dict[str, bool] = {}
+    held: list[tuple[int, list[str], list[str], int]] = []  # unlabelled sums, until the file says who they are
+    block_sum = block_rows = all_sum = all_rows = 0
+    previous = None
+
+    def count_of(cells: list[str]) -> int | None:
+        raw = cells[where.count] if where.count is not None and where.count < len(cells) else ""
+        if raw not in counts:
+            try:
+                counts[raw] = parse_count(raw)
+            except ValueProblem:
+                counts[raw] = None
+        return counts[raw]
+
+    def is_known(text: str) -> bool:
+        if text not in known:
+            try:
+                known[text] = text in known_sites or countries.to_iso3(text) is not None
+            except countries.UnknownCountry:
+                known[text] = False
+        return known[text]
+
+    for line, cells in rows:
+        totals.read += 1
+        n = len(cells)
+        if previous is not None and line > previous + 1:
+            block_sum = block_rows = 0  # a blank line (or a skipped header) starts a block
+        previous = line
+        found = None
+        for i in where.labels:
+            cell = cells[i] if i < n else ""
+            if cell:
+                verdict = label_verdicts.get(cell)
+                if verdict is None:
+                    verdict = label_verdicts[cell] = aggregates.is_total_label(cell)
+                if verdict:
+                    found = TotalRow(line, LABELLED, cell)
+                    break
+        if found is None:
+            for i in where.places:
+                cell = cells[i] if i < n else ""
+                if cell:
+                    key = (cell, i in where.countries)
+                    verdict = place_verdicts.get(key)
+                    if verdict is None:
+                        verdict = place_verdicts[key] = aggregates.is_aggregate_name(cell) or (
+                            key[1] and aggregates.is_aggregate_code(cell))
+                    if verdict:
+                        found = TotalRow(line, AGGREGATE, cell)
+                        break
+        if found is not None:
+            totals.rows.append(found)
+            block_sum = block_rows = 0
+            continue
+        count = count_of(cells) if by_sum else None
+        labels = [cells[i] for i in where.labels if i < n and cells[i]]
+        if (count and block_rows >= 2 and count in (block_sum, all_sum)
+                and not any(label in seen or is_known(label) for label in labels)):
+            held.append((line, cells, labels, count))
+            block_sum = block_rows = 0
+            continue
+        seen.update(labels)
+        block_sum += count or 0
+        block_rows += 1
+        all_sum += count or 0
+        all_rows += 1
+        yield line, cells
+    for line, cells, labels, count in held:
+        if any(label in seen for label in labels):
+            yield line, cells  # its label names a row further down: a site, not a total
+        else:
+            totals.rows.append(TotalRow(line, SUM, f"{count:,}"))
+    if len(totals.rows) > 2 and 2 * len(totals.rows) > totals.read:
+        first = min(totals.rows, key=lambda r: r.line)
+        raise FileProblem(table.name, f"{len(totals.rows)} of {totals.read} rows read as totals (the first, line "
+                          f"{first.line}: {first.label!r}): too many for a table's totals. If they are data, import "
+                          "with --keep-totals; if the file is a summary, take its detailed table instead",
+                          line=first.line)
+
+
+def distinct_totals(kind: Kind, columns: FieldColumns, distinct: dict[str, list[str]]) -> bool:
+    """Whether any distinct value of a place field is a total label or an aggregate: the columnar engine
+    (columnar.py), which reads columns and not rows, leaves such a file to the general engine."""
+    for name, values in distinct.items():
+        is_country = kind.field(name).type == "country"
+        for value in values:
+            if value and (aggregates.is_total_label(value) or aggregates.is_aggregate_name(value)
+                          or (is_country and aggregates.is_aggregate_code(value))):
+                return True
+    return False
+
+
+def columnar_may_hold_totals(kind: Kind, table: reading.Table, columns: FieldColumns, raw: dict[str, list[str]],
+                             codes: dict[str, np.ndarray], count: np.ndarray | None,
+                             known_sites: frozenset[str] = frozenset()) -> bool:
+    """Whether the columnar engine (columnar.py) must leave a file to the general engine, which finds its
+    totals row by row: a total label or an aggregate among the distinct values of a place field, a first
+    column of words it does not read, or a row that may be a sum of the rows above it (a count equal to
+    that sum, at a site named on no other row). It may say yes where `leave_out` finds nothing, never no
+    where `leave_out` finds something. `raw`, `codes`: each place field's distinct raw values and row codes;
+    `count`: each row's count (0 where missing)."""
+    where = _columns(kind, table, columns)
+    if not set(where.labels) <= set(where.places):
+        return True
+    if distinct_totals(kind, columns, raw):
+        return True
+    if count is None or len(count) < 3:
+        return count is not None
+    above = np.concatenate(([0], np.cumsum(count)[:-1]))
+    sums = (count > 0) & (count == above)
+    sums[:2] = False  # a block of two rows at least
+    if not sums.any():
+        return False
+    site = "name" if kind.name == "sites" else "site"
+    if site not in codes:
+        return True  # one site for every row (--set): nothing tells a sum row from a row
+    occurrences = np.bincount(codes[site], minlength=len(raw[site]))
+    unknown = np.array([occurrences[i] == 1 and v not in known_sites for i, v in enumerate(raw[site])], dtype=bool)
+    return bool((sums & unknown[codes[site]]).any())
