@@ -54,7 +54,9 @@ WORLD_BANK_NAMES = (
     "Africa Eastern and Southern", "Africa Western and Central", "High income: OECD", "High income: nonOECD",
     "Fragile and conflict affected situations", "Fragile and conflict-affected situations",
 )
-# UN M49 regions and groupings (names; "Micronesia" is left out: it is also a country's short name).
+# UN M49 regions and groupings, and UNHCR's regions (names). Left out: "Micronesia" (also a country's short
+# name), and "Sahel", "Great Lakes" or "Horn of Africa", which are also the names of provinces and regions
+# inside countries (Burkina Faso's Sahel region).
 M49_NAMES = (
     "World", "Africa", "Northern Africa", "Sub-Saharan Africa", "Eastern Africa", "Middle Africa",
     "Southern Africa", "Western Africa", "Americas", "Latin America and the Caribbean", "Caribbean",
@@ -67,7 +69,7 @@ M49_NAMES = (
     "Least developed countries", "North America", "Latin America", "Middle East", "Asia and the Pacific",
     "Asia-Pacific", "Asia Pacific", "Europe and Central Asia", "Middle East and North Africa", "MENA",
     "East and Horn of Africa", "East and Horn of Africa and the Great Lakes", "West and Central Africa",
-    "Southern Africa region", "Great Lakes", "Sahel", "Horn of Africa", "European Union (EU)", "EU-27", "EU27",
+    "Southern Africa region", "European Union (EU)", "EU-27", "EU27",
     # French, as UNHCR and OCHA publish them
     "Monde", "Afrique", "Amériques", "Asie", "Océanie", "Afrique du Nord", "Afrique subsaharienne",
     "Afrique de l'Ouest", "Afrique de l'Est", "Afrique centrale", "Afrique australe", "Amérique latine",

@@ -3,7 +3,7 @@ parsed, and leave them out (unless the user keeps them, --keep-totals).
 
 A row is a total when
 - a label cell reads total, subtotal, grand total, all, "Total Africa", "Sous-total" (domain/aggregates.py);
-  label cells are the place columns (site, countries) and the table's first column of words;
+  label cells are the place columns (site, countries), the table's first column of words and the dates;
 - its place or country is an aggregate of countries: World, a region, an income group, by name or code;
 - it has no such label, but its count equals the sum of the rows of its block above it (since the table's
   start, a blank line or the last total; or of every row above it, a grand total), and its label is no
@@ -77,8 +77,10 @@ class _Columns:
     """Where a table's labels and count are."""
 
     places: list[int]  # columns of the place fields
+    whole_places: list[int]  # those a place is read from whole (not one part of a joined place)
     countries: list[int]  # those holding countries (aggregate codes count there)
-    labels: list[int]  # places and the first column of words
+    labels: list[int]  # places and the first column of words: who a row is about
+    words: list[int]  # where a total label is looked for: the labels and the dates ("Total" in a Month column)
     count: int | None
 
 
@@ -90,13 +92,18 @@ def _columns(kind: Kind, table: reading.Table, columns: FieldColumns) -> _Column
         return list(where) if isinstance(where, tuple) else [where]
 
     places = [i for f in PLACE_FIELDS if f in kind.names for i in indexes(f)]
+    # Aggregates are looked for in a country column and in a place read from one column: the parts of a
+    # joined place (--map site=location_code+admin1_name) are admin areas, which may share a region's name.
+    whole = [i for f in PLACE_FIELDS if f in kind.names and isinstance(columns.get(f), int) for i in indexes(f)]
     country_cols = [i for f in PLACE_FIELDS if f in kind.names and kind.field(f).type == "country" for i in indexes(f)]
     other_fields = {i for f, w in columns.items() if f not in PLACE_FIELDS for i in (w if isinstance(w, tuple) else (w,))}
     first_words = next((i for i in range(len(table.columns)) if i not in table.numeric and i not in table.dated
                         and i not in other_fields), None)
     labels = list(dict.fromkeys([*places, *([first_words] if first_words is not None else [])]))
+    dates = [i for f in kind.fields if f.type == "date" for i in indexes(f.name)]
     count = columns.get(COUNT_FIELD.get(kind.name, ""))
-    return _Columns(places, country_cols, labels, count if isinstance(count, int) else None)
+    return _Columns(places, whole, country_cols, labels, list(dict.fromkeys([*labels, *dates])),
+                    count if isinstance(count, int) else None)
 
 
 def leave_out(kind: Kind, table: reading.Table, columns: FieldColumns, totals: Totals, *,
@@ -143,7 +150,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
             block_sum = block_rows = 0  # a blank line (or a skipped header) starts a block
         previous = line
         found = None
-        for i in where.labels:
+        for i in where.words:
             cell = cells[i] if i < n else ""
             if cell:
                 verdict = label_verdicts.get(cell)
@@ -153,7 +160,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
                     found = TotalRow(line, LABELLED, cell)
                     break
         if found is None:
-            for i in where.places:
+            for i in where.whole_places:
                 cell = cells[i] if i < n else ""
                 if cell:
                     key = (cell, i in where.countries)
@@ -170,7 +177,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
             continue
         count = count_of(cells) if by_sum else None
         labels = [cells[i] for i in where.labels if i < n and cells[i]]
-        if (count and block_rows >= 2 and count in (block_sum, all_sum)
+        if (count and ((block_rows >= 2 and count == block_sum) or (all_rows >= 2 and count == all_sum))
                 and not any(label in seen or is_known(label) for label in labels)):
             held.append((line, cells, labels, count))
             block_sum = block_rows = 0
