@@ -130,6 +130,9 @@ def open_table(
         skipped = header_line - 1
         where = "line 1" if skipped == 1 else f"lines 1-{skipped}"
         notes.append(f"skipped {skipped} line{'s' if skipped > 1 else ''} above the header ({where})")
+    if shape.header_last > header_line:
+        notes.append(f"header over lines {header_line}-{shape.header_last}: column names joined top to bottom "
+                     f"({_quoted(next((c for c in shape.columns if MULTI_ROW_JOIN in c), ''))})")
     if shape.hxl is not None:
         notes.append(f"HXL hashtag row on line {shape.hxl_line}")
     table = Table(
@@ -552,6 +555,7 @@ def _cell_text(value) -> str:
 @dataclass
 class _Shape:
     header_line: int
+    header_last: int  # the header's last line: later than header_line for a header over two lines
     header_cells: list[str]  # stripped, padded to width
     columns: list[str]
     names: list[str]  # normalised
@@ -572,8 +576,8 @@ class _Shape:
 
 def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
     at = _find_header(sample, header_hint)
+    top, at, cells = _header_rows(sample, at)
     header = sample[at]
-    cells = [c.strip("\ufeff").strip() for c in header.cells]
     following = sample[at + 1 :]
     hxl_record = None
     if following and following[0].line == header.last + 1 and _is_hxl(following[0].cells):
@@ -611,7 +615,8 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         low, high = "", chr(0x10FFFF) * 8
     probe_name = cells[probe]
     return _Shape(
-        header_line=header.line,
+        header_line=sample[top].line,
+        header_last=header.line,
         header_cells=cells,
         columns=columns,
         names=names,
@@ -629,6 +634,70 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         high=high,
         probe_name=probe_name,
     )
+
+
+def _header_rows(sample: list[_Record], at: int) -> tuple[int, int, list[str]]:
+    """The header's first and last record and its names. A header over two lines (a merged cell such
+    as "FY Total" above its sub-columns "to the U.S.", "to Canada") gives names joined top to bottom,
+    "FY Total / to the U.S."; `at` may be either line of it."""
+    cells = [c.strip("\ufeff").strip() for c in sample[at].cells]
+    below = sample[at + 1] if at + 1 < len(sample) else None
+    if below is not None and below.line == sample[at].last + 1 and _is_lower_header(cells, below.cells):
+        return at, at + 1, _joined(cells, below.cells)
+    above = sample[at - 1] if at else None
+    if above is not None and above.last + 1 == sample[at].line:
+        upper = [c.strip("\ufeff").strip() for c in above.cells]
+        if _is_upper_header(upper, cells):
+            return at - 1, at, _joined(upper, cells)
+    return at, at, cells
+
+
+def _words_only(cells: list[str], *, years: bool = False) -> bool:
+    """Names only (a year too, with `years`: "2024" over its months): no figure, no hashtag row."""
+    filled = [c for c in cells if c]
+    return bool(filled) and not _is_hxl(cells) and all(
+        _is_label(c) or (years and len(c) == 4 and c.isdigit() and 1900 < int(c) < 2100) for c in filled)
+
+
+def _is_lower_header(upper: list[str], lower: list[str]) -> bool:
+    """Is `lower` the second line of a header that begins with `upper`? Words only, with names under a
+    blank of the upper line (the sub-columns of a merged cell), and the upper line spans them."""
+    if not _words_only(upper, years=True) or not _words_only(lower):
+        return False
+    under_blank = [i for i, c in enumerate(lower) if c and not (i < len(upper) and upper[i])]
+    return bool(under_blank) and _is_upper_header(upper, lower)
+
+
+def _is_upper_header(upper: list[str], lower: list[str]) -> bool:
+    """Is `upper` a line of merged cells above the header `lower`? Words only, at least one over a column
+    past the first with a blank to its right that has a name under it (the merged span)."""
+    if not _words_only(upper, years=True) or not _words_only(lower):
+        return False
+    for i in (i for i, c in enumerate(upper) if c):
+        if i > 0 and i + 1 < len(lower) and lower[i] and lower[i + 1] and not (i + 1 < len(upper) and upper[i + 1]):
+            return True
+    return False
+
+
+MULTI_ROW_JOIN = " / "
+
+
+def _joined(upper: list[str], lower: list[str]) -> list[str]:
+    """Names of a header over two lines: an upper cell spans to the right over blanks (a merged cell)
+    while there are names under it, unless the name under it is blank (then it spans down, alone)."""
+    width = max(len(upper), len(lower))
+    upper = [c.strip("\ufeff").strip() for c in upper] + [""] * (width - len(upper))
+    lower = [c.strip() for c in lower] + [""] * (width - len(lower))
+    out: list[str] = []
+    spanning = ""
+    for top, bottom in zip(upper, lower, strict=True):
+        if top:
+            spanning = top if bottom else ""
+        elif not bottom:
+            spanning = ""
+        group = top or spanning
+        out.append(MULTI_ROW_JOIN.join(p for p in (group, bottom) if p))
+    return out
 
 
 def _find_header(sample: list[_Record], header_hint) -> int:
