@@ -18,6 +18,7 @@ from resettle.domain.errors import FileProblem, UsageError
 from resettle.domain.records import Kind
 from resettle.ingest import reading
 from resettle.ingest.mapping import FieldColumns, forms, header_score
+from resettle.ingest.reading import normalise_header
 from resettle.ingest.totals import COUNT_FIELD
 
 WIDE_FIELDS = ("site", "date", "host_country", "origin_country")
@@ -33,7 +34,9 @@ def check(kind: Kind, columns_are: str, column_map: Mapping[str, str], set_value
         raise UsageError(f"--columns-are {columns_are}: {kind.name} have no field {columns_are!r}")
     count = COUNT_FIELD[kind.name]
     for name in (columns_are, count):
-        if name in column_map or name in set_values:
+        # A --map of the field to itself names the long table's own column (the Import page sends it).
+        mapped_elsewhere = name in column_map and normalise_header(column_map[name]) != normalise_header(name)
+        if mapped_elsewhere or name in set_values:
             how = "--map" if name in column_map else "--set"
             raise UsageError(f"--columns-are {columns_are}: {name} comes from the columns' headers and cells "
                              f"in a wide table; leave out {how} {name}")
