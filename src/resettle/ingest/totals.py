@@ -2,7 +2,7 @@
 parsed, and leave them out (unless the user keeps them, --keep-totals).
 
 A row is a total when
-- a label cell reads total, subtotal, grand total, all, "Total Africa", "Sous-total" (domain/aggregates.py);
+- a label cell reads total, subtotal, grand total, all, "Total Africa", "Sous-total" (domain/total_rows.py);
   label cells are the place columns (site, countries), the table's first column of words and the dates;
 - its place or country is an aggregate of countries: World, a region, an income group, by name or code;
 - it has no such label, but its count equals the sum of the rows of its block above it (since the table's
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from resettle.domain import aggregates, countries
+from resettle.domain import countries, total_rows
 from resettle.domain.errors import FileProblem
 from resettle.domain.records import Kind
 from resettle.domain.values import ValueProblem, parse_count
@@ -155,7 +155,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
             if cell:
                 verdict = label_verdicts.get(cell)
                 if verdict is None:
-                    verdict = label_verdicts[cell] = aggregates.is_total_label(cell)
+                    verdict = label_verdicts[cell] = total_rows.is_total_label(cell)
                 if verdict:
                     found = TotalRow(line, LABELLED, cell)
                     break
@@ -166,8 +166,8 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
                     key = (cell, i in where.countries)
                     verdict = place_verdicts.get(key)
                     if verdict is None:
-                        verdict = place_verdicts[key] = aggregates.is_aggregate_name(cell) or (
-                            key[1] and aggregates.is_aggregate_code(cell))
+                        verdict = place_verdicts[key] = total_rows.is_aggregate_name(cell) or (
+                            key[1] and total_rows.is_aggregate_code(cell))
                     if verdict:
                         found = TotalRow(line, AGGREGATE, cell)
                         break
@@ -207,8 +207,8 @@ def distinct_totals(kind: Kind, columns: FieldColumns, distinct: dict[str, list[
     for name, values in distinct.items():
         is_country = kind.field(name).type == "country"
         for value in values:
-            if value and (aggregates.is_total_label(value) or aggregates.is_aggregate_name(value)
-                          or (is_country and aggregates.is_aggregate_code(value))):
+            if value and (total_rows.is_total_label(value) or total_rows.is_aggregate_name(value)
+                          or (is_country and total_rows.is_aggregate_code(value))):
                 return True
     return False
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from resettle.domain import aggregates, countries, values
+from resettle.domain import countries, total_rows, values
 from resettle.domain.errors import FileProblem, UsageError
 from resettle.domain.records import Kind
 from resettle.ingest import reading
@@ -102,8 +102,8 @@ def long_table(kind: Kind, table: reading.Table, columns_are: str, column_map: M
     for i, header in enumerate(table.columns):
         if header.startswith("column_") or forms(header)[0] in mapped:
             keep.append(i)
-        elif aggregates.is_total_label(header) or (columns_are != "site" and columns_are != "date"
-                                                   and aggregates.is_aggregate(header)):
+        elif total_rows.is_total_label(header) or (columns_are != "site" and columns_are != "date"
+                                                   and total_rows.is_aggregate(header)):
             total_columns.append(i)
         elif columns_are == "date" and _is_date(header):
             wide.append(i)
