@@ -98,13 +98,12 @@ def test_a_title_after_a_blank_line_ends_the_table_and_says_how_many_lines_are_l
 @pytest.mark.parametrize("note", ["* 1 to 4 people", "1/ Includes family reunification.", "Note: provisional",
                                   "Source: UNHCR (2024)", "Figures for 2024 are provisional and may change.",
                                   "(1) Excluding Camp Ashraf"])
-def test_footnotes_end_the_table_and_are_skipped_lines(tmp_path, note):
-    text = f"site,date,people\nKakuma,2024-01-31,12\nDadaab,2024-01-31,7\n{note}\nSource: UNHCR\n"
+def test_footnotes_under_the_table_are_skipped_lines(tmp_path, note):
+    text = f"site,date,people\nKakuma,2024-01-31,12\nDadaab,2024-01-31,7\n{note}\nGeneva office\n"
     table, rows = read(write(tmp_path, "f.csv", text))
     assert [line for line, _ in rows] == [2, 3]
-    assert table.end_line == 4 and table.not_read == 2
-    assert table.notes == [f"table ends at line 4: footnotes under the table; skipped 2 non-blank lines "
-                           f"(lines 4, 5), the first: {note!r}"]
+    assert table.end_line == 4
+    assert table.notes == [f"skipped 2 footnote lines (lines 4, 5), the first: {note!r}"]
 
 
 def test_footnotes_after_a_blank_line_in_a_workbook(tmp_path):
@@ -117,7 +116,17 @@ def test_footnotes_after_a_blank_line_in_a_workbook(tmp_path):
     book.save(path)
     table, rows = read(path)
     assert [line for line, _ in rows] == [2, 3]
-    assert table.end_line == 5 and table.not_read == 2
+    assert table.end_line == 5
+    assert table.notes == ["skipped 2 footnote lines (lines 5, 6), the first: '* Figures rounded'"]
+
+
+def test_rows_with_figures_after_a_footnote_are_still_read(tmp_path):
+    text = "site,date,people\nKakuma,2024-01-31,12\n* Kakuma: estimate\nDadaab,2024-01-31,7\n"
+    table, rows = read(write(tmp_path, "m.csv", text))
+    assert [line for line, _ in rows] == [2, 4]
+    assert table.end_line is None
+    assert table.notes == ["skipped 1 footnote line (line 3), the first: '* Kakuma: estimate'",
+                           "rows with figures after the footnotes were read as data, the first on line 4"]
 
 
 def test_footnotes_are_not_rejected_rows_in_an_import(db_path, tmp_path):
@@ -126,7 +135,7 @@ def test_footnotes_are_not_rejected_rows_in_an_import(db_path, tmp_path):
     report = importer.import_file(db_path, "transfers", write(tmp_path, "f.csv", text),
                                   ImportOptions(skip_invalid=True))
     assert (report.rows_read, report.added, report.rejected) == (2, 2, 0)
-    assert any("skipped 2 non-blank lines (lines 5, 6)" in n for n in report.lines())
+    assert "  skipped 2 footnote lines (lines 5, 6), the first: '* Departures by air only'" in report.lines()
     assert stored(db_path, "SELECT sum(people) FROM transfers") == [(19,)]
 
 
@@ -156,4 +165,4 @@ def test_a_footnote_split_by_a_comma_is_still_a_footnote(tmp_path):
     text = "site,date,people\nKakuma,2024-01-31,12\nDadaab,2024-01-31,7\nSource: UNHCR, 2024\n"
     table, rows = read(write(tmp_path, "f.csv", text))
     assert [line for line, _ in rows] == [2, 3]
-    assert table.end_line == 4 and table.not_read == 1
+    assert table.notes == ["skipped 1 footnote line (line 4), the first: 'Source: UNHCR 2024'"]

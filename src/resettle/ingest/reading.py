@@ -807,7 +807,7 @@ def _is_label(cell: str) -> bool:
 
 
 def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, cells) for each data row; stop where a second section or the footnotes begin.
+    """Yield (line, cells) for each data row; stop where a second section begins; skip footnotes.
 
     This loop runs a million times for a big file: it strips the cells if need be, looks at one
     cell and yields. Everything else (blank lines, repeated headers, a second section, footnotes) is
@@ -874,6 +874,8 @@ class _Rest:
     def __init__(self, table: Table, shape: _Shape, source: _Source):
         self.table, self.shape, self.source = table, shape, source
         self.repeats: list[int] = []
+        self.notes: list[tuple[int, str]] = []  # footnotes under the table (line, text)
+        self.after_notes: int | None = None  # the first row of data after them
         self.reader = None
         self.offset = 0
         self.rest_lines: Callable[[int], _RestLines] = lambda first: _RestLines(0, 0, [])
@@ -904,9 +906,17 @@ class _Rest:
                 after_blank = True
             if len(row) > width and not row[-1]:
                 del row[_trimmed_len(row[width:]) + width :]
-            if _is_footnote(row, shape):
-                self.end_at(line, row, "footnotes under the table")
-                return True
+            if _is_footnote(row, shape) or (self.notes and not _is_data(row, shape)):
+                # A footnote, or a line of them (a note's second line): skipped and listed. A row with this
+                # table's figures further down is still data: nothing is dropped on a guess.
+                self.notes.append((line, " ".join(c for c in row if c)))
+                got = self.pull()
+                if got is None:
+                    return False
+                line, row = got
+                continue
+            if self.notes and self.after_notes is None:
+                self.after_notes = line
             if after_blank and _starts_section(row, shape, after_blank=True):
                 self.end_at(line, row, "a second section begins")
                 return True
@@ -935,16 +945,22 @@ class _Rest:
         self.table.end_line = line
         self.table.not_read = filled
         notes = self.table.notes
-        if why == "footnotes under the table":
-            numbers = ", ".join(str(n) for n, _ in shown) + (f" and {filled - len(shown)} more" if filled > len(shown) else "")
-            notes.append(f"table ends at line {line}: {why}; skipped {filled} non-blank line{'s' if filled > 1 else ''} "
-                         f"(line{'s' if filled > 1 else ''} {numbers}), the first: {_quoted(shown[0][1])}")
-            return
         notes.append(f"table ends at line {line}: {why} (lines {line}-{last} not read)")
         notes.append(f"{filled} non-blank line{'s' if filled > 1 else ''} after the table not read, "
                      f"the first (line {line}): {_quoted(shown[0][1])}")
 
     def add_notes(self) -> None:
+        if self.notes:
+            n, first = len(self.notes), self.notes[0]
+            numbers = ", ".join(str(line) for line, _ in self.notes[:_SHOWN_LINES]) + (
+                f" and {n - _SHOWN_LINES} more" if n > _SHOWN_LINES else "")
+            self.table.notes.append(f"skipped {n} footnote line{'s' if n > 1 else ''} (line{'s' if n > 1 else ''} "
+                                    f"{numbers}), the first: {_quoted(first[1])}")
+            if self.table.end_line is None and self.after_notes is None:
+                self.table.end_line = first[0]  # the table's last row is above its footnotes
+            if self.after_notes is not None:
+                self.table.notes.append(f"rows with figures after the footnotes were read as data, the first on "
+                                        f"line {self.after_notes}")
         repeats = self.repeats
         if not repeats:
             return
