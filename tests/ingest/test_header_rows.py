@@ -79,3 +79,9 @@ def test_an_ambiguous_lower_part_names_the_columns_it_could_be(db_path, tmp_path
         column_map={"people": "FY 2024 / to Canada", "origin_country": "Nationality"},
         set_values={"site": "Camp Liberty", "host_country": "CAN"}))
     assert stored(db_path, "SELECT origin_country, people FROM transfers ORDER BY id") == [("ERI", 1), ("SDN", 0)]
+
+
+def test_a_line_of_metadata_right_above_the_header_is_not_part_of_it(tmp_path):
+    table = open_table(write(tmp_path, "m.csv", "Country:,Kenya\nsite,date,people\nKakuma,2024-01-31,12\n"))
+    assert table.columns == ["site", "date", "people"] and table.header_line == 2
+    assert table.notes == ["skipped 1 line above the header (line 1)"]

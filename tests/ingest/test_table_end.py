@@ -166,3 +166,19 @@ def test_a_footnote_split_by_a_comma_is_still_a_footnote(tmp_path):
     table, rows = read(write(tmp_path, "f.csv", text))
     assert [line for line, _ in rows] == [2, 3]
     assert table.notes == ["skipped 1 footnote line (line 4), the first: 'Source: UNHCR 2024'"]
+
+
+def test_a_title_that_reads_like_a_note_then_a_second_header_ends_the_table(tmp_path):
+    text = ("site,date,people\nKakuma,2024-01-31,12\nDadaab,2024-01-31,7\n\nTable 2. Departures by country.\n"
+            "country,date,people\nKenya,2024-01-31,19\n")
+    table, rows = read(write(tmp_path, "t.csv", text))
+    assert [line for line, _ in rows] == [2, 3]
+    assert table.end_line == 6
+    assert "skipped 1 footnote line (line 5), the first: 'Table 2. Departures by country.'" in table.notes
+    assert "table ends at line 6: a second section begins (lines 6-7 not read)" in table.notes
+
+
+def test_us_dates_are_dates_for_the_rule(tmp_path):
+    text = "site,date,people\nKakuma,12/31/2024,12\nKakuma,11/30/2024,ten\nKakuma,10/31/2024,7\n"
+    table, rows = read(write(tmp_path, "us.csv", text))
+    assert [line for line, _ in rows] == [2, 3, 4] and table.end_line is None

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
@@ -669,14 +670,19 @@ def _is_lower_header(upper: list[str], lower: list[str]) -> bool:
 
 
 def _is_upper_header(upper: list[str], lower: list[str]) -> bool:
-    """Is `upper` a line of merged cells above the header `lower`? Words only, at least one over a column
-    past the first with a blank to its right that has a name under it (the merged span)."""
+    """Is `upper` a line of merged cells above the header `lower`? Words only; each over a name of `lower`
+    spans to the right (a blank beside it, with a name under that), and one such span lies past the first
+    column. Others stand over a blank (a name merged down)."""
     if not _words_only(upper, years=True) or not _words_only(lower):
         return False
+    spans = False
     for i in (i for i, c in enumerate(upper) if c):
-        if i > 0 and i + 1 < len(lower) and lower[i] and lower[i + 1] and not (i + 1 < len(upper) and upper[i + 1]):
-            return True
-    return False
+        if i < len(lower) and lower[i]:
+            span = i + 1 < len(lower) and lower[i + 1] and not (i + 1 < len(upper) and upper[i + 1])
+            if not span:
+                return False  # a name over a name that is not a group: a line of metadata ("Country:,Kenya")
+            spans = spans or i > 0
+    return spans
 
 
 MULTI_ROW_JOIN = " / "
@@ -777,13 +783,17 @@ def _dated_columns(records: list[_Record], width: int) -> list[int]:
     return [i for i in range(width) if dates[i] and dates[i] >= 4 * others[i]]
 
 
+@lru_cache(maxsize=4096)  # asked of the same few cells again and again (a date column's values)
 def _is_date(cell: str) -> bool:
+    """A date, in either order of day and month, or a year or month alone."""
     if not cell[:1].isalnum():
         return False
-    try:
-        return values.parse_date(cell, order="dayfirst") is not None
-    except values.ValueProblem:
-        return False
+    for order in ("dayfirst", "monthfirst"):
+        try:
+            return values.parse_date(cell, order=order) is not None
+        except values.ValueProblem:
+            continue
+    return False
 
 
 def _trimmed_len(cells: list[str]) -> int:
@@ -906,6 +916,9 @@ class _Rest:
                 after_blank = True
             if len(row) > width and not row[-1]:
                 del row[_trimmed_len(row[width:]) + width :]
+            if self.notes and len(row) - row.count("") >= 2 and _starts_section(row, shape, after_blank=True):
+                self.end_at(line, row, "a second section begins")  # a title that read as a note, then a header
+                return True
             if _is_footnote(row, shape) or (self.notes and not _is_data(row, shape)):
                 # A footnote, or a line of them (a note's second line): skipped and listed. A row with this
                 # table's figures further down is still data: nothing is dropped on a guess.
