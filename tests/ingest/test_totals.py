@@ -122,11 +122,12 @@ def test_a_known_site_or_country_is_never_a_sum(db_path, tmp_path):
 
 
 def test_too_many_totals_stop_the_import(db_path, tmp_path):
-    text = "Total,site,date,residents\nTotal,Kakuma,2024-12-31,10\nTotal,Dadaab,2024-12-31,5\nTotal,Nakivale,2024-12-31,1\n"
+    text = ("Group,site,date,residents\nTotal,Kakuma,2024-12-31,10\nTotal,Dadaab,2024-12-31,5\n"
+            "Total,Nakivale,2024-12-31,1\nRefugees,Kyangwali,2024-12-31,3\n")
     before = table_digest(db_path)
     with pytest.raises(FileProblem) as info:
         imp(db_path, "population", write(tmp_path, "t.csv", text))
-    assert "3 of 3 rows read as totals" in str(info.value) and "--keep-totals" in str(info.value)
+    assert "3 of 4 rows read as totals (the first, line 2: 'Total')" in str(info.value) and "--keep-totals" in str(info.value)
     assert table_digest(db_path) == before
 
 
@@ -141,3 +142,10 @@ def test_the_columnar_engine_leaves_totals_to_the_general_one(db_path, tmp_path,
     assert not report.fast_path
     assert report.present == 30 and report.added == 0 and "left out 1 total row: line 32" in note(report)
     assert stored(db_path, "SELECT sum(people) FROM transfers") == [(465,)]
+
+
+def test_a_file_of_nothing_but_totals_says_so(db_path, tmp_path):
+    with pytest.raises(FileProblem) as info:
+        imp(db_path, "population", write(tmp_path, "t.csv", "site,date,residents\nTotal,2024-12-31,16\n"))
+    assert str(info.value) == ("t.csv:2: every row is a total (the first, line 2: 'Total'): nothing else to import. "
+                               "If they are data, import with --keep-totals")

@@ -107,3 +107,10 @@ def test_a_bad_cell_names_its_line(db_path, tmp_path):
         imp(db_path, "transfers", write(tmp_path, "bad.csv", text), columns_are="host_country")
     assert "bad.csv:3: people" in str(info.value) and "'twelve' is not a number" in str(info.value)
     assert table_digest(db_path) == before
+
+
+def test_a_country_matrix_without_the_option_suggests_it(db_path, tmp_path):
+    path = write(tmp_path, "m.csv", "Camp,Date,Albania,Germany,Italy\nCamp Liberty,2013-05-31,30,2,1\n")
+    with pytest.raises(FileProblem) as info:
+        imp(db_path, "transfers", path)
+    assert str(info.value).endswith("The columns Albania ... Italy look like countries: try --columns-are host_country.")

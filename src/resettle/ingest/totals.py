@@ -193,6 +193,10 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
             yield line, cells  # its label names a row further down: a site, not a total
         else:
             totals.rows.append(TotalRow(line, SUM, f"{count:,}"))
+    if totals.rows and totals.read == len(totals.rows):
+        first = min(totals.rows, key=lambda r: r.line)
+        raise FileProblem(table.name, f"every row is a total (the first, line {first.line}: {first.label!r}): "
+                          "nothing else to import. If they are data, import with --keep-totals", line=first.line)
     if len(totals.rows) > 2 and 2 * len(totals.rows) > totals.read:
         first = min(totals.rows, key=lambda r: r.line)
         raise FileProblem(table.name, f"{len(totals.rows)} of {totals.read} rows read as totals (the first, line "
