@@ -149,3 +149,12 @@ def test_a_file_of_nothing_but_totals_says_so(db_path, tmp_path):
         imp(db_path, "population", write(tmp_path, "t.csv", "site,date,residents\nTotal,2024-12-31,16\n"))
     assert str(info.value) == ("t.csv:2: every row is a total (the first, line 2: 'Total'): nothing else to import. "
                                "If they are data, import with --keep-totals")
+
+
+def test_a_small_report_with_a_total_per_group_is_not_too_many_totals(db_path, tmp_path):
+    text = ("Nationality,Date,Arrivals\nEritrea,2024-12-31,10\nTotal Africa,2024-12-31,10\nSyria,2024-12-31,5\n"
+            "Total Asia,2024-12-31,5\nGrand total,2024-12-31,15\n")
+    report = imp(db_path, "transfers", write(tmp_path, "g.csv", text), column_map={"origin_country": "Nationality"},
+                 set_values={"site": "Camp Liberty", "host_country": "ALB"})
+    assert stored(db_path, "SELECT sum(people), count(*) FROM transfers") == [(15, 2)]
+    assert note(report).startswith("left out 3 total rows: lines 3, 5, 6;")

@@ -13,6 +13,7 @@ Cells are compared whole: "All Saints" is a camp, "South Africa" a country.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -197,12 +198,13 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
         first = min(totals.rows, key=lambda r: r.line)
         raise FileProblem(table.name, f"every row is a total (the first, line {first.line}: {first.label!r}): "
                           "nothing else to import. If they are data, import with --keep-totals", line=first.line)
-    if len(totals.rows) > 2 and 2 * len(totals.rows) > totals.read:
-        first = min(totals.rows, key=lambda r: r.line)
-        raise FileProblem(table.name, f"{len(totals.rows)} of {totals.read} rows read as totals (the first, line "
-                          f"{first.line}: {first.label!r}): too many for a table's totals. If they are data, import "
-                          "with --keep-totals; if the file is a summary, take its detailed table instead",
-                          line=first.line)
+    # One label on most rows ("Total" in a column of categories) is no report's totals: say so, not guess.
+    label, n = Counter(r.label for r in totals.rows).most_common(1)[0] if totals.rows else ("", 0)
+    if n > 2 and 2 * n > totals.read:
+        first = min((r for r in totals.rows if r.label == label), key=lambda r: r.line)
+        raise FileProblem(table.name, f"{n} of {totals.read} rows read as totals (the first, line {first.line}: "
+                          f"{first.label!r}): too many for a table's totals. If they are data, import with "
+                          "--keep-totals; if the file is a summary, take its detailed table instead", line=first.line)
 
 
 def distinct_totals(kind: Kind, columns: FieldColumns, distinct: dict[str, list[str]]) -> bool:
