@@ -1,8 +1,10 @@
 """Import a file of records: the one entry. Validate every row, then write all of it or nothing, with its batch.
 
-`import_file` opens the file's table (reading.py), finds the column of each field once (mapping.py), and
-picks an engine: the columnar one (columnar.py, pyarrow) for a big plain file it can account for line by
-line, else the general one (general.py), which takes any table and reports every problem with its line.
+`import_file` opens the file's table (reading.py; a wide one is read as a long one, wide.py), finds the
+column of each field once (mapping.py), leaves the rows that sum others out before any value is parsed
+(totals.py), and picks an engine: the columnar one (columnar.py, pyarrow) for a big plain file it can
+account for line by line, else the general one (general.py), which takes any table and reports every
+problem with its line.
 Both parse each column's distinct values once (parsing.py) and give the same typed columns; the store's
 writer (store/writer.py) stores them in one BEGIN IMMEDIATE transaction, the only time the database is
 locked.
