@@ -884,7 +884,7 @@ class _Rest:
     def __init__(self, table: Table, shape: _Shape, source: _Source):
         self.table, self.shape, self.source = table, shape, source
         self.repeats: list[int] = []
-        self.notes: list[tuple[int, str]] = []  # footnotes under the table (line, text)
+        self.footnotes: list[tuple[int, str]] = []  # footnotes under the table (line, text)
         self.after_notes: int | None = None  # the first row of data after them
         self.reader = None
         self.offset = 0
@@ -916,19 +916,19 @@ class _Rest:
                 after_blank = True
             if len(row) > width and not row[-1]:
                 del row[_trimmed_len(row[width:]) + width :]
-            if self.notes and len(row) - row.count("") >= 2 and _starts_section(row, shape, after_blank=True):
+            if self.footnotes and len(row) - row.count("") >= 2 and _starts_section(row, shape, after_blank=True):
                 self.end_at(line, row, "a second section begins")  # a title that read as a note, then a header
                 return True
-            if _is_footnote(row, shape) or (self.notes and not _is_data(row, shape)):
+            if _is_footnote(row, shape) or (self.footnotes and not _is_data(row, shape)):
                 # A footnote, or a line of them (a note's second line): skipped and listed. A row with this
                 # table's figures further down is still data: nothing is dropped on a guess.
-                self.notes.append((line, " ".join(c for c in row if c)))
+                self.footnotes.append((line, " ".join(c for c in row if c)))
                 got = self.pull()
                 if got is None:
                     return False
                 line, row = got
                 continue
-            if self.notes and self.after_notes is None:
+            if self.footnotes and self.after_notes is None:
                 self.after_notes = line
             if after_blank and _starts_section(row, shape, after_blank=True):
                 self.end_at(line, row, "a second section begins")
@@ -963,9 +963,9 @@ class _Rest:
                      f"the first (line {line}): {_quoted(shown[0][1])}")
 
     def add_notes(self) -> None:
-        if self.notes:
-            n, first = len(self.notes), self.notes[0]
-            numbers = ", ".join(str(line) for line, _ in self.notes[:_SHOWN_LINES]) + (
+        if self.footnotes:
+            n, first = len(self.footnotes), self.footnotes[0]
+            numbers = ", ".join(str(line) for line, _ in self.footnotes[:_SHOWN_LINES]) + (
                 f" and {n - _SHOWN_LINES} more" if n > _SHOWN_LINES else "")
             self.table.notes.append(f"skipped {n} footnote line{'s' if n > 1 else ''} (line{'s' if n > 1 else ''} "
                                     f"{numbers}), the first: {_quoted(first[1])}")
