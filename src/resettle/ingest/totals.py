@@ -115,26 +115,32 @@ def leave_out(kind: Kind, table: reading.Table, columns: FieldColumns, totals: T
     return _leave_out(kind, table, table.rows, columns, totals, known_sites, by_sum)
 
 
+def _judge(word: bool, place: bool, country: bool):
+    """The verdict on one cell of a column: LABELLED, AGGREGATE or "" (none)."""
+    def judge(cell: str) -> str:
+        if word and total_rows.is_total_label(cell):
+            return LABELLED
+        if place and (total_rows.is_aggregate_name(cell) or (country and total_rows.is_aggregate_code(cell))):
+            return AGGREGATE
+        return ""
+    return judge
+
+
 def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[str]]], columns: FieldColumns,
                totals: Totals, known_sites: frozenset[str], by_sum: bool) -> Iterator[tuple[int, list[str]]]:
+    # This loop sees every row of the general engine: one dict look-up per label cell and one for the count,
+    # each distinct cell judged once.
     where = _columns(kind, table, columns)
-    label_verdicts: dict[str, bool] = {}
-    place_verdicts: dict[tuple[str, bool], bool] = {}
+    labels = set(where.labels)
+    checks = [(i, {}, i in labels, _judge(i in where.words, i in where.whole_places, i in where.countries))
+              for i in sorted({*where.words, *where.whole_places})]
+    count_column = where.count if by_sum else None
     counts: dict[str, int | None] = {}
-    seen: set[str] = set()
     known: dict[str, bool] = {}
     held: list[tuple[int, list[str], list[str], int]] = []  # unlabelled sums, until the file says who they are
+    watch: dict[str, bool] = {}  # the labels of held rows: named again on a later row?
     block_sum = block_rows = all_sum = all_rows = 0
-    previous = None
-
-    def count_of(cells: list[str]) -> int | None:
-        raw = cells[where.count] if where.count is not None and where.count < len(cells) else ""
-        if raw not in counts:
-            try:
-                counts[raw] = parse_count(raw)
-            except ValueProblem:
-                counts[raw] = None
-        return counts[raw]
+    previous = -1
 
     def is_known(text: str) -> bool:
         if text not in known:
@@ -146,51 +152,52 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
 
     for line, cells in rows:
         totals.read += 1
-        n = len(cells)
-        if previous is not None and line > previous + 1:
+        if line > previous + 1:
             block_sum = block_rows = 0  # a blank line (or a skipped header) starts a block
         previous = line
-        found = None
-        for i in where.words:
-            cell = cells[i] if i < n else ""
-            if cell:
-                verdict = label_verdicts.get(cell)
-                if verdict is None:
-                    verdict = label_verdicts[cell] = total_rows.is_total_label(cell)
-                if verdict:
-                    found = TotalRow(line, LABELLED, cell)
-                    break
-        if found is None:
-            for i in where.whole_places:
-                cell = cells[i] if i < n else ""
-                if cell:
-                    key = (cell, i in where.countries)
-                    verdict = place_verdicts.get(key)
-                    if verdict is None:
-                        verdict = place_verdicts[key] = total_rows.is_aggregate_name(cell) or (
-                            key[1] and total_rows.is_aggregate_code(cell))
-                    if verdict:
-                        found = TotalRow(line, AGGREGATE, cell)
-                        break
-        if found is not None:
-            totals.rows.append(found)
+        n = len(cells)
+        found = ""
+        stale = False  # a label named on an earlier row: no sum
+        for i, cache, is_label, judge in checks:
+            if i >= n or not (cell := cells[i]):
+                continue
+            verdict = cache.get(cell)
+            if verdict is None:
+                verdict = cache[cell] = judge(cell)
+            elif is_label:
+                stale = True
+                if watch and cell in watch:
+                    watch[cell] = True
+            if verdict:
+                found = verdict
+                break
+        if found:
+            totals.rows.append(TotalRow(line, found, cell))
             block_sum = block_rows = 0
             continue
-        count = count_of(cells) if by_sum else None
-        labels = [cells[i] for i in where.labels if i < n and cells[i]]
-        if (count and ((block_rows >= 2 and count == block_sum) or (all_rows >= 2 and count == all_sum))
-                and not any(label in seen or is_known(label) for label in labels)):
-            held.append((line, cells, labels, count))
-            block_sum = block_rows = 0
-            continue
-        seen.update(labels)
-        block_sum += count or 0
+        count = 0
+        if count_column is not None and count_column < n:
+            raw = cells[count_column]
+            count = counts.get(raw, -1)
+            if count == -1:
+                try:
+                    count = counts[raw] = parse_count(raw) or 0
+                except ValueProblem:
+                    count = counts[raw] = 0
+        if (count and not stale and ((block_rows >= 2 and count == block_sum) or (all_rows >= 2 and count == all_sum))):
+            named = [cells[i] for i in where.labels if i < n and cells[i]]
+            if not any(is_known(label) for label in named):
+                held.append((line, cells, named, count))
+                watch.update((label, False) for label in named)
+                block_sum = block_rows = 0
+                continue
+        block_sum += count
         block_rows += 1
-        all_sum += count or 0
+        all_sum += count
         all_rows += 1
         yield line, cells
-    for line, cells, labels, count in held:
-        if any(label in seen for label in labels):
+    for line, cells, named, count in held:
+        if any(watch[label] for label in named):
             yield line, cells  # its label names a row further down: a site, not a total
         else:
             totals.rows.append(TotalRow(line, SUM, f"{count:,}"))
