@@ -19,7 +19,7 @@ import click
 from resettle.domain.errors import ResettleError, ValidationFailed
 from resettle.domain.records import KINDS
 from resettle.figures import registry  # the page registry alone: no pandas, no plotly
-from resettle.ingest import importer
+from resettle.ingest import importer, wide
 from resettle.store import audit as audit_log  # `audit` is a command here
 from resettle.store import backup as backups
 
@@ -187,7 +187,7 @@ def _write_errors(out: Path, errors) -> None:
 @click.option("--mapping", "mapping", metavar="NAME", help="Start from the mapping saved as NAME (--map/--set win).")
 @click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order as NAME.")
 @click.option("--keep-totals", is_flag=True, help="Keep rows that sum others (totals, subtotals, World, regions).")
-@click.option("--columns-are", "columns_are", type=click.Choice(["site", "date", "host_country", "origin_country"]),
+@click.option("--columns-are", "columns_are", type=click.Choice(list(wide.WIDE_FIELDS)),
               help="A wide table: each column is a site, date or country, each cell a count.")
 def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid, mapping,
             save_as, keep_totals, columns_are) -> None:
