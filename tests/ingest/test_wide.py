@@ -114,3 +114,15 @@ def test_a_country_matrix_without_the_option_suggests_it(db_path, tmp_path):
     with pytest.raises(FileProblem) as info:
         imp(db_path, "transfers", path)
     assert str(info.value).endswith("The columns Albania ... Italy look like countries: try --columns-are host_country.")
+
+
+def test_a_camp_empty_in_the_first_lines_is_still_a_column_of_its_own(db_path, tmp_path):
+    months = [f"{year}-{month:02d}" for year in range(2015, 2021) for month in range(1, 13)]  # 72 months
+    lines = ["Month,Kakuma,Kalobeyei,Notes"]
+    lines += [f"{m},{100 + i},{'' if i < 60 else i - 59},{'steady' if i < 60 else 'opened'}" for i, m in enumerate(months)]
+    report = imp(db_path, "population", write(tmp_path, "camps.csv", "\n".join(lines) + "\n"), columns_are="site")
+    assert stored(db_path, "SELECT s.name, count(*), sum(p.residents) FROM population_counts p "
+                           "JOIN sites s ON s.id = p.site_id GROUP BY s.name ORDER BY s.name") == [
+        ("Kakuma", 72, sum(range(100, 172))), ("Kalobeyei", 12, sum(range(1, 13)))]
+    assert "columns not used: Notes" in report.notes
+    assert any("60 empty cells, no record" in n for n in report.notes)

@@ -73,6 +73,7 @@ class Table:
     not_read: int = 0  # non-blank lines after an early end of the table
     numeric: list[int] = field(default_factory=list)  # columns holding numbers in the first lines
     dated: list[int] = field(default_factory=list)  # columns holding dates in the first lines
+    worded: list[int] = field(default_factory=list)  # columns holding more words than numbers in the first lines
 
 
 def normalise_header(name: str) -> str:
@@ -148,6 +149,7 @@ def open_table(
         notes=notes,
         numeric=shape.numeric,
         dated=shape.dated,
+        worded=shape.worded,
     )
     table.rows = _data_rows(table, shape, source)
     return table
@@ -567,6 +569,7 @@ class _Shape:
     hxl_line: int | None
     skip: int  # physical lines before the first data line (header and HXL row included)
     numeric: list[int]  # columns holding numbers in the sample
+    worded: list[int]  # columns holding more words than numbers in the sample
     dated: list[int]  # columns holding dates in the sample
     filled: int  # non-empty header cells
     probe: int  # column looked at for every row (see _data_rows)
@@ -601,7 +604,7 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
     hxl = None
     if hxl_record is not None:
         hxl = (hxl_record.cells + [""] * width)[:width]
-    numeric, fill = _column_kinds(following, width)
+    numeric, fill, worded = _column_kinds(following, width)
     # Rows go through a fast path when one cell ("the probe", in a named column) shows they are
     # ordinary data. Empty, it proves nothing (a footnote fills one cell); in a column of numbers
     # whose name is a word, a cell starting with a digit rules out a header. Without such a column,
@@ -628,6 +631,7 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         hxl_line=hxl_record.line if hxl_record else None,
         skip=(hxl_record or header).last,
         numeric=numeric,
+        worded=worded,
         dated=_dated_columns(following, width),
         filled=sum(1 for c in cells if c),
         probe=probe,
@@ -746,8 +750,9 @@ def _is_hxl(cells: list[str]) -> bool:
     return bool(filled) and all(c.startswith("#") for c in filled)
 
 
-def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[int]]:
-    """Columns whose sample values are (nearly) all numbers, and how often each column is filled.
+def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[int], list[int]]:
+    """Columns whose sample values are (nearly) all numbers, how often each column is filled, and the
+    columns of more words than numbers.
 
     Lines of nothing but words are left out: they may be another header, which must not make a
     column of numbers look like text."""
@@ -766,7 +771,7 @@ def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[i
             elif cell.casefold() not in _NO_FIGURE:
                 others[i] += 1
     numeric = [i for i in range(width) if numbers[i] and numbers[i] >= 4 * others[i]]
-    return numeric, fill
+    return numeric, fill, [i for i in range(width) if others[i] > numbers[i]]
 
 
 def _dated_columns(records: list[_Record], width: int) -> list[int]:

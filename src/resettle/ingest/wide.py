@@ -109,7 +109,8 @@ def long_table(kind: Kind, table: reading.Table, columns_are: str, column_map: M
             wide.append(i)
         elif columns_are in ("host_country", "origin_country") and _is_country(header):
             wide.append(i)
-        elif columns_are == "site" and i in table.numeric and not known_name([header]):
+        elif columns_are == "site" and i not in table.worded and i not in table.dated and not known_name([header]):
+            # a column of numbers, or empty in the first lines (a camp opened later), named as no field
             wide.append(i)
         else:
             keep.append(i)
@@ -131,6 +132,7 @@ def long_table(kind: Kind, table: reading.Table, columns_are: str, column_map: M
         notes=notes,
         numeric=[1, *(k + 2 for k, i in enumerate(keep) if i in table.numeric)],
         dated=[*([0] if columns_are == "date" else []), *(k + 2 for k, i in enumerate(keep) if i in table.dated)],
+        worded=[*([0] if columns_are != "date" else []), *(k + 2 for k, i in enumerate(keep) if i in table.worded)],
     )
     long.rows = _records(table, long, wide, keep, count, columns_are, shown)
     return Wide(long, table, keep)
