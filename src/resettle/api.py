@@ -123,7 +123,7 @@ class Database:
         incidents, pledges): every row valid, or nothing written. Takes an `ImportOptions`, or its fields
         as keywords, the command line's options: `source=`, `column_map={"people": "Persons"}`,
         `set_values=`, `date_order="dayfirst"`, `sheet=`, `skip_invalid=`, `dry_run=`, `mapping=`,
-        `save_mapping=`. Raises FileProblem, ValidationFailed (with every error) or UsageError."""
+        `save_mapping=`, `keep_totals=`, `columns_are=`. Raises FileProblem, ValidationFailed (with every error) or UsageError."""
         if options is not None and choices:
             raise UsageError("give either an ImportOptions or its fields as keywords, not both")
         if options is None:

@@ -19,7 +19,7 @@ import click
 from resettle.domain.errors import ResettleError, ValidationFailed
 from resettle.domain.records import KINDS
 from resettle.figures import registry  # the page registry alone: no pandas, no plotly
-from resettle.ingest import importer
+from resettle.ingest import importer, wide
 from resettle.store import audit as audit_log  # `audit` is a command here
 from resettle.store import backup as backups
 
@@ -186,13 +186,16 @@ def _write_errors(out: Path, errors) -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; write rejected rows to --errors.")
 @click.option("--mapping", "mapping", metavar="NAME", help="Start from the mapping saved as NAME (--map/--set win).")
 @click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order as NAME.")
+@click.option("--keep-totals", is_flag=True, help="Keep rows that sum others (totals, subtotals, World, regions).")
+@click.option("--columns-are", "columns_are", type=click.Choice(list(wide.WIDE_FIELDS)),
+              help="A wide table: each column is a site, date or country, each cell a count.")
 def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid, mapping,
-            save_as) -> None:
+            save_as, keep_totals, columns_are) -> None:
     """Import FILE (CSV or XLSX) as records of KIND, all rows or none."""
     options = importer.ImportOptions(
         source=source, column_map=_pairs(maps, "--map"), set_values=_pairs(sets, "--set"), date_order=order,
         sheet=sheet, skip_invalid=skip_invalid, dry_run=dry_run, editor=os.environ.get("RESETTLE_EDITOR"),
-        mapping=mapping, save_mapping=save_as,
+        mapping=mapping, save_mapping=save_as, keep_totals=keep_totals, columns_are=columns_are,
     )
     options.progress = _Progress()
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from resettle.domain.records import Kind
-from resettle.ingest import reading
+from resettle.ingest import reading, totals
 from resettle.ingest.mapping import FieldColumns
 from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
 from resettle.store.columns import Columns
@@ -95,9 +95,11 @@ def _long_line(block: bytearray, first: int, limit: int, size: int) -> bool:
 
 
 def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], constants: dict[str, object],
-         date_order: str | None, today: dt.date) -> Parsed | None:
+         date_order: str | None, today: dt.date, *, keep_totals: bool = False,
+         known_sites: frozenset[str] = frozenset()) -> Parsed | None:
     """The file as typed columns, or None when it needs the general engine. `columns`: field -> column
-    index; `constants`: the parsed --set values."""
+    index; `constants`: the parsed --set values. Unless `keep_totals`, a file that may hold total rows is
+    left to the general engine, which takes them out row by row (totals.py)."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -129,6 +131,9 @@ def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], 
 
     out = Columns(rows=data.num_rows, first_line=skip + 1, constants=dict(constants))
     column = encoded = None
+    place_raw: dict[str, list[str]] = {}
+    place_codes: dict[str, np.ndarray] = {}
+    count = None
     for f in kind.fields:
         if f.name in constants:
             continue
@@ -148,10 +153,17 @@ def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], 
         if any(problem for _, _, problem in mapped):
             return None
         values = [value for _, value, _ in mapped]
+        if f.name in totals.PLACE_FIELDS:
+            place_raw[f.name], place_codes[f.name] = distinct, _int_array(encoded.indices)
+        elif f.name == totals.COUNT_FIELD.get(kind.name):
+            count = np.array([v or 0 for v in values], dtype=np.int64)[_int_array(encoded.indices)]
         if f.type == "date" and kind.name == "transfers" and any(v and v > today.isoformat() for v in values):
             return None  # allowed only for transfers not yet departed: a rule across fields (rules.py)
         out.set_field(f.name, values, _int_array(encoded.indices))
     del data, column, encoded
+    if not keep_totals and totals.columnar_may_hold_totals(kind, table, columns, place_raw, place_codes, count,
+                                                           known_sites):
+        return None
     pa.default_memory_pool().release_unused()  # what Arrow freed goes back to the system (1M transfers: 150 MB)
     return Parsed(out, out.rows)
 

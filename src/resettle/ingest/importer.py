@@ -1,8 +1,10 @@
 """Import a file of records: the one entry. Validate every row, then write all of it or nothing, with its batch.
 
-`import_file` opens the file's table (reading.py), finds the column of each field once (mapping.py), and
-picks an engine: the columnar one (columnar.py, pyarrow) for a big plain file it can account for line by
-line, else the general one (general.py), which takes any table and reports every problem with its line.
+`import_file` opens the file's table (reading.py; a wide one is read as a long one, wide.py), finds the
+column of each field once (mapping.py), leaves the rows that sum others out before any value is parsed
+(totals.py), and picks an engine: the columnar one (columnar.py, pyarrow) for a big plain file it can
+account for line by line, else the general one (general.py), which takes any table and reports every
+problem with its line.
 Both parse each column's distinct values once (parsing.py) and give the same typed columns; the store's
 writer (store/writer.py) stores them in one BEGIN IMMEDIATE transaction, the only time the database is
 locked.
@@ -20,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from resettle.domain.errors import ResettleError, RowError, UsageError
+from resettle.domain.errors import FileProblem, ResettleError, RowError, UsageError
 from resettle.domain.records import KINDS, Kind
-from resettle.ingest import columnar, general, parsing, reading
+from resettle.ingest import columnar, general, parsing, reading, totals, wide
 from resettle.ingest.mapping import header_score, labels, resolve_columns
 from resettle.store import db, mappings, writer
 from resettle.store.columns import Progress
@@ -44,6 +46,8 @@ class ImportOptions:
     progress: Progress | None = None
     mapping: str | None = None  # a saved mapping to start from (--mapping NAME); --map/--set/order win
     save_mapping: str | None = None  # save this import's --map/--set/order under this name (--save-mapping)
+    keep_totals: bool = False  # keep rows that sum others (totals, subtotals, aggregates) as data (--keep-totals)
+    columns_are: str | None = None  # a wide table: its columns are sites, dates or countries (--columns-are)
 
 
 @dataclass
@@ -142,17 +146,24 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         report.notes.append(f"used the saved mapping {options.mapping!r}")
     today = dt.date.today()
     problem: ResettleError | None = None
+    widened: wide.Wide | None = None
     # The hash (is this file imported already?) is taken on the other core while the file is opened and,
     # by the columnar engine, read: hashlib lets go of the GIL. (Not for a pipe: it is read once.)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(file_sha256, path) if path.is_file() else None
         table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
+        known_sites = frozenset(name for (name,) in conn.execute("SELECT name FROM sites"))
         try:
-            columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
-                                      path=table.name, header_line=table.header_line)
+            if options.columns_are:
+                widened = wide.long_table(kind, table, options.columns_are, options.column_map,
+                                          options.set_values, options.skip_invalid)
+                table = widened.long
+            columns = _resolve(kind, table, options, known_sites)
             constants = parsing.set_constants(kind, options.set_values, options.date_order, today)
-            fast = (columnar.read(kind, path, table, columns, constants, options.date_order, today)
-                    if columnar.eligible(kind, path, table, columns, options.skip_invalid) else None)
+            fast = (columnar.read(kind, path, table, columns, constants, options.date_order, today,
+                                  keep_totals=options.keep_totals, known_sites=known_sites)
+                    if not options.columns_are and columnar.eligible(kind, path, table, columns, options.skip_invalid)
+                    else None)
         except ResettleError as exc:
             problem = exc  # if an identical file was imported before, that is the answer, not this error
         sha = hashing.result() if hashing is not None else file_sha256(path)
@@ -174,13 +185,24 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         report.notes.append(f"{len(unused)} columns not used")
 
     report.fast_path = fast is not None
+    left_out = totals.Totals()
+    if fast is None and not options.keep_totals:
+        # Before any value is parsed: an aggregate ("World") must not become a row with an empty country.
+        if widened is None:
+            table.rows = totals.leave_out(kind, table, columns, left_out, known_sites=known_sites)
+        else:  # a total row of a wide table is one line, whatever its cells: taken out before it is widened
+            widened.wide.rows = totals.leave_out(kind, widened.wide, widened.wide_columns(columns), left_out,
+                                                 known_sites=known_sites, by_sum=False)
     parsed = fast or general.read(kind, table, columns, constants, report.mapping, date_order=options.date_order,
                                   skip_invalid=options.skip_invalid, today=today, progress=options.progress)
-    report.rows_read = parsed.rows_read
+    # Rows read, then left out as totals; in a wide table rows are cells, and its totals lines.
+    report.rows_read = parsed.rows_read + (len(left_out.rows) if widened is None else 0)
     if parsed.rejected:
         _count_rejected(report, parsed.rejected)
     # The table's notes (a second section, repeated headers) are complete now that its rows are read.
     report.notes.extend(table.notes)
+    if note := left_out.note():
+        report.notes.append(note)
     batch = writer.Batch(kind, path.name, sha, options.source, options.editor, report.mapping, list(report.notes),
                          rows_read=report.rows_read, rows_rejected=report.rejected)
     # The general engine told the progress while reading, its slow part; the columnar engine's is the insert.
@@ -192,6 +214,20 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     report.notes.extend(written.notes)
     _save_after(conn, kind, options, report)
     return report
+
+
+def _resolve(kind: Kind, table: reading.Table, options: ImportOptions, known_sites: frozenset[str]):
+    """The column of each field; when a required one has none and the headers look like the values of a
+    field (years, countries, sites), the error says to read the table as a wide one."""
+    try:
+        return resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
+                               path=table.name, header_line=table.header_line)
+    except FileProblem as exc:
+        hint = None if options.columns_are else wide.suggestion(kind, table.columns, known_sites)
+        if hint is None:
+            raise
+        raise FileProblem(exc.path, f"{exc.message} {hint[0].upper()}{hint[1:]}.", line=exc.line,
+                          column=exc.column) from None
 
 
 def _count_rejected(report: ImportReport, errors: list[RowError]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from resettle.domain.errors import FileProblem, UsageError
 from resettle.domain.records import Kind
-from resettle.ingest.reading import normalise_header
+from resettle.ingest.reading import MULTI_ROW_JOIN, normalise_header
 
 # Where each field is read: field -> the index of its column, or the indexes of several columns joined with
 # "+" in a --map (their values are joined with " / ").
@@ -119,14 +119,30 @@ def resolve_columns(
     taken: set[int] = set()
     found: FieldColumns = {}
 
+    # The lower part of a name joined from a header over two lines ("FY Total / to the U.S."): a --map may
+    # name it alone where no other column has it.
+    lower_parts = [normalise_header(c.rsplit(MULTI_ROW_JOIN, 1)[1]) if MULTI_ROW_JOIN in c else None for c in columns]
+
+    def find_named(name: str) -> int | None:
+        index = find(name)
+        if index is not None:
+            return index
+        want = normalise_header(name)
+        matches = [i for i, part in enumerate(lower_parts) if part and part == want]
+        if len(matches) > 1:
+            listed = ", ".join(repr(columns[i]) for i in matches)
+            raise FileProblem(path, f"--map: {name.strip()!r} is the lower part of {len(matches)} columns ({listed}); "
+                              "name one in full", line=header_line)
+        return matches[0] if matches else None
+
     for f, col in user_map.items():
-        index = find(col)
+        index = find_named(col)
         if index is not None:
             found[f] = index
             taken.add(index)
             continue
         parts = [p for p in col.split("+") if p.strip()]
-        indexes = [find(p) for p in parts]
+        indexes = [find_named(p) for p in parts]
         if len(parts) > 1 and None not in indexes:
             found[f] = tuple(indexes)
             taken.update(indexes)

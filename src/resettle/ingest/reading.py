@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
 
 from resettle.domain import values
 from resettle.domain.errors import FileProblem
+from resettle.domain.records import KINDS
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -68,6 +70,10 @@ class Table:
     delimiter: str
     notes: list[str] = field(default_factory=list)
     end_line: int | None = None
+    not_read: int = 0  # non-blank lines after an early end of the table
+    numeric: list[int] = field(default_factory=list)  # columns holding numbers in the first lines
+    dated: list[int] = field(default_factory=list)  # columns holding dates in the first lines
+    worded: list[int] = field(default_factory=list)  # columns holding more words than numbers in the first lines
 
 
 def normalise_header(name: str) -> str:
@@ -78,6 +84,12 @@ def normalise_header(name: str) -> str:
     Punctuation other than the HXL '#' and '+' becomes a space, so "reporting_date" and "reporting-date" both
     match "reporting date"; a byte-order mark is dropped."""
     return " ".join(_PUNCTUATION.sub(" ", name.replace("\ufeff", "").casefold()).split())
+
+
+# Every name a column of any record kind goes by (field names and synonyms): a row mostly of these,
+# where a table has figures, is a new header.
+_COLUMN_NAMES = frozenset(normalise_header(name) for kind in KINDS.values() for f in kind.fields
+                          for name in (f.name, *f.synonyms))
 
 
 def open_table(
@@ -120,6 +132,9 @@ def open_table(
         skipped = header_line - 1
         where = "line 1" if skipped == 1 else f"lines 1-{skipped}"
         notes.append(f"skipped {skipped} line{'s' if skipped > 1 else ''} above the header ({where})")
+    if shape.header_last > header_line:
+        notes.append(f"header over lines {header_line}-{shape.header_last}: column names joined top to bottom "
+                     f"({_quoted(next((c for c in shape.columns if MULTI_ROW_JOIN in c), ''))})")
     if shape.hxl is not None:
         notes.append(f"HXL hashtag row on line {shape.hxl_line}")
     table = Table(
@@ -132,6 +147,9 @@ def open_table(
         encoding=encoding,
         delimiter=delimiter,
         notes=notes,
+        numeric=shape.numeric,
+        dated=shape.dated,
+        worded=shape.worded,
     )
     table.rows = _data_rows(table, shape, source)
     return table
@@ -358,7 +376,7 @@ class _Source:
     empty_message = "the file is empty"
     needs_strip = True
 
-    def records(self, skip: int, width: int = 0):  # context manager: (reader, offset, count_rest)
+    def records(self, skip: int, width: int = 0):  # context manager: (reader, offset, rest)
         raise NotImplementedError
 
     def sample(self) -> list[_Record]:
@@ -406,7 +424,9 @@ class _CsvSource(_Source):
                 for _ in islice(handle, skip):
                     pass
             reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
-            yield reader, skip, lambda: sum(1 for _ in handle)
+            blank = " \t\r\n\"" + self.delimiter
+            yield reader, skip, lambda first: _rest_lines(((n, line.strip(blank)) for n, line in
+                                                           enumerate(handle, first)))
 
     def sample(self) -> list[_Record]:
         found = super().sample()
@@ -490,7 +510,8 @@ class _SheetSource(_Source):
             # The stored dimensions can be wrong (files from other tools); read every row there is.
             worksheet.reset_dimensions()
             rows = worksheet.iter_rows(min_row=skip + 1, values_only=True)
-            yield _SheetRows(rows, skip, width), 0, lambda: sum(1 for _ in rows)
+            yield _SheetRows(rows, skip, width), 0, lambda first: _rest_lines(
+                (n, " ".join(t for v in values if (t := _cell_text(v).strip()))) for n, values in enumerate(rows, first))
         finally:
             workbook.close()
 
@@ -537,6 +558,7 @@ def _cell_text(value) -> str:
 @dataclass
 class _Shape:
     header_line: int
+    header_last: int  # the header's last line: later than header_line for a header over two lines
     header_cells: list[str]  # stripped, padded to width
     columns: list[str]
     names: list[str]  # normalised
@@ -547,6 +569,8 @@ class _Shape:
     hxl_line: int | None
     skip: int  # physical lines before the first data line (header and HXL row included)
     numeric: list[int]  # columns holding numbers in the sample
+    worded: list[int]  # columns holding more words than numbers in the sample
+    dated: list[int]  # columns holding dates in the sample
     filled: int  # non-empty header cells
     probe: int  # column looked at for every row (see _data_rows)
     low: str
@@ -556,8 +580,8 @@ class _Shape:
 
 def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
     at = _find_header(sample, header_hint)
+    top, at, cells = _header_rows(sample, at)
     header = sample[at]
-    cells = [c.strip("\ufeff").strip() for c in header.cells]
     following = sample[at + 1 :]
     hxl_record = None
     if following and following[0].line == header.last + 1 and _is_hxl(following[0].cells):
@@ -580,11 +604,12 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
     hxl = None
     if hxl_record is not None:
         hxl = (hxl_record.cells + [""] * width)[:width]
-    numeric, fill = _column_kinds(following, width)
+    numeric, fill, worded = _column_kinds(following, width)
     # Rows go through a fast path when one cell ("the probe", in a named column) shows they are
-    # ordinary data. Empty, it rules out a header; in a column of numbers whose name is a word, a
-    # cell starting with a digit rules out a header too. Without such a column, a cell that differs
-    # from the header's is enough, since a second header is then recognised only after a blank line.
+    # ordinary data. Empty, it proves nothing (a footnote fills one cell); in a column of numbers
+    # whose name is a word, a cell starting with a digit rules out a header. Without such a column,
+    # a cell that differs from the header's is enough, since a second header is then recognised only
+    # after a blank line.
     labelled = [i for i in numeric if cells[i][:1].isalpha()]
     if labelled:
         probe = max(labelled, key=lambda i: (fill[i], -i))
@@ -594,7 +619,8 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         low, high = "", chr(0x10FFFF) * 8
     probe_name = cells[probe]
     return _Shape(
-        header_line=header.line,
+        header_line=sample[top].line,
+        header_last=header.line,
         header_cells=cells,
         columns=columns,
         names=names,
@@ -605,12 +631,83 @@ def _find_shape(path_text: str, sample: list[_Record], header_hint) -> _Shape:
         hxl_line=hxl_record.line if hxl_record else None,
         skip=(hxl_record or header).last,
         numeric=numeric,
+        worded=worded,
+        dated=_dated_columns(following, width),
         filled=sum(1 for c in cells if c),
         probe=probe,
         low=low,
         high=high,
         probe_name=probe_name,
     )
+
+
+def _header_rows(sample: list[_Record], at: int) -> tuple[int, int, list[str]]:
+    """The header's first and last record and its names. A header over two lines (a merged cell such
+    as "FY Total" above its sub-columns "to the U.S.", "to Canada") gives names joined top to bottom,
+    "FY Total / to the U.S."; `at` may be either line of it."""
+    cells = [c.strip("\ufeff").strip() for c in sample[at].cells]
+    below = sample[at + 1] if at + 1 < len(sample) else None
+    if below is not None and below.line == sample[at].last + 1 and _is_lower_header(cells, below.cells):
+        return at, at + 1, _joined(cells, below.cells)
+    above = sample[at - 1] if at else None
+    if above is not None and above.last + 1 == sample[at].line:
+        upper = [c.strip("\ufeff").strip() for c in above.cells]
+        if _is_upper_header(upper, cells):
+            return at - 1, at, _joined(upper, cells)
+    return at, at, cells
+
+
+def _words_only(cells: list[str], *, years: bool = False) -> bool:
+    """Names only (a year too, with `years`: "2024" over its months): no figure, no hashtag row."""
+    filled = [c for c in cells if c]
+    return bool(filled) and not _is_hxl(cells) and all(
+        _is_label(c) or (years and len(c) == 4 and c.isdigit() and 1900 < int(c) < 2100) for c in filled)
+
+
+def _is_lower_header(upper: list[str], lower: list[str]) -> bool:
+    """Is `lower` the second line of a header that begins with `upper`? Words only, with names under a
+    blank of the upper line (the sub-columns of a merged cell), and the upper line spans them."""
+    if not _words_only(upper, years=True) or not _words_only(lower):
+        return False
+    under_blank = [i for i, c in enumerate(lower) if c and not (i < len(upper) and upper[i])]
+    return bool(under_blank) and _is_upper_header(upper, lower)
+
+
+def _is_upper_header(upper: list[str], lower: list[str]) -> bool:
+    """Is `upper` a line of merged cells above the header `lower`? Words only; each over a name of `lower`
+    spans to the right (a blank beside it, with a name under that), and one such span lies past the first
+    column. Others stand over a blank (a name merged down)."""
+    if not _words_only(upper, years=True) or not _words_only(lower):
+        return False
+    spans = False
+    for i in (i for i, c in enumerate(upper) if c):
+        if i < len(lower) and lower[i]:
+            span = i + 1 < len(lower) and lower[i + 1] and not (i + 1 < len(upper) and upper[i + 1])
+            if not span:
+                return False  # a name over a name that is not a group: a line of metadata ("Country:,Kenya")
+            spans = spans or i > 0
+    return spans
+
+
+MULTI_ROW_JOIN = " / "
+
+
+def _joined(upper: list[str], lower: list[str]) -> list[str]:
+    """Names of a header over two lines: an upper cell spans to the right over blanks (a merged cell)
+    while there are names under it, unless the name under it is blank (then it spans down, alone)."""
+    width = max(len(upper), len(lower))
+    upper = [c.strip("\ufeff").strip() for c in upper] + [""] * (width - len(upper))
+    lower = [c.strip() for c in lower] + [""] * (width - len(lower))
+    out: list[str] = []
+    spanning = ""
+    for top, bottom in zip(upper, lower, strict=True):
+        if top:
+            spanning = top if bottom else ""
+        elif not bottom:
+            spanning = ""
+        group = top or spanning
+        out.append(MULTI_ROW_JOIN.join(p for p in (group, bottom) if p))
+    return out
 
 
 def _find_header(sample: list[_Record], header_hint) -> int:
@@ -623,13 +720,15 @@ def _find_header(sample: list[_Record], header_hint) -> int:
 
 
 def _header_index(sample: list[_Record], header_hint) -> int:
+    widths = Counter(r.width for r in sample if r.width > 1) or Counter(r.width for r in sample)
+    dominant = max(widths.items(), key=lambda item: item[1])[0]  # on a tie, the one seen first
     if header_hint is not None:
         scores = [header_hint(r.cells) for r in sample]
         best = max(scores)
         if best > 0:
-            return scores.index(best)
-    widths = Counter(r.width for r in sample if r.width > 1) or Counter(r.width for r in sample)
-    dominant = max(widths.items(), key=lambda item: item[1])[0]  # on a tie, the one seen first
+            # On a tie, a line as wide as the table beats a metadata line above it ("Data Source", a name).
+            tied = [i for i, score in enumerate(scores) if score == best]
+            return next((i for i in tied if sample[i].width == dominant), tied[0])
     for i, record in enumerate(sample):
         if record.width == dominant and _looks_like_header(record.cells, dominant):
             return i
@@ -651,8 +750,9 @@ def _is_hxl(cells: list[str]) -> bool:
     return bool(filled) and all(c.startswith("#") for c in filled)
 
 
-def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[int]]:
-    """Columns whose sample values are (nearly) all numbers, and how often each column is filled.
+def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[int], list[int]]:
+    """Columns whose sample values are (nearly) all numbers, how often each column is filled, and the
+    columns of more words than numbers.
 
     Lines of nothing but words are left out: they may be another header, which must not make a
     column of numbers look like text."""
@@ -671,7 +771,34 @@ def _column_kinds(records: list[_Record], width: int) -> tuple[list[int], list[i
             elif cell.casefold() not in _NO_FIGURE:
                 others[i] += 1
     numeric = [i for i in range(width) if numbers[i] and numbers[i] >= 4 * others[i]]
-    return numeric, fill
+    return numeric, fill, [i for i in range(width) if others[i] > numbers[i]]
+
+
+def _dated_columns(records: list[_Record], width: int) -> list[int]:
+    """Columns whose filled sample values are (nearly) all dates (a year alone counts)."""
+    dates = [0] * width
+    others = [0] * width
+    for record in records:
+        for i, cell in enumerate(record.cells[:width]):
+            if cell and cell.casefold() not in _NO_FIGURE and cell not in values.MISSING:
+                if _is_date(cell):
+                    dates[i] += 1
+                else:
+                    others[i] += 1
+    return [i for i in range(width) if dates[i] and dates[i] >= 4 * others[i]]
+
+
+@lru_cache(maxsize=4096)  # asked of the same few cells again and again (a date column's values)
+def _is_date(cell: str) -> bool:
+    """A date, in either order of day and month, or a year or month alone."""
+    if not cell[:1].isalnum():
+        return False
+    for order in ("dayfirst", "monthfirst"):
+        try:
+            return values.parse_date(cell, order=order) is not None
+        except values.ValueProblem:
+            continue
+    return False
 
 
 def _trimmed_len(cells: list[str]) -> int:
@@ -695,18 +822,19 @@ def _is_label(cell: str) -> bool:
 
 
 def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, cells) for each data row; stop where a second section begins.
+    """Yield (line, cells) for each data row; stop where a second section begins; skip footnotes.
 
     This loop runs a million times for a big file: it strips the cells if need be, looks at one
-    cell and yields. Everything else (blank lines, repeated headers, a second section) is _Rest's business.
+    cell and yields. Everything else (blank lines, repeated headers, a second section, footnotes) is
+    _Rest's business.
     """
     strip = str.strip
     needs_strip = source.needs_strip
     width, probe, low, high, probe_name = shape.width, shape.probe, shape.low, shape.high, shape.probe_name
     rest = _Rest(table, shape, source)
     try:
-        with source.records(shape.skip, shape.width) as (reader, offset, count_rest):
-            rest.reader, rest.offset, rest.count_rest = reader, offset, count_rest
+        with source.records(shape.skip, shape.width) as (reader, offset, rest_lines):
+            rest.reader, rest.offset, rest.rest_lines = reader, offset, rest_lines
             step = offset + 1
             start = reader.line_num + step
             try:
@@ -718,7 +846,7 @@ def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[i
                         probe_cell = row[probe]
                     except IndexError:
                         probe_cell = ""
-                    if (low <= probe_cell < high and probe_cell != probe_name) if probe_cell else any(row):
+                    if probe_cell and low <= probe_cell < high and probe_cell != probe_name:
                         if len(row) > width and not row[-1]:
                             del row[_trimmed_len(row[width:]) + width :]
                         yield line, row
@@ -732,15 +860,40 @@ def _data_rows(table: Table, shape: _Shape, source: _Source) -> Iterator[tuple[i
         rest.add_notes()
 
 
+@dataclass
+class _RestLines:
+    """The lines after the point where a table ends: the last line number, how many are not blank, the
+    first of those (line, text)."""
+
+    last: int
+    filled: int
+    first: list[tuple[int, str]]
+
+
+_SHOWN_LINES = 10
+
+
+def _rest_lines(lines: Iterator[tuple[int, str]]) -> _RestLines:
+    last, filled, first = 0, 0, []
+    for last, text in lines:
+        if text:
+            filled += 1
+            if len(first) < _SHOWN_LINES:
+                first.append((last, text))
+    return _RestLines(last, filled, first)
+
+
 class _Rest:
-    """The rows the fast path does not vouch for: blank lines, repeated headers, a second section."""
+    """The rows the fast path does not vouch for: blank lines, repeated headers, a second section, footnotes."""
 
     def __init__(self, table: Table, shape: _Shape, source: _Source):
         self.table, self.shape, self.source = table, shape, source
         self.repeats: list[int] = []
+        self.footnotes: list[tuple[int, str]] = []  # footnotes under the table (line, text)
+        self.after_notes: int | None = None  # the first row of data after them
         self.reader = None
         self.offset = 0
-        self.count_rest: Callable[[], int] = lambda: 0
+        self.rest_lines: Callable[[int], _RestLines] = lambda first: _RestLines(0, 0, [])
 
     def pull(self) -> tuple[int, list[str]] | None:
         line = self.reader.line_num + self.offset + 1
@@ -768,8 +921,22 @@ class _Rest:
                 after_blank = True
             if len(row) > width and not row[-1]:
                 del row[_trimmed_len(row[width:]) + width :]
+            if self.footnotes and len(row) - row.count("") >= 2 and _starts_section(row, shape, after_blank=True):
+                self.end_at(line, row, "a second section begins")  # a title that read as a note, then a header
+                return True
+            if _is_footnote(row, shape) or (self.footnotes and not _is_data(row, shape)):
+                # A footnote, or a line of them (a note's second line): skipped and listed. A row with this
+                # table's figures further down is still data: nothing is dropped on a guess.
+                self.footnotes.append((line, " ".join(c for c in row if c)))
+                got = self.pull()
+                if got is None:
+                    return False
+                line, row = got
+                continue
+            if self.footnotes and self.after_notes is None:
+                self.after_notes = line
             if after_blank and _starts_section(row, shape, after_blank=True):
-                self.end_at(line)
+                self.end_at(line, row, "a second section begins")
                 return True
             after_blank = False
             if _is_repeated_header(row, shape):
@@ -782,17 +949,36 @@ class _Rest:
                 line, row = got
                 continue
             if _starts_section(row, shape, after_blank=False):
-                self.end_at(line)
+                self.end_at(line, row, "a second section begins")
                 return True
             yield line, row
             return False
 
-    def end_at(self, line: int) -> None:
-        last = self.reader.line_num + self.offset + self.count_rest()
+    def end_at(self, line: int, row: list[str], why: str) -> None:
+        """The table ends at `line` (`row`): say where, why, and how many non-blank lines are not read."""
+        after = self.rest_lines(self.reader.line_num + self.offset + 1)
+        last = max(after.last, line)
+        filled = after.filled + 1
+        shown = [(line, " ".join(c for c in row if c)), *after.first][:_SHOWN_LINES]
         self.table.end_line = line
-        self.table.notes.append(f"table ends at line {line}: a second section begins (lines {line}-{last} not read)")
+        self.table.not_read = filled
+        notes = self.table.notes
+        notes.append(f"table ends at line {line}: {why} (lines {line}-{last} not read)")
+        notes.append(f"{filled} non-blank line{'s' if filled > 1 else ''} after the table not read, "
+                     f"the first (line {line}): {_quoted(shown[0][1])}")
 
     def add_notes(self) -> None:
+        if self.footnotes:
+            n, first = len(self.footnotes), self.footnotes[0]
+            numbers = ", ".join(str(line) for line, _ in self.footnotes[:_SHOWN_LINES]) + (
+                f" and {n - _SHOWN_LINES} more" if n > _SHOWN_LINES else "")
+            self.table.notes.append(f"skipped {n} footnote line{'s' if n > 1 else ''} (line{'s' if n > 1 else ''} "
+                                    f"{numbers}), the first: {_quoted(first[1])}")
+            if self.table.end_line is None and self.after_notes is None:
+                self.table.end_line = first[0]  # the table's last row is above its footnotes
+            if self.after_notes is not None:
+                self.table.notes.append(f"rows with figures after the footnotes were read as data, the first on "
+                                        f"line {self.after_notes}")
         repeats = self.repeats
         if not repeats:
             return
@@ -801,6 +987,10 @@ class _Rest:
             self.table.notes.append(f"skipped a repeated header line (line {shown})")
         else:
             self.table.notes.append(f"skipped {len(repeats)} repeated header lines (lines {shown})")
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _is_repeated_header(row: list[str], shape: _Shape) -> bool:
@@ -815,22 +1005,63 @@ def _is_repeated_header(row: list[str], shape: _Shape) -> bool:
     return [normalise_header(c) for c in cells] == shape.header_names
 
 
+def _is_data(row: list[str], shape: _Shape) -> bool:
+    """A row that shows it belongs to this table, even with a wrong cell: a date in a column of dates, or
+    numbers in most of the columns of numbers."""
+    n = len(row)
+    return any(i < n and _is_date(row[i]) for i in shape.dated) or _has_figures(row, shape)
+
+
+def _has_figures(row: list[str], shape: _Shape) -> bool:
+    """Numbers in most of the table's columns of numbers."""
+    n, numeric = len(row), shape.numeric
+    return bool(numeric) and 2 * sum(1 for i in numeric if i < n and _is_number(row[i])) > len(numeric)
+
+
 def _starts_section(row: list[str], shape: _Shape, *, after_blank: bool) -> bool:
     """Does this row begin another table rather than continue this one?
 
-    After a blank line: a title line ("Summary by country") or a line of words where this table has
-    numbers. Without a blank line, only a full header: as many words as this header has names, and
-    words in every column that holds numbers.
+    Only on evidence. After a blank line: a title line ("Summary by country") or a line of words where
+    this table has dates and numbers (a new header). Without a blank line, only a header with other names:
+    words in every column of dates and numbers, no number anywhere, and mostly the names of columns. A
+    row with a date in a column of dates, or numbers in most columns of numbers, is data even when a
+    cell is wrong (a typo in a count is an error on its line, not the end of the table).
     """
-    filled = len(row) - row.count("")
+    if _is_data(row, shape):
+        return False
+    filled = [c for c in row if c]
     if after_blank:
-        if filled == 1 and shape.width >= 2:
-            return _is_label(next(c for c in row if c))
-        labels = sum(1 for c in row if c and _is_label(c))
-        in_numeric = any(_is_label(row[i]) for i in shape.numeric if i < len(row))
-        return filled >= 2 and 2 * labels > filled and in_numeric
-    if filled != shape.filled or not shape.numeric:
+        if len(filled) == 1 and shape.width >= 2:
+            return _is_label(filled[0])
+        labels = sum(1 for c in filled if _is_label(c))
+        words_where_figures = [i for i in (*shape.numeric, *shape.dated) if i < len(row) and _is_label(row[i])]
+        return len(filled) >= 2 and 2 * labels > len(filled) and bool(words_where_figures)
+    if len(filled) < 2 or not shape.numeric or any(_is_number(c) for c in filled):
         return False
-    if not all(i < len(row) and _is_label(row[i]) for i in shape.numeric):
+    if not all(i < len(row) and _is_label(row[i]) for i in (*shape.numeric, *shape.dated)):
         return False
-    return not any(_is_number(c) for c in row if c)
+    names = sum(1 for c in filled if normalise_header(c) in _COLUMN_NAMES)
+    return 2 * names > len(filled)
+
+
+# Marks that open a footnote: "*", "†", "1/", "(1)", "a/", "Note:", "Source:", and their French forms.
+_FOOTNOTE = re.compile(
+    r"^(?:[*†‡§¹²³]|\(?\d{1,2}\)|\d{1,2}/\s|[a-z]/\s|\[\d{1,2}\]|"
+    r"(?:notes?|sources?|nb|n\.b\.|remarques?|nota|footnotes?|data source|disclaimer)\s*[:.-])",
+    re.IGNORECASE,
+)
+
+
+def _is_footnote(row: list[str], shape: _Shape) -> bool:
+    """A footnote under a table: its first filled cell opens with a note mark ("*", "1/", "Note:") or is
+    a sentence, at most one more cell is filled, and the row holds none of this table's figures."""
+    filled = [c for c in row if c]
+    if not filled or len(filled) > 2 or not any(ch.isalpha() for ch in filled[0]):
+        return False
+    text = filled[0]
+    if _FOOTNOTE.match(text):  # a mark is evidence enough, even if a comma put a year in a date column
+        return not _has_figures(row, shape)
+    # A sentence: several words and a full stop, or a long line of words.
+    words = text.split()
+    return (len(filled) == 1 and shape.width >= 2 and len(words) >= 4 and (text.endswith((".", ":")) or len(text) > 60)
+            and not _is_data(row, shape))

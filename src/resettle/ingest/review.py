@@ -21,7 +21,7 @@ import pandas as pd
 
 from resettle.domain.errors import ResettleError, RowError, ValidationFailed
 from resettle.domain.records import KINDS, Kind
-from resettle.ingest import importer, reading
+from resettle.ingest import importer, reading, wide
 from resettle.ingest.mapping import header_score, resolve_columns
 
 # The dashboard's upload limit when Streamlit's server.maxUploadSize is not set (.streamlit/config.toml
@@ -105,11 +105,15 @@ def _column_label(columns: list[str], index) -> str:
     return "+".join(columns[i] for i in index)  # several columns joined (mapping's `--map site=a+b`)
 
 
-def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None) -> Proposal:
-    """Open the file and propose a column for each field of `kind_name` (by name, HXL tag or synonym).
-    Raises FileProblem when the file cannot be read as a table."""
+def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None,
+            columns_are: str | None = None) -> Proposal:
+    """Open the file and propose a column for each field of `kind_name` (by name, HXL tag or synonym); with
+    `columns_are`, of the wide table read as a long one (wide.py). Raises FileProblem when the file cannot
+    be read as a table, UsageError when the wide layout cannot apply."""
     kind = importer.check_kind(kind_name)
     table = reading.open_table(path, sheet=sheet, header_hint=header_score(kind))
+    if columns_are:
+        table = wide.long_table(kind, table, columns_are, {}, {}, skip_invalid=False).long
     found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line)
     mapping = {f: (_column_label(table.columns, found[f]) if f in found else None) for f in kind.names}
     return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), list(table.notes),

@@ -22,6 +22,10 @@ PATH = "import"
 NO_COLUMN = "(not in the file)"
 DATE_ORDERS = {None: "Decide from the file", "dayfirst": "Day first (31/12/2015)",
                "monthfirst": "Month first (12/31/2015)"}
+# A wide table (--columns-are): what its columns are, each cell one record's count.
+WIDE_LAYOUTS = {"site": "Wide: one column per site", "date": "Wide: one column per date or year",
+                "host_country": "Wide: one column per host country",
+                "origin_country": "Wide: one column per country of origin"}
 _MESSAGE = "_import_message"
 _UPLOADS = "_upload_round"
 _PENDING = "_undo_pending"
@@ -88,8 +92,11 @@ def checked(path, kind: str, options: importer.ImportOptions, digest: str | None
 
 def review(path, kind: str, editor: str | None = None, digest: str | None = None) -> None:
     """The proposed mapping (changeable), the dry run's errors or report, and the button that imports."""
+    layouts = [None, *(f for f in WIDE_LAYOUTS if f in KINDS[kind].names and kind != "sites")]
+    columns_are = st.selectbox("Layout", layouts, key="import_columns_are",
+                               format_func=lambda f: WIDE_LAYOUTS.get(f, "One record per row"))
     try:
-        proposal = dry_run.propose(path, kind)
+        proposal = dry_run.propose(path, kind, columns_are=columns_are)
     except ResettleError as exc:
         st.error(text.plain(str(exc).replace(f"{path.parent}/", "")))
         return
@@ -109,8 +116,10 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
         order = st.radio("Dates like 03/04/2015", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
                          key="import_date_order", horizontal=True)
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
+        keep_totals = st.checkbox("Keep total rows (Total, subtotals, World, regions) as data", key="import_keep_totals")
     options = importer.ImportOptions(source=source.strip() or None, column_map=dry_run.column_map(chosen),
-                                      set_values=set_values, date_order=order, skip_invalid=skip, editor=editor)
+                                      set_values=set_values, date_order=order, skip_invalid=skip, editor=editor,
+                                      keep_totals=keep_totals, columns_are=columns_are)
     check = checked(path, kind, options, digest)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
