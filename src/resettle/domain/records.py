@@ -41,6 +41,7 @@ class Kind:
     fields: tuple[Field, ...]
     key: tuple[str, ...] = ()  # fields that identify a record to update in place (case_id, site name)
     has_site: bool = True
+    headcount: str | None = None  # the field that counts the people a row stands for (import reports)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -127,6 +128,7 @@ POPULATION = Kind(
         Field("age_60_plus", "count", hxl=("#affected+age60plus",), synonyms=("60+", "age 60+", "60 plus")),
         SOURCE,
     ),
+    headcount="residents",
 )
 
 TRANSFERS = Kind(
@@ -161,6 +163,7 @@ TRANSFERS = Kind(
         SOURCE,
     ),
     key=("case_id",),
+    headcount="people",
 )
 
 MEDEVACS = Kind(
@@ -180,6 +183,7 @@ MEDEVACS = Kind(
         Field("outcome", "enum", choices=MEDEVAC_OUTCOMES, hxl=("#status+outcome",), synonyms=("result", "status")),
         SOURCE,
     ),
+    headcount="patients",
 )
 
 INCIDENTS = Kind(
@@ -199,11 +203,14 @@ INCIDENTS = Kind(
               synonyms=("number of events", "event count", "events count", "count of events", "incidents",
                         "number of incidents")),
         Field("killed", "count", hxl=("#affected+killed", "#affected+dead"),
-              synonyms=("deaths", "dead", "fatalities", "number killed", "persons killed", "people killed")),
+              synonyms=("deaths", "dead", "fatalities", "number killed", "persons killed", "people killed",
+                        "total killed", "total fatalities", "total deaths", "total dead", "number of fatalities")),
         Field("wounded", "count", hxl=("#affected+injured", "#affected+wounded"),
-              synonyms=("injured", "injuries", "number injured", "persons injured")),
+              synonyms=("injured", "injuries", "number injured", "persons injured", "total wounded", "total injured",
+                        "total injuries", "number wounded")),
         Field("hostages", "count", hxl=("#affected+hostages", "#affected+abducted"),
-              synonyms=("abducted", "taken hostage", "kidnapped")),
+              synonyms=("abducted", "taken hostage", "kidnapped", "total kidnapped", "total abducted",
+                        "total hostages", "kidnappings", "abductions", "number kidnapped", "number abducted")),
         Field("description", "text", hxl=("#description", "#meta+description"),
               synonyms=("notes", "details", "summary", "narrative", "comments")),
         SOURCE,
@@ -225,6 +232,7 @@ PLEDGES = Kind(
         SOURCE,
     ),
     has_site=False,
+    headcount="places",
 )
 
 KINDS: dict[str, Kind] = {k.name: k for k in (SITES, POPULATION, TRANSFERS, MEDEVACS, INCIDENTS, PLEDGES)}

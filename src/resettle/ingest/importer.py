@@ -18,12 +18,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import chain, islice
 from pathlib import Path
 
 from resettle.domain.errors import ResettleError, RowError, UsageError
 from resettle.domain.records import KINDS, Kind
 from resettle.ingest import columnar, general, parsing, reading
-from resettle.ingest.mapping import header_score, labels, resolve_columns
+from resettle.ingest.mapping import column_samples, header_score, labels, resolve_columns, shown_samples
 from resettle.store import db, mappings, writer
 from resettle.store.columns import Progress
 from resettle.store.mappings import SavedMapping
@@ -44,6 +45,8 @@ class ImportOptions:
     progress: Progress | None = None
     mapping: str | None = None  # a saved mapping to start from (--mapping NAME); --map/--set/order win
     save_mapping: str | None = None  # save this import's --map/--set/order under this name (--save-mapping)
+    fiscal_year_start: int | None = None  # the month (1-12) fiscal years start in (--fiscal-year-start)
+    strict: bool = False  # an unrecognised country in an optional field is an error (--strict), not stored empty
 
 
 @dataclass
@@ -63,6 +66,10 @@ class ImportReport:
     rejected_by_reason: Counter = field(default_factory=Counter)
     sites_created: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)  # field -> its first values, as written
+    checks: list[str] = field(default_factory=list)  # columns to check: a weak fit, a column passed over
+    suppressed: list[RowError] = field(default_factory=list)  # rows left out: a required count withheld
+    stored_empty: list[parsing.StoredEmpty] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
@@ -75,19 +82,51 @@ class ImportReport:
         verb = "would add" if self.dry_run else "added"
         out = [
             f"{self.file}: {self.rows_read} rows read; {verb} {self.added}, updated {self.updated}, "
-            f"already present {self.present}, rejected {self.rejected} ({self.seconds:.1f} s)"
+            f"already present {self.present}, rejected {self.rejected}"
+            + (f", suppressed {self.suppressed_rows}" if self.suppressed else "") + f" ({self.seconds:.1f} s)"
             + ("" if self.dry_run or self.batch_id is None else f"; batch {self.batch_id}")
         ]
         for reason, n in self.rejected_by_reason.most_common():
             out.append(f"  rejected {n}: {reason}")
+        out.extend(self.suppressed_lines())
+        out.extend(f"  {e.line()}" for e in self.stored_empty)
         if self.sites_created:
             out.append(f"  new sites: {self.sites_created}")
-        if self.mapping:
-            out.append("  columns: " + ", ".join(f if c == f else f"{f} <- {c}" for f, c in self.mapping.items()))
+        out.extend(self.mapping_lines())
         out.extend(f"  {n}" for n in self.notes)
         if self.dry_run:
             out.append("  dry run: nothing was written.")
         return out
+
+
+    @property
+    def suppressed_rows(self) -> int:
+        """Rows left out because the source suppressed a required count (each row once)."""
+        return len({e.line for e in self.suppressed})
+
+    def suppressed_lines(self) -> list[str]:
+        """The rows left out as suppressed, by column and mark: how many, what the mark means, which lines."""
+        by_mark: dict[tuple[str, str], list[int]] = {}
+        for e in self.suppressed:
+            by_mark.setdefault((e.column, e.message), []).append(e.line)
+        out = []
+        for (column, message), lines in by_mark.items():
+            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+            out.append(f"  left out {len(lines):,} row{'' if len(lines) == 1 else 's'}: {column} {message} "
+                       f"(line{'' if len(lines) == 1 else 's'} {shown})")
+        return out
+
+    def mapping_lines(self) -> list[str]:
+        """Which column became which field, with its first values: "site <- Camp (Liberty, Ashraf, Liberty)";
+        then the columns to check."""
+        if not self.mapping:
+            return []
+        parts = []
+        for f, c in self.mapping.items():
+            named = f"{f} {c}" if c.startswith("= ") else (f if c == f else f"{f} <- {c}")
+            values = self.samples.get(f)
+            parts.append(f"{named} ({', '.join(values)})" if values else named)
+        return ["  columns: " + ", ".join(parts), *(f"  {c}" for c in self.checks)]
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -141,20 +180,37 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         options = apply_mapping(mappings.load_mapping(conn, options.mapping), kind.name, options)
         report.notes.append(f"used the saved mapping {options.mapping!r}")
     today = dt.date.today()
+    if options.fiscal_year_start is not None and not 1 <= options.fiscal_year_start <= 12:
+        raise UsageError(f"--fiscal-year-start {options.fiscal_year_start}: give the month as 1 to 12 (US: 10)")
     problem: ResettleError | None = None
+    columns: dict = {}
     # The hash (is this file imported already?) is taken on the other core while the file is opened and,
     # by the columnar engine, read: hashlib lets go of the GIL. (Not for a pipe: it is read once.)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(file_sha256, path) if path.is_file() else None
         table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
         try:
+            # The first rows, looked at before the mapping (do the values fit the field?) and shown with it,
+            # then read again with the rest.
+            head = list(islice(table.rows, SAMPLE_ROWS))
+            table.rows = chain(head, table.rows)
+            samples = column_samples(head, len(table.columns))
             columns = resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
-                                      path=table.name, header_line=table.header_line)
-            constants = parsing.set_constants(kind, options.set_values, options.date_order, today)
-            fast = (columnar.read(kind, path, table, columns, constants, options.date_order, today)
+                                      path=table.name, header_line=table.header_line, samples=samples,
+                                      checks=report.checks)
+            report.mapping = labels(kind, table.columns, columns, options.set_values)
+            report.samples = {f: shown_samples(samples, where, head) for f, where in columns.items()
+                              if f not in options.set_values}
+            rules = value_rules(kind, table.columns, columns, options, today)
+            constants = parsing.set_constants(kind, options.set_values, rules)
+            fast = (columnar.read(kind, path, table, columns, constants, rules)
                     if columnar.eligible(kind, path, table, columns, options.skip_invalid) else None)
         except ResettleError as exc:
             problem = exc  # if an identical file was imported before, that is the answer, not this error
+            partial = getattr(exc, "found", None)  # the fields a mapping error had found: shown with it
+            if partial and not report.mapping:
+                report.mapping = labels(kind, table.columns, partial, options.set_values)
+                report.samples = {f: shown_samples(samples, where, head) for f, where in partial.items()}
         sha = hashing.result() if hashing is not None else file_sha256(path)
     if options.sheet and table.encoding == "xlsx":
         # Another sheet of the same workbook is another import: the identity covers the sheet read.
@@ -163,9 +219,8 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if report.identical_to is not None:
         return report
     if problem is not None:
-        raise problem
+        raise _with_mapping(problem, report)
 
-    report.mapping = labels(kind, table.columns, columns, options.set_values)
     used = {k for i in columns.values() for k in (i if isinstance(i, tuple) else (i,))}
     unused = [c for i, c in enumerate(table.columns) if i not in used and c and not c.startswith("column_")]
     if unused and len(unused) <= 12:
@@ -174,15 +229,22 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         report.notes.append(f"{len(unused)} columns not used")
 
     report.fast_path = fast is not None
-    parsed = fast or general.read(kind, table, columns, constants, report.mapping, date_order=options.date_order,
-                                  skip_invalid=options.skip_invalid, today=today, progress=options.progress)
+    try:
+        parsed = fast or general.read(kind, table, columns, constants, report.mapping, rules=rules,
+                                      skip_invalid=options.skip_invalid, progress=options.progress)
+    except ResettleError as exc:
+        raise _with_mapping(exc, report) from None
     report.rows_read = parsed.rows_read
     if parsed.rejected:
         _count_rejected(report, parsed.rejected)
+    report.suppressed = parsed.suppressed
+    report.stored_empty = parsed.stored_empty
     # The table's notes (a second section, repeated headers) are complete now that its rows are read.
     report.notes.extend(table.notes)
-    batch = writer.Batch(kind, path.name, sha, options.source, options.editor, report.mapping, list(report.notes),
-                         rows_read=report.rows_read, rows_rejected=report.rejected)
+    stored_notes = [*(line.strip() for line in report.suppressed_lines()),
+                    *(e.line() for e in report.stored_empty), *report.checks, *report.notes]
+    batch = writer.Batch(kind, path.name, sha, options.source, options.editor, report.mapping, stored_notes,
+                         rows_read=report.rows_read, rows_rejected=report.rejected + report.suppressed_rows)
     # The general engine told the progress while reading, its slow part; the columnar engine's is the insert.
     written = writer.write_batch(conn, batch, parsed.columns, dry_run=options.dry_run,
                                  progress=options.progress if report.fast_path else None)
@@ -192,6 +254,27 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     report.notes.extend(written.notes)
     _save_after(conn, kind, options, report)
     return report
+
+
+SAMPLE_ROWS = 200  # rows looked at to check that a column's values fit its field, and to show its first values
+
+
+def value_rules(kind: Kind, names: list[str], columns: dict, options: ImportOptions, today: dt.date) -> parsing.ValueRules:
+    """How this import reads values: its options, and which date fields come from a fiscal-year column or
+    from several columns (year, month, day)."""
+    dates = [f.name for f in kind.fields if f.type == "date" and f.name in columns]
+    parts = frozenset(f for f in dates if isinstance(columns[f], tuple))
+    # A split date's year is its first column.
+    first = {f: columns[f][0] if isinstance(columns[f], tuple) else columns[f] for f in dates}
+    fiscal = frozenset(f for f in dates if parsing.is_fiscal_column(names[first[f]]))
+    return parsing.ValueRules(today=today, date_order=options.date_order, fiscal_start=options.fiscal_year_start,
+                              strict=options.strict, fiscal_fields=fiscal, date_parts=parts)
+
+
+def _with_mapping(exc: ResettleError, report: ImportReport) -> ResettleError:
+    """`exc` carrying the mapping found so far, which the command line prints before the errors."""
+    exc.mapping_lines = [line.strip() for line in report.mapping_lines()] or list(report.checks)
+    return exc
 
 
 def _count_rejected(report: ImportReport, errors: list[RowError]) -> None:

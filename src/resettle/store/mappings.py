@@ -64,3 +64,10 @@ def list_mappings(conn: sqlite3.Connection) -> list[SavedMapping]:
     """Every saved mapping, by name."""
     rows = conn.execute("SELECT name FROM mappings ORDER BY name").fetchall()
     return [load_mapping(conn, r[0]) for r in rows]
+
+
+def delete_mapping(conn: sqlite3.Connection, name: str) -> None:
+    """Delete the mapping saved under `name`; a UsageError naming the saved ones when there is none."""
+    load_mapping(conn, name)  # the same message as everywhere for a name that is not saved
+    with conn:
+        conn.execute("DELETE FROM mappings WHERE name = ?", (name.strip(),))
