@@ -25,10 +25,10 @@ STAND_INS = frozenset({"n.a", "nil", "tba", "unk", "missing", "x", "xx"})
 # accident, not an error in the data. A count written so is reported as suppressed (parse_count raises
 # Suppressed), with what the mark means. Compared stripped and casefolded; "<N" for any N is "under N".
 SUPPRESSION_MARKS: dict[str, str] = {
-    "*": "a figure from 1 to 4, withheld (UNHCR)",
-    "x": "a figure withheld by the source",
-    "c": "a confidential figure, withheld",
-    "..": "a figure not published by the source",
+    "*": "a figure from 1 to 4, UNHCR's mark",
+    "x": "a figure withheld",
+    "c": "a confidential figure",
+    "..": "a figure not published",
 }
 _UNDER = re.compile(r"^<\s*(\d+)$")
 
@@ -45,7 +45,7 @@ def suppression(raw: str | None) -> str | None:
     if key in SUPPRESSION_MARKS:
         return SUPPRESSION_MARKS[key]
     if m := _UNDER.match(key):
-        return f"a figure under {m.group(1)}, withheld"
+        return f"a figure under {m.group(1)}"
     return None
 
 
@@ -54,7 +54,7 @@ class Suppressed(ValueProblem):
 
     def __init__(self, mark: str, means: str):
         self.mark, self.means = mark, means
-        super().__init__(f"suppressed by the source ({mark!r}: {means})")
+        super().__init__(f"suppressed by the source: {mark!r} is {means}")
 
 
 def is_missing(raw: str | None) -> bool:
