@@ -274,7 +274,7 @@ def _cuttings(spec: str, find) -> list[list[int]]:
 
 _SHORT_CODE = re.compile(r"^[A-Za-z]{1,2}$")
 _UPPER_CODE = re.compile(r"^[A-Z]{3}$")
-_FIT_SHARE = 0.8  # a column fits a field when this share of its sample values do
+_FIT_SHARE = 0.8  # a site column of codes: this share of its distinct values are one- or two-letter codes
 
 
 # A column named with one of these words is meant for a site: short names there ("A", "B") are the camps'
@@ -291,13 +291,13 @@ def value_fit(f: Field, values: list[str], *, named_for_it: bool | set = False) 
     if not present:
         return True, None
     shown = ", ".join(list(dict.fromkeys(present))[:3])
-    if f.type == "count":
-        ok = sum(1 for v in present if _is_count(v))
-        return (ok >= _FIT_SHARE * len(present), None) if ok >= _FIT_SHARE * len(present) else (
-            False, f"not numbers ({shown})")
-    if f.type == "date":
-        ok = sum(1 for v in present if _is_date(v))
-        return (True, None) if ok >= _FIT_SHARE * len(present) else (False, f"not dates ({shown})")
+    if f.type in ("count", "date"):
+        # Mostly words is another column; a typo among numbers is an error on its own line, later.
+        test, what = (_is_count, "numbers") if f.type == "count" else (_is_date, "dates")
+        wrong = [v for v in present if not test(v)]
+        if 2 * len(wrong) > len(present):
+            return False, f"not {what} ({', '.join(list(dict.fromkeys(wrong))[:3])})"
+        return True, None
     if f.name in ("site", "name") and f.type == "text":
         distinct = list(dict.fromkeys(present))
         codes = sum(1 for v in distinct if _SHORT_CODE.match(v))
