@@ -98,7 +98,6 @@ class ImportReport:
             out.append("  dry run: nothing was written.")
         return out
 
-
     @property
     def suppressed_rows(self) -> int:
         """Rows left out because the source suppressed a required count (each row once)."""
@@ -124,7 +123,7 @@ class ImportReport:
         parts = []
         for f, c in self.mapping.items():
             named = f"{f} {c}" if c.startswith("= ") else (f if c == f else f"{f} <- {c}")
-            values = self.samples.get(f)
+            values = [v if len(v) <= 40 else v[:39] + "…" for v in self.samples.get(f, [])]
             parts.append(f"{named} ({', '.join(values)})" if values else named)
         return ["  columns: " + ", ".join(parts), *(f"  {c}" for c in self.checks)]
 
@@ -183,7 +182,6 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if options.fiscal_year_start is not None and not 1 <= options.fiscal_year_start <= 12:
         raise UsageError(f"--fiscal-year-start {options.fiscal_year_start}: give the month as 1 to 12 (US: 10)")
     problem: ResettleError | None = None
-    columns: dict = {}
     # The hash (is this file imported already?) is taken on the other core while the file is opened and,
     # by the columnar engine, read: hashlib lets go of the GIL. (Not for a pipe: it is read once.)
     with ThreadPoolExecutor(max_workers=1) as pool:

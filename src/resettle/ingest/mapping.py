@@ -136,7 +136,7 @@ def resolve_columns(
         if field in found or field in set_values or index in taken:
             return False
         if check_values and samples is not None:
-            fits, why = value_fit(kind.field(field), samples[index], named_for_it=_SITE_WORDS & set(named.split()))
+            fits, why = value_fit(kind.field(field), samples[index], named_for_it=bool(_SITE_WORDS & set(named.split())))
             if not fits:
                 unfit.setdefault(field, []).append((index, why))
                 return False
@@ -283,7 +283,7 @@ _SITE_WORDS = frozenset({"camp", "site", "settlement"})
 _NUMBERISH = re.compile(r"^[-+(]?[\d.,\s' ]+\)?$")
 
 
-def value_fit(f: Field, values: list[str], *, named_for_it: bool | set = False) -> tuple[bool, str | None]:
+def value_fit(f: Field, values: list[str], *, named_for_it: bool = False) -> tuple[bool, str | None]:
     """Whether a column's sample values fit field `f`, and a reason to check a weak fit (or, unfit, why not):
     numbers for a count, dates for a date, places (not one- or two-letter category codes) for a site.
     `named_for_it`: the column's name says it holds sites (Camp), so short codes there are only flagged."""
