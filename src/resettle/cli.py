@@ -185,7 +185,7 @@ def _write_errors(out: Path, errors) -> None:
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; write rejected rows to --errors.")
 @click.option("--mapping", "mapping", metavar="NAME", help="Start from the mapping saved as NAME (--map/--set win).")
-@click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order as NAME.")
+@click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order/fiscal year start as NAME.")
 @click.option("--fiscal-year-start", "fiscal_start", type=click.IntRange(1, 12), metavar="MONTH",
               help="The month (1-12) fiscal years start in: FY 2024 with 10 is 2023-10-01 to 2024-09-30.")
 @click.option("--strict", is_flag=True,
@@ -249,7 +249,7 @@ def mappings_list(db_path: Path | None = None) -> None:
 @click.argument("name")
 @db_option
 def mappings_show(name: str, db_path: Path | None) -> None:
-    """What the mapping NAME does: each --map, --set and the date order."""
+    """What the mapping NAME does: each --map and --set, the date order, the fiscal year start."""
     from resettle.store import mappings as saved
 
     with closing(db.connect(_existing_db(db_path), create=False)) as conn:
@@ -261,6 +261,8 @@ def mappings_show(name: str, db_path: Path | None) -> None:
         click.echo(f"  --set {f}={value}")
     if m.date_order:
         click.echo(f"  --{m.date_order}")
+    if m.fiscal_year_start:
+        click.echo(f"  --fiscal-year-start {m.fiscal_year_start}")
 
 
 @mappings.command("delete")

@@ -10,7 +10,7 @@ from resettle.store import db, mappings
 def test_list_show_and_delete_saved_mappings(db_path, tmp_path):
     path = write(tmp_path, "arrivals.csv", "Arrival,Persons\n2016-09-09,280\n")
     result = run_cli("import", "transfers", path, "--db", db_path, "--map", "date=Arrival", "--set", "site=Camp Liberty",
-                     "--set", "host_country=Albania", "--dayfirst", "--save-mapping", "tirana")
+                     "--set", "host_country=Albania", "--dayfirst", "--fiscal-year-start", "10", "--save-mapping", "tirana")
     assert result.exit_code == 0, result.output
 
     result = run_cli("mappings", "list", "--db", db_path)
@@ -22,7 +22,18 @@ def test_list_show_and_delete_saved_mappings(db_path, tmp_path):
     result = run_cli("mappings", "show", "tirana", "--db", db_path)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
-        "  --map date=Arrival", "  --set site=Camp Liberty", "  --set host_country=Albania", "  --dayfirst"]
+        "  --map date=Arrival", "  --set site=Camp Liberty", "  --set host_country=Albania", "  --dayfirst",
+        "  --fiscal-year-start 10"]
+
+    # A later import starts from it: the fiscal year start too.
+    later = write(tmp_path, "fy.csv", "FY,Persons\nFY 2016,280\n")
+    result = run_cli("import", "transfers", later, "--db", db_path, "--mapping", "tirana", "--map", "date=FY")
+    assert result.exit_code == 0, result.output
+    conn = db.connect(db_path)
+    try:
+        assert conn.execute("SELECT date FROM transfers ORDER BY id DESC LIMIT 1").fetchone() == ("2015-10-01",)
+    finally:
+        conn.close()
 
     result = run_cli("mappings", "delete", "tirana", "--db", db_path)
     assert result.exit_code == 0 and result.output == "deleted the saved mapping 'tirana'\n"

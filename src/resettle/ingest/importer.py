@@ -308,7 +308,8 @@ def apply_mapping(saved: SavedMapping, kind_name: str, options: ImportOptions) -
     column_map = {f: c for f, c in saved.column_map.items() if f not in mine} | options.column_map
     set_values = {f: v for f, v in saved.set_values.items() if f not in mine} | options.set_values
     return replace(options, column_map=column_map, set_values=set_values,
-                   date_order=options.date_order or saved.date_order)
+                   date_order=options.date_order or saved.date_order,
+                   fiscal_year_start=options.fiscal_year_start or saved.fiscal_year_start)
 
 
 def _save_after(conn, kind: Kind, options: ImportOptions, report: ImportReport) -> None:
