@@ -185,17 +185,23 @@ def _write_errors(out: Path, errors) -> None:
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; write rejected rows to --errors.")
 @click.option("--mapping", "mapping", metavar="NAME", help="Start from the mapping saved as NAME (--map/--set win).")
-@click.option("--save-mapping", "save_as", metavar="NAME", help="Save this import's --map/--set/date order as NAME.")
+@click.option("--save-mapping", "save_as", metavar="NAME",
+              help="Save this import's --map/--set/date order/fiscal year start as NAME.")
 @click.option("--keep-totals", is_flag=True, help="Keep rows that sum others (totals, subtotals, World, regions).")
 @click.option("--columns-are", "columns_are", type=click.Choice(list(wide.WIDE_FIELDS)),
               help="A wide table: each column is a site, date or country, each cell a count.")
+@click.option("--fiscal-year-start", "fiscal_start", type=click.IntRange(1, 12), metavar="MONTH",
+              help="The month (1-12) fiscal years start in: FY 2024 with 10 is 2023-10-01 to 2024-09-30.")
+@click.option("--strict", is_flag=True,
+              help="A country no one knows in an optional field is an error (default: stored empty, listed).")
 def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order, sheet, skip_invalid, mapping,
-            save_as, keep_totals, columns_are) -> None:
+            save_as, keep_totals, columns_are, fiscal_start, strict) -> None:
     """Import FILE (CSV or XLSX) as records of KIND, all rows or none."""
     options = importer.ImportOptions(
         source=source, column_map=_pairs(maps, "--map"), set_values=_pairs(sets, "--set"), date_order=order,
         sheet=sheet, skip_invalid=skip_invalid, dry_run=dry_run, editor=os.environ.get("RESETTLE_EDITOR"),
         mapping=mapping, save_mapping=save_as, keep_totals=keep_totals, columns_are=columns_are,
+        fiscal_year_start=fiscal_start, strict=strict,
     )
     options.progress = _Progress()
     try:
@@ -203,20 +209,77 @@ def import_(kind, file, db_path, source, dry_run, errors_out, maps, sets, order,
     except ValidationFailed as exc:
         if errors_out:
             _write_errors(errors_out, exc.errors)
-        shown = [str(e) for e in exc.errors[:ERROR_CAP]]
+        shown = [*exc.mapping_lines, *(str(e) for e in exc.errors[:ERROR_CAP])]
         if exc.total > ERROR_CAP:
             shown.append(f"... {exc.total - ERROR_CAP} more errors ({exc.total} in all)"
                          + (f"; every one is in {errors_out}" if errors_out else "; --errors OUT.csv lists every one"))
         shown.append("Nothing was imported: the database is unchanged.")
         raise _Exit("\n".join(shown), 1) from None
-    if errors_out and report.errors:
-        _write_errors(errors_out, report.errors)
+    except ResettleError as exc:
+        raise _Exit("\n".join([*exc.mapping_lines, f"error: {exc}"]), exc.exit_code) from None
+    if errors_out and (report.errors or report.suppressed):
+        _write_errors(errors_out, sorted([*report.errors, *report.suppressed], key=lambda e: e.line))
     elif report.errors:  # --skip-invalid without --errors: show the first rejected rows
         shown = [f"rejected {e}" for e in report.errors[:ERROR_CAP]]
         if len(report.errors) > ERROR_CAP:
             shown.append(f"... {len(report.errors) - ERROR_CAP} more; --errors OUT.csv lists every one")
         click.echo("\n".join(shown), err=True)
     click.echo("\n".join(report.lines()))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def mappings(ctx: click.Context) -> None:
+    """Saved column mappings (import --save-mapping NAME): list them, show one, delete one."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(mappings_list)
+
+
+@mappings.command("list")
+@db_option
+def mappings_list(db_path: Path | None = None) -> None:
+    """Every saved mapping: name, record kind, when it was saved."""
+    from resettle.store import mappings as saved
+
+    with closing(db.connect(_existing_db(db_path), create=False)) as conn:
+        found = saved.list_mappings(conn)
+    if not found:
+        click.echo("no saved mappings (resettle import ... --save-mapping NAME saves one)")
+        return
+    for m in found:
+        click.echo(f"{m.name:<24} {m.kind:<11} saved {m.created_at}")
+
+
+@mappings.command("show")
+@click.argument("name")
+@db_option
+def mappings_show(name: str, db_path: Path | None) -> None:
+    """What the mapping NAME does: each --map and --set, the date order, the fiscal year start."""
+    from resettle.store import mappings as saved
+
+    with closing(db.connect(_existing_db(db_path), create=False)) as conn:
+        m = saved.load_mapping(conn, name)
+    click.echo(f"{m.name}: {m.kind}, saved {m.created_at}")
+    for f, column in m.column_map.items():
+        click.echo(f"  --map {f}={column}")
+    for f, value in m.set_values.items():
+        click.echo(f"  --set {f}={value}")
+    if m.date_order:
+        click.echo(f"  --{m.date_order}")
+    if m.fiscal_year_start:
+        click.echo(f"  --fiscal-year-start {m.fiscal_year_start}")
+
+
+@mappings.command("delete")
+@click.argument("name")
+@db_option
+def mappings_delete(name: str, db_path: Path | None) -> None:
+    """Delete the saved mapping NAME."""
+    from resettle.store import mappings as saved
+
+    with closing(db.connect(_existing_db(db_path))) as conn:
+        saved.delete_mapping(conn, name)
+    click.echo(f"deleted the saved mapping {name!r}")
 
 
 @cli.command()

@@ -575,3 +575,51 @@ def test_every_origin_in_the_unhcr_indonesia_file_maps_to_a_code() -> None:
 def test_unhcr_indonesia_spellings(origin: str, iso3: str) -> None:
     assert origin in _origins()
     assert to_iso3(origin) == iso3
+
+
+# --- the US State Department's arrival reports and older UNHCR exports ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "iso3"),
+    [
+        ("Burkina Faso (UVolta)", "BFA"),
+        ("Korea, Republic of South", "KOR"),
+        ("Korea, Democratic Peoples Republic of North", "PRK"),
+        ("Congo, Democratic Republic", "COD"),
+        ("Congo, Republic", "COG"),
+        ("China, People's Republic", "CHN"),
+        ("St. Kitts-Nevis", "KNA"),
+        ("Burma", "MMR"),
+        ("Iran", "IRN"),
+        ("Russia", "RUS"),
+        ("Moldova", "MDA"),
+        ("Laos", "LAO"),
+        ("Palestine", "PSE"),
+        ("Bosnia-Herzegovina", "BIH"),
+        ("Iran (Islamic Rep. of)", "IRN"),
+        ("Venezuela (Bolivarian Republic of)", "VEN"),
+        ("Dem. Rep. of the Congo", "COD"),
+        ("Serbia and Kosovo: S/RES/1244 (1999)", "SRB"),
+        ("Kosovo (S/RES/1244 (1999))", "XKX"),
+        ("The former Yugoslav Rep. of Macedonia", "MKD"),
+    ],
+)
+def test_state_department_and_old_unhcr_spellings(text: str, iso3: str) -> None:
+    assert to_iso3(text) == iso3
+
+
+def test_serbia_and_montenegro_names_its_successors_rather_than_guessing_one() -> None:
+    # Its refugees (Kosovars among them, in the State Department's reports of 1999-2006) cannot be given
+    # to one present-day country without knowing more than the name says.
+    with pytest.raises(UnknownCountry) as caught:
+        to_iso3("Serbia and Montenegro")
+    assert caught.value.candidates == ("SRB", "MNE", "XKX") and caught.value.suggestion is None
+
+
+def test_origins_that_are_no_country_are_told_apart_from_missing_values() -> None:
+    from resettle.domain.countries import names_no_country
+
+    assert names_no_country("Various/unknown") and names_no_country("Unknown origin")
+    assert not names_no_country("NA") and not names_no_country("Tibetan") and not names_no_country("Albania")
+    assert to_iso3("Various/unknown") is None

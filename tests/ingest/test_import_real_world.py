@@ -580,7 +580,8 @@ def test_the_closing_report(db_path, tmp_path):
     assert lines[0].startswith("export.csv: 3 rows read; added 1, updated 0, already present 1, rejected 1 (")
     assert lines[0].endswith(f" s); batch {report.batch_id}")
     assert "  rejected 1: Destination: not a country" in lines
-    assert "  columns: site <- Camp, date <- Departure date, host_country <- Destination, people <- Persons" in lines
+    assert ("  columns: site <- Camp (Alpha, Alpha, Alpha), date <- Departure date (2020-06-15, 2020-08-01, "
+            "2020-08-02), host_country <- Destination (Finland, ALB, XXX), people <- Persons (80, 12, 3)") in lines
     assert "  columns not used: Flight" in lines
     assert "  skipped 2 lines above the header (lines 1-2)" in lines
     assert "  table ends at line 8: a second section begins (lines 8-10 not read)" in lines

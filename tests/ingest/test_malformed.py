@@ -319,7 +319,9 @@ def test_broken_rows_exit_1_naming_each_line(pristine, scratch, case):
     path.write_text(text, encoding="utf-8")
     code, out, err = run_main("import", "transfers", path, "--db", dbp)
     assert_refused(code, out, err, 1, "Nothing was imported")
-    first = (out + err).splitlines()[0]
+    said = (out + err).splitlines()
+    assert said[0].startswith("columns: site (")  # the mapping first, with its values
+    first = said[1]
     assert first.startswith(f"broken.csv:{min(bad)}:"), (first, bad)
     for line, message in bad.items():
         assert any(e.startswith(f"broken.csv:{line}:") and message in e for e in (out + err).splitlines()), (line, message)

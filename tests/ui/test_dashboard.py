@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,33 @@ def test_an_upload_is_saved_under_its_own_name_and_removed():
         assert path.name == "flights.csv" and path.read_bytes() == b"a,b\n"
         folder = path.parent
     assert not folder.exists()
+
+
+# ---------------------------------------------------------------- the import page: fiscal years, strict, the report
+
+FISCAL = (b"Camp,Fiscal Year,Destination,Persons,Nationality\n"
+          b"Camp Liberty,2016,USA,4,Tibetan\nCamp Liberty,FY2015,USA,3,Iran\n")
+
+
+def test_the_import_page_offers_fiscal_years_and_strict_and_shows_the_report(monkeypatch, sample_copy):
+    at = upload(page(monkeypatch, sample_copy, "import"), "arrivals.csv", FISCAL)
+    # Without a fiscal year start: every error, and the mapping with its values above them.
+    assert any("--fiscal-year-start" in m for m in at.dataframe[0].value["message"])
+    shown = [c.value.replace("\\<", "<") for c in at.caption]  # "<" is made inert in the page's markdown
+    assert any("columns: site <- Camp (Camp Liberty, Camp Liberty), date <- Fiscal Year (2016, FY2015)" in c
+               for c in shown), shown
+    at.selectbox(key="import_fiscal_start").set_value(10).run()
+    report = next(s.value for s in at.success if "would add 2" in s.value)
+    assert "origin_country 'Tibetan': 1 row, 4 people, stored empty (not a country I know)" in report
+    at.checkbox(key="import_strict").check().run()
+    assert at.dataframe[0].value["line"].tolist() == [2]
+    at.checkbox(key="import_strict").uncheck().run()
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    conn = sqlite3.connect(sample_copy)
+    try:
+        assert conn.execute("SELECT date, people, origin_country FROM transfers WHERE batch_id = "
+                            "(SELECT max(id) FROM import_batches) ORDER BY date").fetchall() == [
+            ("2014-10-01", 3, "IRN"), ("2015-10-01", 4, None)]
+    finally:
+        conn.close()

@@ -26,6 +26,7 @@ __all__ = [
     "MISSING",
     "UnknownCountry",
     "country_name",
+    "names_no_country",
     "normalise",
     "suggest",
     "to_iso3",
@@ -42,11 +43,13 @@ EXTRA_COUNTRIES: dict[str, tuple[str, str]] = {  # alpha-3: (alpha-2, display na
 # present-day country; names that could mean several countries belong in AMBIGUOUS instead.
 ALIASES: dict[str, tuple[str, ...]] = {
     "ARE": ("UAE", "U.A.E.", "Emirates"),
+    "BFA": ("Burkina Faso (UVolta)", "Burkina Faso (Upper Volta)"),  # the US State Department's arrival reports
     "BHS": ("Bahamas, The", "The Bahamas"),
     "BIH": ("Bosnia", "Bosnia-Herzegovina"),
     "BOL": ("Bolivia (Plurinational State of)", "Bolivia"),
     "BRN": ("Brunei",),
     "CAF": ("Central African Rep.",),
+    "CHN": ("China, People's Republic", "China, People's Republic of", "People's Republic of China", "PRC"),
     "CIV": ("Ivory Coast", "Cote d'Ivoire", "Côte d’Ivoire"),
     "COD": (
         "DRC",
@@ -97,8 +100,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Persia",
     ),
     "KGZ": ("Kyrgyz Republic", "Kyrgyz Rep."),
-    "KNA": ("St. Kitts and Nevis", "St Kitts & Nevis"),
-    "KOR": ("South Korea", "Korea, South", "Korea South", "Rep. of Korea", "Korea, Rep.", "Korea Republic"),
+    "KNA": ("St. Kitts and Nevis", "St Kitts & Nevis", "St. Kitts-Nevis"),
+    "KOR": ("South Korea", "Korea, South", "Korea South", "Rep. of Korea", "Korea, Rep.", "Korea Republic",
+            "Korea, Republic of South", "Korea, South Republic of"),  # the last two: US State Department
     "LAO": ("Laos", "Lao People's Dem. Rep.", "Lao PDR", "Lao P.D.R."),
     "LBY": ("Libyan Arab Jamahiriya",),
     "LCA": ("St. Lucia",),
@@ -129,6 +133,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Dem. People's Rep. of Korea",
         "DPR Korea",
         "DPRK",
+        "Korea, Democratic People's Republic of North",  # US State Department
+        "Korea, North Democratic People's Republic of",
     ),
     "PSE": (
         "Palestinian",
@@ -148,6 +154,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Serbia and Kosovo: S/RES/1244 (1999)",
         "Serbia and Kosovo (S/RES/1244 (1999))",
         "Serbia and Kosovo",
+        "Serbia (and Kosovo: S/RES/1244 (1999))",
     ),
     "SVK": ("Slovak Republic", "Slovak Rep."),
     "SWZ": ("Swaziland", "Kingdom of Swaziland"),
@@ -168,7 +175,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "VGB": ("British Virgin Islands",),
     "VIR": ("US Virgin Islands", "U.S. Virgin Islands"),
     "VNM": ("Viet Nam", "Vietnam"),
-    "XKX": ("Kosovo", "Republic of Kosovo"),
+    "XKX": ("Kosovo", "Republic of Kosovo", "Kosovo (S/RES/1244 (1999))", "Kosovo: S/RES/1244 (1999)",
+            "Kosovo (UNSCR 1244)"),
     "XXA": ("Stateless", "Stateless persons"),
     "YEM": ("Yemen, Rep.", "Republic of Yemen"),
 }
@@ -344,6 +352,12 @@ def normalise(text: str) -> str:
 # reads it.
 _NO_COUNTRY = ("various", "various unknown", "unknown origin")
 MISSING = frozenset({normalise(m) for m in values.MISSING} | set(_NO_COUNTRY))
+
+
+def names_no_country(text: str | None) -> bool:
+    """True for an origin that is no country ("Various/unknown", "Unknown origin"): to_iso3 gives None for it,
+    like a missing value, but an import says how many rows it met."""
+    return text is not None and normalise(str(text).strip()) in _NO_COUNTRY
 
 
 def to_iso3(text: str) -> str | None:

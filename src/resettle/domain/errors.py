@@ -10,6 +10,9 @@ class ResettleError(Exception):
     """Base of every error caused by input or usage. `exit_code` is what the CLI returns."""
 
     exit_code = 2
+    # The mapping an import had found when it stopped ("site <- Camp (Liberty, Ashraf, Liberty)"), for the
+    # command line and the Import page to show before the error.
+    mapping_lines: list[str] | tuple[str, ...] = ()
 
 
 class UsageError(ResettleError):

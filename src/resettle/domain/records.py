@@ -41,6 +41,7 @@ class Kind:
     fields: tuple[Field, ...]
     key: tuple[str, ...] = ()  # fields that identify a record to update in place (case_id, site name)
     has_site: bool = True
+    headcount: str | None = None  # the field that counts the people a row stands for (import reports)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -109,7 +110,8 @@ POPULATION = Kind(
         Field("date", "date", required=True, hxl=("#date+reported", "#date"),
               synonyms=("reporting date", "reportingdate", "date reported", "report date", "as of", "as of date",
                         "census date", "count date", "date of count", "survey date", "assessment date", "date of assessment", "reference period end",
-                        "period end", "end date", "year", "years", "yr", "month", "period", "reporting period")),
+                        "period end", "end date", "year", "years", "yr", "month", "period", "reporting period",
+                        "fiscal year", "fy")),
         Field("residents", "count", required=True,
               hxl=("#population", "#affected+idps", "#affected+refugees", "#affected+displaced"),
               synonyms=("population", "total population", "individuals", "total individuals", "number of individuals",
@@ -127,6 +129,7 @@ POPULATION = Kind(
         Field("age_60_plus", "count", hxl=("#affected+age60plus",), synonyms=("60+", "age 60+", "60 plus")),
         SOURCE,
     ),
+    headcount="residents",
 )
 
 TRANSFERS = Kind(
@@ -139,7 +142,8 @@ TRANSFERS = Kind(
         Field("date", "date", required=True, hxl=("#date+occurred", "#date+departed", "#date"), future_ok=True,
               synonyms=("departure date", "date of departure", "travel date", "departed", "date departed",
                         "flight date", "departure", "transfer date", "date of transfer", "reference period start",
-                        "period start", "start date", "year", "years", "month", "period")),
+                        "period start", "start date", "year", "years", "month", "period", "fiscal year", "fy",
+                        "fiscal year of arrival")),
         Field("host_country", "country", required=True, hxl=("#country+code+dest", "#country+dest", "#country+name+dest"),
               # A resettlement export names the first asylum country too: the country of resettlement is the host.
               synonyms=("host country", "host", "destination", "destination country", "country of destination",
@@ -161,6 +165,7 @@ TRANSFERS = Kind(
         SOURCE,
     ),
     key=("case_id",),
+    headcount="people",
 )
 
 MEDEVACS = Kind(
@@ -180,6 +185,7 @@ MEDEVACS = Kind(
         Field("outcome", "enum", choices=MEDEVAC_OUTCOMES, hxl=("#status+outcome",), synonyms=("result", "status")),
         SOURCE,
     ),
+    headcount="patients",
 )
 
 INCIDENTS = Kind(
@@ -191,7 +197,8 @@ INCIDENTS = Kind(
               synonyms=(*SITE_SYNONYMS, "admin2", "admin1", "country", "location code")),
         Field("date", "date", required=True, hxl=("#date+occurred", "#date+start", "#date"),
               synonyms=("event date", "incident date", "date of incident", "date of event", "reference period start",
-                        "period start", "start date", "year", "years", "month", "period")),
+                        "period start", "start date", "year", "years", "month", "period", "fiscal year", "fy",
+                        "fiscal year of arrival")),
         Field("incident_type", "text", hxl=("#event+type",),
               synonyms=("type", "event type", "event_type", "category", "event category", "disorder type")),
         # How many events one row stands for (ACLED's monthly counts); empty for a row that is one event.
@@ -199,11 +206,14 @@ INCIDENTS = Kind(
               synonyms=("number of events", "event count", "events count", "count of events", "incidents",
                         "number of incidents")),
         Field("killed", "count", hxl=("#affected+killed", "#affected+dead"),
-              synonyms=("deaths", "dead", "fatalities", "number killed", "persons killed", "people killed")),
+              synonyms=("deaths", "dead", "fatalities", "number killed", "persons killed", "people killed",
+                        "total killed", "total fatalities", "total deaths", "total dead", "number of fatalities")),
         Field("wounded", "count", hxl=("#affected+injured", "#affected+wounded"),
-              synonyms=("injured", "injuries", "number injured", "persons injured")),
+              synonyms=("injured", "injuries", "number injured", "persons injured", "total wounded", "total injured",
+                        "total injuries", "number wounded")),
         Field("hostages", "count", hxl=("#affected+hostages", "#affected+abducted"),
-              synonyms=("abducted", "taken hostage", "kidnapped")),
+              synonyms=("abducted", "taken hostage", "kidnapped", "total kidnapped", "total abducted",
+                        "total hostages", "kidnappings", "abductions", "number kidnapped", "number abducted")),
         Field("description", "text", hxl=("#description", "#meta+description"),
               synonyms=("notes", "details", "summary", "narrative", "comments")),
         SOURCE,
@@ -219,12 +229,13 @@ PLEDGES = Kind(
               synonyms=("host country", "host", "country", "pledging country", "donor country", "resettlement country",
                         "country of resettlement")),
         Field("date", "date", required=True, hxl=("#date+reported", "#date"),
-              synonyms=("pledge date", "date pledged", "year", "years")),
+              synonyms=("pledge date", "date pledged", "year", "years", "fiscal year", "fy")),
         Field("places", "count", required=True, hxl=("#capacity+places", "#capacity"),
               synonyms=("pledged places", "places offered", "quota", "pledges", "people", "persons", "number")),
         SOURCE,
     ),
     has_site=False,
+    headcount="places",
 )
 
 KINDS: dict[str, Kind] = {k.name: k for k in (SITES, POPULATION, TRANSFERS, MEDEVACS, INCIDENTS, PLEDGES)}

@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 # The one list of missing-value markers: what people write for "no value", compared stripped and casefolded.
@@ -20,10 +21,40 @@ MISSING = frozenset({"", "na", "n/a", "n.a.", "nan", "-", "--", "—", "tbd", "n
 # reader of a table knows they are no column name and no text; the parsers do not read them as missing:
 # a count of "x" is reported to the user, not stored as empty.
 STAND_INS = frozenset({"n.a", "nil", "tba", "unk", "missing", "x", "xx"})
+# Marks publishers put in place of a count they withhold to protect people: not zero, not missing by
+# accident, not an error in the data. A count written so is reported as suppressed (parse_count raises
+# Suppressed), with what the mark means. Compared stripped and casefolded; "<N" for any N is "under N".
+SUPPRESSION_MARKS: dict[str, str] = {
+    "*": "a figure from 1 to 4, UNHCR's mark",
+    "x": "a figure withheld",
+    "c": "a confidential figure",
+    "..": "a figure not published",
+}
+_UNDER = re.compile(r"^<\s*(\d+)$")
 
 
 class ValueProblem(ValueError):
     """A value that cannot be stored; str() is the message shown after FILE:LINE: COLUMN:."""
+
+
+def suppression(raw: str | None) -> str | None:
+    """What a suppression mark means (`*`, `<5`, `x`, `c`, `..`), or None when `raw` is no such mark."""
+    if raw is None:
+        return None
+    key = raw.strip().casefold()
+    if key in SUPPRESSION_MARKS:
+        return SUPPRESSION_MARKS[key]
+    if m := _UNDER.match(key):
+        return f"a figure under {m.group(1)}"
+    return None
+
+
+class Suppressed(ValueProblem):
+    """A count the source withheld (`*`, `<5`, ...): `mark` as written and what it `means`."""
+
+    def __init__(self, mark: str, means: str):
+        self.mark, self.means = mark, means
+        super().__init__(f"suppressed by the source: {mark!r} is {means}")
 
 
 def is_missing(raw: str | None) -> bool:
@@ -39,7 +70,10 @@ _DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 1.009: a thousand and nin
 
 
 def parse_count(raw: str | None) -> int | None:
-    """A whole number of people (>= 0): `1009`, `"1,009"`, `1 009`, `476.0`; missing tokens give None."""
+    """A whole number of people (>= 0): `1009`, `"1,009"`, `1 009`, `476.0`; missing tokens give None.
+    A suppression mark (`*`, `<5`, `x`, `c`, `..`) raises Suppressed: a figure withheld is not missing."""
+    if (means := suppression(raw)) is not None:
+        raise Suppressed(raw.strip(), means)
     if is_missing(raw):
         return None
     text = raw.strip()
@@ -104,11 +138,21 @@ def parse_enum(raw: str | None, choices: Iterable[str]) -> str | None:
 _MONTHS = {name.casefold(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.casefold(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
+# French names, full and abbreviated, compared without accents (février = fevrier).
+_FRENCH_MONTHS = (("janvier", "janv"), ("fevrier", "fevr", "fev"), ("mars",), ("avril", "avr"), ("mai",),
+                  ("juin",), ("juillet", "juil"), ("aout",), ("septembre",), ("octobre",), ("novembre",),
+                  ("decembre",))
+_MONTHS.update({name: i for i, names in enumerate(_FRENCH_MONTHS, start=1) for name in names})
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _SLASH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[T ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*[AaPp][Mm])?)?$")
-_YEAR = re.compile(r"^(?:(?:CY|FY|Year)\s*)?(\d{4})(?:\.0+)?$", re.IGNORECASE)  # 2016.0: a spreadsheet's year
+# A footnote mark after a year ("2025*", "2024¹") leaves it that year.
+_FOOTNOTE = r"(?:\s*[*†‡¹²³⁴⁵⁶⁷⁸⁹⁰]+)?"
+_YEAR = re.compile(r"^(?:(?:CY|Year)\s*)?(\d{4})(?:\.0+)?" + _FOOTNOTE + "$", re.IGNORECASE)  # 2016.0: a spreadsheet's
+# A fiscal year: FY 2024, FY2024, FY24, FY 2023-24 (the year it ends in is the one it is named by).
+_FISCAL = re.compile(r"^(?:FY|F\.Y\.|fiscal\s+year)\s*'?(\d{4}|\d{2})(?:\s*[-/]\s*(\d{4}|\d{2}))?" + _FOOTNOTE + "$",
+                     re.IGNORECASE)
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20140901
 _QUARTER = re.compile(r"^(?:Q([1-4])[\s\-/]*(\d{4})|(\d{4})[\s\-/]*Q([1-4]))$", re.IGNORECASE)
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
@@ -134,10 +178,31 @@ def _make(year: int, month: int, day: int, raw: str) -> dt.date:
 
 
 def _month(name: str, raw: str) -> int:
-    month = _MONTHS.get(name.casefold())
+    month = _MONTHS.get(_month_key(name))
     if month is None:
         raise ValueProblem(f"{raw.strip()!r} is not a date I can read (unknown month {name!r})")
     return month
+
+
+def _month_key(name: str) -> str:
+    """A month name as _MONTHS keys it: casefolded, without accents or a final dot."""
+    text = unicodedata.normalize("NFKD", name.strip().rstrip(".").casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _fiscal_period(end_year: int, start_month: int, period_end: bool) -> dt.date:
+    """The last day (stocks) or first day (flows) of the fiscal year ending in `end_year` that starts in
+    `start_month` (US government: 10, so FY 2024 is 2023-10-01 to 2024-09-30)."""
+    if start_month == 1:
+        return dt.date(end_year, 12, 31) if period_end else dt.date(end_year, 1, 1)
+    if period_end:
+        return dt.date(end_year, start_month - 1, calendar.monthrange(end_year, start_month - 1)[1])
+    return dt.date(end_year - 1, start_month, 1)
+
+
+def _needs_fiscal_start(raw: str) -> ValueProblem:
+    return ValueProblem(f"{raw.strip()!r} is a fiscal year: say in which month the fiscal year starts with "
+                        "--fiscal-year-start MONTH (the US government's: 10, October)")
 
 
 def _period(year: int, month: int | None, period_end: bool, raw: str, months: int = 1) -> dt.date:
@@ -181,12 +246,31 @@ def has_ambiguous_slash_dates(values: Iterable[str]) -> bool:
     return False
 
 
-def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = True) -> dt.date | None:
+def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = True,
+               fiscal_start: int | None = None, fiscal_column: bool = False) -> dt.date | None:
     """A date as people write it. `order` ('dayfirst'/'monthfirst') reads slash dates; a year or a month
-    alone gives the period's last day when `period_end` (stocks) and its first day otherwise (flows)."""
+    alone gives the period's last day when `period_end` (stocks) and its first day otherwise (flows).
+
+    A fiscal year (`FY 2024`, `FY24`, or a plain year in a column named fiscal year, `fiscal_column`) is
+    the twelve months ending in that year, starting in month `fiscal_start`; without `fiscal_start` it
+    is an error that asks for it."""
     if is_missing(raw):
         return None
     text = raw.strip()
+    fiscal = _FISCAL.match(text)
+    year_alone = None if fiscal else _YEAR.match(text)
+    if fiscal or (year_alone and fiscal_column):
+        if fiscal_start is None:
+            raise _needs_fiscal_start(raw)
+        if year_alone:
+            return _fiscal_period(int(year_alone.group(1)), fiscal_start, period_end)
+        first, second = _year(fiscal.group(1)), fiscal.group(2)
+        end = first
+        if second is not None:  # FY 2023-24 ends in 2024
+            end = _year(second) if len(second) == 4 else first // 100 * 100 + int(second)
+            if end != first + 1:
+                raise ValueProblem(f"{text!r} is not a fiscal year I can read: its years are not consecutive")
+        return _fiscal_period(end, fiscal_start, period_end)
     if m := _ISO.match(text):
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
     if m := _YMD_SLASH.match(text):
@@ -211,8 +295,8 @@ def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = 
             raise ValueProblem(f"{text!r} has no month {month} read {first}, as this column is read "
                                "(another of its dates or --dayfirst/--monthfirst says so)")
         return _make(year, month, day, raw)
-    if m := _YEAR.match(text):
-        return _period(int(m.group(1)), None, period_end, raw)
+    if year_alone:
+        return _period(int(year_alone.group(1)), None, period_end, raw)
     if m := _COMPACT.match(text):
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
     if m := _QUARTER.match(text):
@@ -227,3 +311,46 @@ def parse_date(raw: str | None, *, order: str | None = None, period_end: bool = 
     if m := _MON_DAY_YEAR.match(text):
         return _make(int(m.group(3)), _month(m.group(1), raw), int(m.group(2)), raw)
     raise ValueProblem(f"{text!r} is not a date I can read (write it as YYYY-MM-DD)")
+
+
+# A date split over several columns (`--map date=Year+Month+Day`): the cells, joined with this character
+# into one raw value, so that each distinct (year, month, day) is parsed once.
+PARTS_SEPARATOR = "\x1f"
+_WHOLE = re.compile(r"^\d{1,4}(?:\.0+)?$")  # 3, 03, 2016, 2016.0 (a spreadsheet's number)
+
+
+def parse_date_parts(raw: str | None, *, period_end: bool = True, fiscal_start: int | None = None,
+                     fiscal_column: bool = False) -> dt.date | None:
+    """A date from its parts (year, then month, then day; PARTS_SEPARATOR between them). The month is a
+    number or an English or French name, full or abbreviated. A year alone, or a year and a month, follows
+    the rule for a period (parse_date: its last day for stocks, its first for flows)."""
+    if raw is None:
+        return None
+    parts = [p.strip() for p in raw.split(PARTS_SEPARATOR)]
+    year, month, day = (parts + ["", ""])[:3]
+    shown = " / ".join(parts)
+    missing = [is_missing(p) for p in (year, month, day)]
+    if all(missing):
+        return None
+    if missing[0]:
+        raise ValueProblem(f"{shown!r} has no year")
+    if missing[1] and not missing[2]:
+        raise ValueProblem(f"{shown!r} has a day but no month")
+    if missing[1]:
+        return parse_date(year, period_end=period_end, fiscal_start=fiscal_start, fiscal_column=fiscal_column)
+    if not _WHOLE.match(year) or len(year.split(".")[0]) != 4:
+        raise ValueProblem(f"{shown!r}: {year!r} is not a year (write it with four digits)")
+    number = int(float(year))
+    if _WHOLE.match(month):
+        month_number = int(float(month))
+    else:
+        month_number = _MONTHS.get(_month_key(month), 0)
+        if not month_number:
+            raise ValueProblem(f"{shown!r}: {month!r} is not a month (a number, or its English or French name)")
+    if not 1 <= month_number <= 12:
+        raise ValueProblem(f"{shown!r}: {month!r} is not a month that exists")
+    if missing[2]:
+        return _period(number, month_number, period_end, shown)
+    if not _WHOLE.match(day):
+        raise ValueProblem(f"{shown!r}: {day!r} is not a day of the month")
+    return _make(number, month_number, int(float(day)), shown)

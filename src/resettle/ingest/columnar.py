@@ -10,7 +10,6 @@ the same typed columns, and the writer stores the same rows from either.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from resettle.domain.records import Kind
 from resettle.ingest import reading, totals
 from resettle.ingest.mapping import FieldColumns
-from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
+from resettle.ingest.parsing import FREE_TEXT, Parsed, ValueRules, free_texts, parse_distinct
 from resettle.store.columns import Columns
 from resettle.store.writer import SINGLE_COLUMN_CHECKS, rows_stand_alone
 
@@ -95,11 +94,12 @@ def _long_line(block: bytearray, first: int, limit: int, size: int) -> bool:
 
 
 def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], constants: dict[str, object],
-         date_order: str | None, today: dt.date, *, keep_totals: bool = False,
-         known_sites: frozenset[str] = frozenset()) -> Parsed | None:
+         rules: ValueRules, *, keep_totals: bool = False, known_sites: frozenset[str] = frozenset()) -> Parsed | None:
     """The file as typed columns, or None when it needs the general engine. `columns`: field -> column
-    index; `constants`: the parsed --set values. Unless `keep_totals`, a file that may hold total rows is
-    left to the general engine, which takes them out row by row (totals.py)."""
+    index; `constants`: the parsed --set values. A value the general engine would report (a problem, a
+    suppressed count, a value stored empty) sends the file there too: both engines store the same rows
+    and say the same things. Unless `keep_totals`, so does a file that may hold total rows: the general
+    engine takes them out row by row (totals.py)."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -149,10 +149,11 @@ def read(kind: Kind, path: Path, table: reading.Table, columns: dict[str, int], 
             if f.name == "case_id" and not rows_stand_alone(out):
                 return None  # cases that update one another: the general engine's rows, case by case
             continue
-        mapped = parse_distinct(f, kind, distinct, date_order, today)
-        if any(problem for _, _, problem in mapped):
+        mapped = parse_distinct(f, kind, distinct, rules)
+        if any(d.problem or d.empty_because for d in mapped):
             return None
-        values = [value for _, value, _ in mapped]
+        values = [d.value for d in mapped]
+        today = rules.today
         if f.name in totals.PLACE_FIELDS:
             place_raw[f.name], place_codes[f.name] = distinct, _int_array(encoded.indices)
         elif f.name == totals.COUNT_FIELD.get(kind.name):

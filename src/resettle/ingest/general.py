@@ -9,7 +9,6 @@ every row. What is left is the same typed columns the columnar engine gives.
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -18,23 +17,26 @@ import numpy as np
 
 from resettle.domain.errors import FileProblem, RowError, ValidationFailed
 from resettle.domain.records import Field, Kind
-from resettle.domain.values import ValueProblem, is_missing, parse_count
-from resettle.ingest import reading, rules
+from resettle.domain.values import PARTS_SEPARATOR, Suppressed, ValueProblem, is_missing, parse_count
+from resettle.ingest import reading
+from resettle.ingest import rules as rules_across
 from resettle.ingest.mapping import JOIN, FieldColumns
-from resettle.ingest.parsing import FREE_TEXT, Parsed, free_texts, parse_distinct
+from resettle.ingest.parsing import FREE_TEXT, Parsed, StoredEmpty, ValueRules, free_texts, parse_distinct
 from resettle.store.columns import Columns, Progress
 
 CHUNK_ROWS = 50_000  # rows factorised at a time; the progress callback hears after each chunk
 
 
 def read(kind: Kind, table: reading.Table, columns: FieldColumns, constants: dict[str, object],
-         labels: dict[str, str], *, date_order: str | None, skip_invalid: bool, today: dt.date,
+         labels: dict[str, str], *, rules: ValueRules, skip_invalid: bool,
          progress: Progress | None = None) -> Parsed:
     """Every row of `table` as typed columns. `columns`: field -> column index (a tuple for joined columns);
-    `constants`: the parsed --set values; `labels`: how errors name each field's column.
+    `constants`: the parsed --set values; `labels`: how errors name each field's column; `rules`: how values
+    are read (date order, fiscal years, strictness).
 
     Raises FileProblem when the table has no data rows, and ValidationFailed with every problem unless
-    `skip_invalid`, which leaves the invalid rows out and returns their problems."""
+    `skip_invalid`, which leaves the invalid rows out and returns their problems. A row whose required
+    count the source suppressed (`*`, `<5`) is left out either way and returned apart."""
     staged = [f for f in kind.fields if f.name in columns and f.name not in constants]  # --set wins over --map
     shape_errors: list[RowError] = []
     getters = [_combined(f, columns[f.name]) if isinstance(columns[f.name], tuple) else columns[f.name]
@@ -48,6 +50,8 @@ def read(kind: Kind, table: reading.Table, columns: FieldColumns, constants: dic
 
     cols = Columns(rows=len(lines), first_line=table.header_line + 1, lines=lines)
     errors = list(shape_errors)
+    suppressed: list[RowError] = []
+    emptied: list[tuple[str, list, np.ndarray]] = []  # field, its distinct values, each row's code
     for f in kind.fields:
         if f.name in constants:
             cols.constants[f.name] = constants[f.name]
@@ -58,14 +62,17 @@ def read(kind: Kind, table: reading.Table, columns: FieldColumns, constants: dic
             values, distinct = free_texts(raw[j])
             cols.set_field(f.name, values, codes[j], distinct=distinct)
             continue
-        mapped = parse_distinct(f, kind, raw[j], date_order, today)
-        problems = [problem for _, _, problem in mapped]
-        if any(problems):
-            bad = np.array([p is not None for p in problems], dtype=bool)
+        mapped = parse_distinct(f, kind, raw[j], rules)
+        if any(d.problem for d in mapped):
+            bad = np.array([d.problem is not None for d in mapped], dtype=bool)
             for i in np.flatnonzero(bad[codes[j]]):
-                errors.append(RowError(table.name, int(lines[i]), labels[f.name], problems[codes[j][i]]))
-        cols.set_field(f.name, [value for _, value, _ in mapped], codes[j])
-    for i, name, message in rules.check(kind, cols, today):
+                d = mapped[codes[j][i]]
+                (suppressed if d.suppressed else errors).append(
+                    RowError(table.name, int(lines[i]), labels[f.name], d.problem))
+        if any(d.empty_because for d in mapped):
+            emptied.append((f.name, mapped, codes[j]))
+        cols.set_field(f.name, [d.value for d in mapped], codes[j])
+    for i, name, message in rules_across.check(kind, cols, rules.today):
         errors.append(RowError(table.name, cols.line(i), labels.get(name, name), message))
 
     order = list(labels.values())
@@ -73,9 +80,34 @@ def read(kind: Kind, table: reading.Table, columns: FieldColumns, constants: dic
     if errors and not skip_invalid:
         raise ValidationFailed(errors)
     rows_read = cols.rows + len(shape_errors)
-    if errors:
-        cols = _without_lines(cols, {e.line for e in errors})
-    return Parsed(cols, rows_read, errors)
+    left_out = {e.line for e in errors} | {e.line for e in suppressed}
+    kept = ~np.isin(cols.lines, np.fromiter(left_out, dtype=np.int64, count=len(left_out)))
+    stored_empty = _stored_empty(kind, cols, emptied, kept)
+    if left_out:
+        cols = _without_lines(cols, left_out)
+    return Parsed(cols, rows_read, errors, suppressed, stored_empty)
+
+
+def _stored_empty(kind: Kind, cols: Columns, emptied, kept: np.ndarray) -> list[StoredEmpty]:
+    """Each value stored empty, with the rows kept that had it and the people they count."""
+    people = None
+    if kind.headcount is not None:
+        name = kind.headcount
+        if name in cols.codes:
+            values = np.array([v or 0 for v in cols.uniques[name]], dtype=np.int64)
+            people = values[cols.codes[name]][kept]
+        else:
+            people = np.full(int(kept.sum()), cols.constants.get(name) or 0, dtype=np.int64)
+    out = []
+    for name, mapped, codes in emptied:
+        codes = codes[kept]
+        rows = np.bincount(codes, minlength=len(mapped))
+        counted = None if people is None else np.bincount(codes, weights=people, minlength=len(mapped))
+        for k, d in enumerate(mapped):
+            if d.empty_because and rows[k]:
+                out.append(StoredEmpty(name, d.raw.strip(), d.empty_because, int(rows[k]),
+                                       None if counted is None else int(round(counted[k]))))
+    return sorted(out, key=lambda e: (kind.names.index(e.field), -e.rows, e.raw))
 
 
 def _factorised(stream: Iterator[tuple], width: int) -> tuple[np.ndarray, list[list[str]], list[np.ndarray]]:
@@ -115,7 +147,11 @@ def _without_lines(cols: Columns, lines: set[int]) -> Columns:
 
 def _combined(f: Field, indexes: tuple[int, ...]) -> Callable[[list[str]], str]:
     """The raw value of a field read from several columns (`--map residents=Refugees+AsylumSeekers`):
-    counts add up (empty parts count for nothing; all empty is missing), other values are joined with " / "."""
+    counts add up (empty parts count for nothing; all empty is missing; a suppressed part makes the sum
+    suppressed), a date's parts (year, month, day) are kept apart for parsing, other values are joined
+    with " / "."""
+    if f.type == "date":
+        return lambda cells: PARTS_SEPARATOR.join(cells[k] for k in indexes)
     if f.type != "count":
         return lambda cells: JOIN.join(c for k in indexes if (c := cells[k].strip()) and not is_missing(c))
 
@@ -123,6 +159,8 @@ def _combined(f: Field, indexes: tuple[int, ...]) -> Callable[[list[str]], str]:
         parts = [cells[k] for k in indexes]
         try:
             numbers = [n for p in parts if (n := parse_count(p)) is not None]
+        except Suppressed as exc:
+            return exc.mark  # a sum with a withheld part is withheld too
         except ValueProblem:
             return " + ".join(p.strip() for p in parts)  # parsed again later, to report the problem
         return str(sum(numbers)) if numbers else ""

@@ -20,12 +20,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import chain, islice
 from pathlib import Path
 
 from resettle.domain.errors import FileProblem, ResettleError, RowError, UsageError
 from resettle.domain.records import KINDS, Kind
 from resettle.ingest import columnar, general, parsing, reading, totals, wide
-from resettle.ingest.mapping import header_score, labels, resolve_columns
+from resettle.ingest.mapping import column_samples, header_score, labels, resolve_columns, shown_samples
 from resettle.store import db, mappings, writer
 from resettle.store.columns import Progress
 from resettle.store.mappings import SavedMapping
@@ -48,6 +49,8 @@ class ImportOptions:
     save_mapping: str | None = None  # save this import's --map/--set/order under this name (--save-mapping)
     keep_totals: bool = False  # keep rows that sum others (totals, subtotals, aggregates) as data (--keep-totals)
     columns_are: str | None = None  # a wide table: its columns are sites, dates or countries (--columns-are)
+    fiscal_year_start: int | None = None  # the month (1-12) fiscal years start in (--fiscal-year-start)
+    strict: bool = False  # an unrecognised country in an optional field is an error (--strict), not stored empty
 
 
 @dataclass
@@ -67,6 +70,10 @@ class ImportReport:
     rejected_by_reason: Counter = field(default_factory=Counter)
     sites_created: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)  # field -> its first values, as written
+    checks: list[str] = field(default_factory=list)  # columns to check: a weak fit, a column passed over
+    suppressed: list[RowError] = field(default_factory=list)  # rows left out: a required count withheld
+    stored_empty: list[parsing.StoredEmpty] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
@@ -79,19 +86,50 @@ class ImportReport:
         verb = "would add" if self.dry_run else "added"
         out = [
             f"{self.file}: {self.rows_read} rows read; {verb} {self.added}, updated {self.updated}, "
-            f"already present {self.present}, rejected {self.rejected} ({self.seconds:.1f} s)"
+            f"already present {self.present}, rejected {self.rejected}"
+            + (f", suppressed {self.suppressed_rows}" if self.suppressed else "") + f" ({self.seconds:.1f} s)"
             + ("" if self.dry_run or self.batch_id is None else f"; batch {self.batch_id}")
         ]
         for reason, n in self.rejected_by_reason.most_common():
             out.append(f"  rejected {n}: {reason}")
+        out.extend(self.suppressed_lines())
+        out.extend(f"  {e.line()}" for e in self.stored_empty)
         if self.sites_created:
             out.append(f"  new sites: {self.sites_created}")
-        if self.mapping:
-            out.append("  columns: " + ", ".join(f if c == f else f"{f} <- {c}" for f, c in self.mapping.items()))
+        out.extend(self.mapping_lines())
         out.extend(f"  {n}" for n in self.notes)
         if self.dry_run:
             out.append("  dry run: nothing was written.")
         return out
+
+    @property
+    def suppressed_rows(self) -> int:
+        """Rows left out because the source suppressed a required count (each row once)."""
+        return len({e.line for e in self.suppressed})
+
+    def suppressed_lines(self) -> list[str]:
+        """The rows left out as suppressed, by column and mark: how many, what the mark means, which lines."""
+        by_mark: dict[tuple[str, str], list[int]] = {}
+        for e in self.suppressed:
+            by_mark.setdefault((e.column, e.message), []).append(e.line)
+        out = []
+        for (column, message), lines in by_mark.items():
+            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+            out.append(f"  left out {len(lines):,} row{'' if len(lines) == 1 else 's'}: {column} {message} "
+                       f"(line{'' if len(lines) == 1 else 's'} {shown})")
+        return out
+
+    def mapping_lines(self) -> list[str]:
+        """Which column became which field, with its first values: "site <- Camp (Liberty, Ashraf, Liberty)";
+        then the columns to check."""
+        if not self.mapping:
+            return []
+        parts = []
+        for f, c in self.mapping.items():
+            named = f"{f} {c}" if c.startswith("= ") else (f if c == f else f"{f} <- {c}")
+            values = [v if len(v) <= 40 else v[:39] + "…" for v in self.samples.get(f, [])]
+            parts.append(f"{named} ({', '.join(values)})" if values else named)
+        return ["  columns: " + ", ".join(parts), *(f"  {c}" for c in self.checks)]
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -145,6 +183,8 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         options = apply_mapping(mappings.load_mapping(conn, options.mapping), kind.name, options)
         report.notes.append(f"used the saved mapping {options.mapping!r}")
     today = dt.date.today()
+    if options.fiscal_year_start is not None and not 1 <= options.fiscal_year_start <= 12:
+        raise UsageError(f"--fiscal-year-start {options.fiscal_year_start}: give the month as 1 to 12 (US: 10)")
     problem: ResettleError | None = None
     widened: wide.Wide | None = None
     # The hash (is this file imported already?) is taken on the other core while the file is opened and,
@@ -154,18 +194,39 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         table = reading.open_table(path, sheet=options.sheet, header_hint=header_score(kind))
         known_sites = frozenset(name for (name,) in conn.execute("SELECT name FROM sites"))
         try:
+            # The first rows, looked at before the mapping (do the values fit the field?) and shown with it,
+            # then read again with the rest.
             if options.columns_are:
+                # A wide table's first lines are read as long rows apart, for the samples: the long table's
+                # own reading must start at the first line, after totals.leave_out stands in for its rows.
+                first = list(islice(table.rows, SAMPLE_ROWS))
+                table.rows = chain(first, table.rows)
+                preview = wide.long_table(kind, replace(table, rows=iter(first), notes=[]), options.columns_are,
+                                          options.column_map, options.set_values, options.skip_invalid).long
+                head = list(islice(preview.rows, SAMPLE_ROWS))
                 widened = wide.long_table(kind, table, options.columns_are, options.column_map,
                                           options.set_values, options.skip_invalid)
                 table = widened.long
-            columns = _resolve(kind, table, options, known_sites)
-            constants = parsing.set_constants(kind, options.set_values, options.date_order, today)
-            fast = (columnar.read(kind, path, table, columns, constants, options.date_order, today,
+            else:
+                head = list(islice(table.rows, SAMPLE_ROWS))
+                table.rows = chain(head, table.rows)
+            samples = column_samples(head, len(table.columns))
+            columns = _resolve(kind, table, options, known_sites, samples, report.checks)
+            report.mapping = labels(kind, table.columns, columns, options.set_values)
+            report.samples = {f: shown_samples(samples, where, head) for f, where in columns.items()
+                              if f not in options.set_values}
+            rules = value_rules(kind, table.columns, columns, options, today)
+            constants = parsing.set_constants(kind, options.set_values, rules)
+            fast = (columnar.read(kind, path, table, columns, constants, rules,
                                   keep_totals=options.keep_totals, known_sites=known_sites)
                     if not options.columns_are and columnar.eligible(kind, path, table, columns, options.skip_invalid)
                     else None)
         except ResettleError as exc:
             problem = exc  # if an identical file was imported before, that is the answer, not this error
+            partial = getattr(exc, "found", None)  # the fields a mapping error had found: shown with it
+            if partial and not report.mapping:
+                report.mapping = labels(kind, table.columns, partial, options.set_values)
+                report.samples = {f: shown_samples(samples, where, head) for f, where in partial.items()}
         sha = hashing.result() if hashing is not None else file_sha256(path)
     if options.sheet and table.encoding == "xlsx":
         # Another sheet of the same workbook is another import: the identity covers the sheet read.
@@ -174,9 +235,8 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     if report.identical_to is not None:
         return report
     if problem is not None:
-        raise problem
+        raise _with_mapping(problem, report)
 
-    report.mapping = labels(kind, table.columns, columns, options.set_values)
     used = {k for i in columns.values() for k in (i if isinstance(i, tuple) else (i,))}
     unused = [c for i, c in enumerate(table.columns) if i not in used and c and not c.startswith("column_")]
     if unused and len(unused) <= 12:
@@ -193,18 +253,25 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
         else:  # a total row of a wide table is one line, whatever its cells: taken out before it is widened
             widened.wide.rows = totals.leave_out(kind, widened.wide, widened.wide_columns(columns), left_out,
                                                  known_sites=known_sites, by_sum=False)
-    parsed = fast or general.read(kind, table, columns, constants, report.mapping, date_order=options.date_order,
-                                  skip_invalid=options.skip_invalid, today=today, progress=options.progress)
+    try:
+        parsed = fast or general.read(kind, table, columns, constants, report.mapping, rules=rules,
+                                      skip_invalid=options.skip_invalid, progress=options.progress)
+    except ResettleError as exc:
+        raise _with_mapping(exc, report) from None
     # Rows read, then left out as totals; in a wide table rows are cells, and its totals lines.
     report.rows_read = parsed.rows_read + (len(left_out.rows) if widened is None else 0)
     if parsed.rejected:
         _count_rejected(report, parsed.rejected)
+    report.suppressed = parsed.suppressed
+    report.stored_empty = parsed.stored_empty
     # The table's notes (a second section, repeated headers) are complete now that its rows are read.
     report.notes.extend(table.notes)
     if note := left_out.note():
         report.notes.append(note)
-    batch = writer.Batch(kind, path.name, sha, options.source, options.editor, report.mapping, list(report.notes),
-                         rows_read=report.rows_read, rows_rejected=report.rejected)
+    stored_notes = [*(line.strip() for line in report.suppressed_lines()),
+                    *(e.line() for e in report.stored_empty), *report.checks, *report.notes]
+    batch = writer.Batch(kind, path.name, sha, options.source, options.editor, report.mapping, stored_notes,
+                         rows_read=report.rows_read, rows_rejected=report.rejected + report.suppressed_rows)
     # The general engine told the progress while reading, its slow part; the columnar engine's is the insert.
     written = writer.write_batch(conn, batch, parsed.columns, dry_run=options.dry_run,
                                  progress=options.progress if report.fast_path else None)
@@ -216,18 +283,43 @@ def _import(conn: sqlite3.Connection, kind: Kind, path: Path, options: ImportOpt
     return report
 
 
-def _resolve(kind: Kind, table: reading.Table, options: ImportOptions, known_sites: frozenset[str]):
+def _resolve(kind: Kind, table: reading.Table, options: ImportOptions, known_sites: frozenset[str],
+             samples, checks: list[str]):
     """The column of each field; when a required one has none and the headers look like the values of a
     field (years, countries, sites), the error says to read the table as a wide one."""
     try:
         return resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
-                               path=table.name, header_line=table.header_line)
+                               path=table.name, header_line=table.header_line, samples=samples, checks=checks)
     except FileProblem as exc:
         hint = None if options.columns_are else wide.suggestion(kind, table.columns, known_sites)
         if hint is None:
             raise
-        raise FileProblem(exc.path, f"{exc.message} {hint[0].upper()}{hint[1:]}.", line=exc.line,
-                          column=exc.column) from None
+        wider = FileProblem(exc.path, f"{exc.message} {hint[0].upper()}{hint[1:]}.", line=exc.line,
+                            column=exc.column)
+        if hasattr(exc, "found"):
+            wider.found = exc.found
+        raise wider from None
+
+
+SAMPLE_ROWS = 200  # rows looked at to check that a column's values fit its field, and to show its first values
+
+
+def value_rules(kind: Kind, names: list[str], columns: dict, options: ImportOptions, today: dt.date) -> parsing.ValueRules:
+    """How this import reads values: its options, and which date fields come from a fiscal-year column or
+    from several columns (year, month, day)."""
+    dates = [f.name for f in kind.fields if f.type == "date" and f.name in columns]
+    parts = frozenset(f for f in dates if isinstance(columns[f], tuple))
+    # A split date's year is its first column.
+    first = {f: columns[f][0] if isinstance(columns[f], tuple) else columns[f] for f in dates}
+    fiscal = frozenset(f for f in dates if parsing.is_fiscal_column(names[first[f]]))
+    return parsing.ValueRules(today=today, date_order=options.date_order, fiscal_start=options.fiscal_year_start,
+                              strict=options.strict, fiscal_fields=fiscal, date_parts=parts)
+
+
+def _with_mapping(exc: ResettleError, report: ImportReport) -> ResettleError:
+    """`exc` carrying the mapping found so far, which the command line prints before the errors."""
+    exc.mapping_lines = [line.strip() for line in report.mapping_lines()] or list(report.checks)
+    return exc
 
 
 def _count_rejected(report: ImportReport, errors: list[RowError]) -> None:
@@ -263,7 +355,8 @@ def apply_mapping(saved: SavedMapping, kind_name: str, options: ImportOptions) -
     column_map = {f: c for f, c in saved.column_map.items() if f not in mine} | options.column_map
     set_values = {f: v for f, v in saved.set_values.items() if f not in mine} | options.set_values
     return replace(options, column_map=column_map, set_values=set_values,
-                   date_order=options.date_order or saved.date_order)
+                   date_order=options.date_order or saved.date_order,
+                   fiscal_year_start=options.fiscal_year_start or saved.fiscal_year_start)
 
 
 def _save_after(conn, kind: Kind, options: ImportOptions, report: ImportReport) -> None:

@@ -16,16 +16,19 @@ from resettle.domain import countries
 from resettle.domain.errors import RowError, UsageError
 from resettle.domain.records import Field, Kind
 from resettle.domain.values import (
+    Suppressed,
     ValueProblem,
     clean_text,
     has_ambiguous_slash_dates,
     is_missing,
     parse_count,
     parse_date,
+    parse_date_parts,
     parse_enum,
     parse_real,
     slash_order,
 )
+from resettle.ingest.reading import normalise_header
 from resettle.store.columns import Columns
 
 MAX_COUNT = 1_000_000_000  # more people than any record holds; sums of such counts stay far inside 64 bits
@@ -34,17 +37,69 @@ MAX_COUNT = 1_000_000_000  # more people than any record holds; sums of such cou
 FREE_TEXT = frozenset({"case_id", "description", "destination", "source"})
 
 
+@dataclass(frozen=True)
+class ValueRules:
+    """How an import reads values, beyond each field's type: the options of `resettle import` that bear on
+    values, and what the mapping says about the columns."""
+
+    today: dt.date
+    date_order: str | None = None  # 'dayfirst' | 'monthfirst' | None (decided per column)
+    fiscal_start: int | None = None  # the month a fiscal year starts in (--fiscal-year-start)
+    strict: bool = False  # an unrecognised country in an optional field is an error, not stored empty
+    fiscal_fields: frozenset[str] = frozenset()  # date fields read from a column named fiscal year
+    date_parts: frozenset[str] = frozenset()  # date fields read from several columns (year, month, day)
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """One distinct raw value of a column and what became of it: the stored value, or the problem that
+    refuses its rows (`suppressed`: the source withheld it); `empty_because` says why a value that was
+    there is stored empty (a suppressed optional count, an origin that is no country)."""
+
+    raw: str
+    value: object
+    problem: str | None = None
+    suppressed: bool = False
+    empty_because: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEmpty:
+    """A value of an optional field stored empty, with the rows it was on and the people they count."""
+
+    field: str
+    raw: str
+    reason: str
+    rows: int
+    people: int | None  # None when the kind has no count of people (sites, incidents)
+
+    def line(self) -> str:
+        """As the closing report gives it: "origin_country 'Tibetan': 12 rows, 489 people, stored empty (...)"."""
+        people = "" if self.people is None else f", {self.people:,} {'person' if self.people == 1 else 'people'}"
+        rows = f"{self.rows:,} row{'' if self.rows == 1 else 's'}"
+        return f"{self.field} {self.raw!r}: {rows}{people}, stored empty ({self.reason})"
+
+
 @dataclass
 class Parsed:
     """What an engine hands the importer: the valid rows as typed columns, how many rows the table had, and
-    every problem of the rows left out, in line order (a row may have several)."""
+    every problem of the rows left out, in line order (a row may have several); the rows left out because
+    the source suppressed a required count, apart; the values stored empty."""
 
     columns: Columns
     rows_read: int
     rejected: list[RowError] = field(default_factory=list)
+    suppressed: list[RowError] = field(default_factory=list)
+    stored_empty: list[StoredEmpty] = field(default_factory=list)
 
 
-def _parser(f: Field, kind: Kind, order: str | None, today: dt.date) -> Callable[[str], object]:
+def is_fiscal_column(name: str) -> bool:
+    """A column named for a fiscal year ("Fiscal Year", "FY", "FY of arrival"): its years are fiscal years."""
+    words = normalise_header(name).split()
+    return "fiscal" in words or "fy" in words
+
+
+def _parser(f: Field, kind: Kind, order: str | None, rules: ValueRules) -> Callable[[str], object]:
     """The function that turns one raw value of field `f` into its stored value (or raises)."""
     if f.type == "count":
         def count(raw: str) -> int | None:
@@ -67,9 +122,16 @@ def _parser(f: Field, kind: Kind, order: str | None, today: dt.date) -> Callable
         return country
     if f.type == "date":
         period_end = kind.name == "population" or f.name == "closed"
+        fiscal = f.name in rules.fiscal_fields
+        today = rules.today
 
         def date(raw: str) -> str | None:
-            value = parse_date(raw, order=order, period_end=period_end)
+            if f.name in rules.date_parts:
+                value = parse_date_parts(raw, period_end=period_end, fiscal_start=rules.fiscal_start,
+                                         fiscal_column=fiscal)
+            else:
+                value = parse_date(raw, order=order, period_end=period_end, fiscal_start=rules.fiscal_start,
+                                   fiscal_column=fiscal)
             if value is None:
                 return None
             if value > today and not f.future_ok:
@@ -93,43 +155,68 @@ def free_texts(distinct: list[str]) -> tuple[list[str | None], bool]:
     return values, all(v is r for v, r in zip(values, distinct, strict=True))
 
 
-def parse_distinct(f: Field, kind: Kind, distinct: list[str], date_order: str | None,
-                   today: dt.date) -> list[tuple[str, object, str | None]]:
-    """(raw, stored value, problem or None) for each distinct raw value of one column.
+def parse_distinct(f: Field, kind: Kind, distinct: list[str], rules: ValueRules) -> list[Distinct]:
+    """What becomes of each distinct raw value of one column.
 
-    A date column decides day-first or month-first from all its values together."""
-    order = date_order
+    A date column decides day-first or month-first from all its values together. A suppressed count
+    (`*`, `<5`, ...) refuses its row when the field is required and is stored empty otherwise; so is a
+    country no one knows in an optional field, unless `rules.strict`."""
+    order = rules.date_order
     column_problem = None
-    if f.type == "date" and order is None:
+    if f.type == "date" and order is None and f.name not in rules.date_parts:
         try:
             order = slash_order(distinct)
         except ValueProblem as exc:
             column_problem = f"{exc}; say which with --dayfirst or --monthfirst"
-    parse = _parser(f, kind, order, today)
+    parse = _parser(f, kind, order, rules)
+    optional = not f.required and f.default is None
     mapped = []
     for raw in distinct:
         try:
             if column_problem and has_ambiguous_slash_dates([raw]):
                 raise ValueProblem(column_problem)
             value = parse(raw)
-            problem = None
-            if value is None and f.required and f.default is None:
-                problem = "missing value (required)"
-            elif value is None and f.default is not None:
-                value = f.default
+        except Suppressed as exc:
+            mapped.append(Distinct(raw, None, empty_because=str(exc)) if optional
+                          else Distinct(raw, None, str(exc), suppressed=True))
+            continue
         except ValueProblem as exc:
-            value, problem = None, str(exc)
-        mapped.append((raw, value, problem))
+            if optional and f.type == "country" and not rules.strict:
+                mapped.append(Distinct(raw, None, empty_because=_unknown_country(raw)))
+            else:
+                mapped.append(Distinct(raw, None, str(exc)))
+            continue
+        if value is None and f.type == "country" and countries.names_no_country(raw):
+            if f.required:
+                mapped.append(Distinct(raw, None, f"{raw.strip()!r} names no country (a required value)"))
+            else:
+                mapped.append(Distinct(raw, None, empty_because="names no country"))
+            continue
+        problem = None
+        if value is None and f.required and f.default is None:
+            problem = "missing value (required)"
+        elif value is None and f.default is not None:
+            value = f.default
+        mapped.append(Distinct(raw, value, problem))
     return mapped
 
 
-def set_constants(kind: Kind, set_values: dict[str, str], date_order: str | None,
-                  today: dt.date) -> dict[str, object]:
+def _unknown_country(raw: str) -> str:
+    """Why an optional country was stored empty: not a country we know, or one that no longer exists."""
+    try:
+        countries.to_iso3(raw)
+    except countries.UnknownCountry as exc:
+        if exc.candidates and exc.suggestion is None:
+            return "a country that no longer exists: now " + " or ".join(exc.candidates)
+    return "not a country I know"
+
+
+def set_constants(kind: Kind, set_values: dict[str, str], rules: ValueRules) -> dict[str, object]:
     """The parsed values of --set FIELD=VALUE; a bad one is a usage error."""
     constants: dict[str, object] = {}
     for f, raw in set_values.items():
         try:
-            constants[f] = _parser(kind.field(f), kind, date_order, today)(raw)
+            constants[f] = _parser(kind.field(f), kind, rules.date_order, rules)(raw)
         except ValueProblem as exc:
             raise UsageError(f"--set {f}={raw}: {exc}") from None
         if constants[f] is None and kind.field(f).required:

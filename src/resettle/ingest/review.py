@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,7 @@ import pandas as pd
 from resettle.domain.errors import ResettleError, RowError, ValidationFailed
 from resettle.domain.records import KINDS, Kind
 from resettle.ingest import importer, reading, wide
-from resettle.ingest.mapping import header_score, resolve_columns
+from resettle.ingest.mapping import column_samples, header_score, resolve_columns
 
 # The dashboard's upload limit when Streamlit's server.maxUploadSize is not set (.streamlit/config.toml
 # and `resettle serve` set it to this): a 50 MB CSV is about a million rows.
@@ -114,9 +115,13 @@ def propose(path: str | os.PathLike, kind_name: str, *, sheet: str | None = None
     table = reading.open_table(path, sheet=sheet, header_hint=header_score(kind))
     if columns_are:
         table = wide.long_table(kind, table, columns_are, {}, {}, skip_invalid=False).long
-    found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line)
+    # The same first rows the import looks at: a column is proposed only when its values fit the field.
+    samples = column_samples(list(islice(table.rows, importer.SAMPLE_ROWS)), len(table.columns))
+    checks: list[str] = []
+    found = resolve_columns(_optional(kind), table.columns, table.hxl, path=table.name, header_line=table.header_line,
+                            samples=samples, checks=checks)
     mapping = {f: (_column_label(table.columns, found[f]) if f in found else None) for f in kind.names}
-    return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), list(table.notes),
+    return Proposal(kind_name, list(table.columns), mapping, guess_kind(table.columns), [*checks, *table.notes],
                     file=Path(path).name, header_line=table.header_line)
 
 
@@ -142,6 +147,7 @@ class Check:
     errors: list[RowError] = field(default_factory=list)
     total_errors: int = 0
     problem: str | None = None
+    mapping_lines: list[str] = field(default_factory=list)  # the mapping found before the import stopped
 
     @property
     def importable(self) -> bool:
@@ -158,10 +164,10 @@ def _run(db_path, kind: str, path: Path, options: importer.ImportOptions) -> Che
     try:
         report = importer.import_file(db_path, kind, path, options)
     except ValidationFailed as exc:
-        return Check(errors=list(exc.errors), total_errors=exc.total)
+        return Check(errors=list(exc.errors), total_errors=exc.total, mapping_lines=list(exc.mapping_lines))
     except ResettleError as exc:  # FileProblem, UsageError: one message a person can act on
         # Name the user's file, not the temporary folder it was saved in.
-        return Check(problem=str(exc).replace(f"{path.parent}{os.sep}", ""))
+        return Check(problem=str(exc).replace(f"{path.parent}{os.sep}", ""), mapping_lines=list(exc.mapping_lines))
     if options.skip_invalid and report.errors:
         return Check(report=report, errors=list(report.errors), total_errors=len(report.errors))
     return Check(report=report)

@@ -8,6 +8,7 @@ kind)`, takes the uploaded bytes, so it can be tested without a browser.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 
 import streamlit as st
@@ -26,6 +27,7 @@ DATE_ORDERS = {None: "Decide from the file", "dayfirst": "Day first (31/12/2015)
 WIDE_LAYOUTS = {"site": "Wide: one column per site", "date": "Wide: one column per date or year",
                 "host_country": "Wide: one column per host country",
                 "origin_country": "Wide: one column per country of origin"}
+FISCAL_STARTS = {None: "No fiscal years in this file", **{m: calendar.month_name[m] for m in range(1, 13)}}
 _MESSAGE = "_import_message"
 _UPLOADS = "_upload_round"
 _PENDING = "_undo_pending"
@@ -117,9 +119,11 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
                          key="import_date_order", horizontal=True)
         skip = st.checkbox("Import the valid rows and skip the invalid ones", key="import_skip_invalid")
         keep_totals = st.checkbox("Keep total rows (Total, subtotals, World, regions) as data", key="import_keep_totals")
+        fiscal, strict = value_options()
     options = importer.ImportOptions(source=source.strip() or None, column_map=dry_run.column_map(chosen),
                                       set_values=set_values, date_order=order, skip_invalid=skip, editor=editor,
-                                      keep_totals=keep_totals, columns_are=columns_are)
+                                      keep_totals=keep_totals, columns_are=columns_are,
+                                      fiscal_year_start=fiscal, strict=strict)
     check = checked(path, kind, options, digest)
     show_check(check)
     if check.importable and st.button(f"Import {path.name}", key="import_confirm", type="primary"):
@@ -129,6 +133,16 @@ def review(path, kind: str, editor: str | None = None, digest: str | None = None
             st.session_state[_UPLOADS] = st.session_state.get(_UPLOADS, 0) + 1  # a fresh, empty uploader
             st.rerun()
         show_check(done)
+
+
+def value_options() -> tuple[int | None, bool]:
+    """The fiscal year's first month (FY 2024 with October: 2023-10-01 to 2024-09-30) and strictness."""
+    row = st.columns(2)
+    fiscal = row[0].selectbox("Fiscal years start in", FISCAL_STARTS, format_func=FISCAL_STARTS.get,
+                              key="import_fiscal_start")
+    strict = row[1].checkbox("Strict: a country no one knows in an optional column is an error "
+                             "(otherwise stored empty and listed)", key="import_strict")
+    return fiscal, strict
 
 
 def mapping_editor(proposal: dry_run.Proposal) -> dict[str, str | None]:
@@ -175,6 +189,8 @@ def rows(n: int) -> str:
 
 def show_check(check: dry_run.Check) -> None:
     """What the dry run (or the import) found: a file problem, every row error, or what would be written."""
+    if check.mapping_lines:  # the import stopped: which column became which field, with its first values
+        st.caption(text.plain("\n\n".join(check.mapping_lines)))
     if check.problem:
         st.error(text.plain(check.problem))
         return
