@@ -19,7 +19,7 @@ import numpy as np
 from resettle.domain.clock import utc_timestamp
 from resettle.domain.errors import UsageError
 from resettle.domain.records import KINDS, Kind
-from resettle.store import audit, db, transaction
+from resettle.store import audit, changes, db, transaction
 from resettle.store.columns import Columns, Progress, insert
 
 # Below this many rows, index upkeep during the insert is cheaper than a rebuild.
@@ -366,10 +366,11 @@ def _record_change(conn, batch_id: int, table: str, row_id: int, old_values: dic
 
 
 def list_batches(conn: sqlite3.Connection) -> list[dict]:
-    """Every import batch, newest first."""
+    """Every import batch and change set, newest first (a change set has a reason and deleted rows)."""
     cur = conn.execute(
         "SELECT id, kind, file_name, source, rows_read, rows_added, rows_updated, rows_present, rows_rejected, "
-        "imported_at, editor, sha256 FROM import_batches ORDER BY id DESC"
+        "imported_at, editor, sha256, reason, (SELECT count(*) FROM record_changes c WHERE c.batch_id = b.id "
+        "AND c.action = 'delete') AS rows_deleted FROM import_batches b ORDER BY id DESC"
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
@@ -381,21 +382,16 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
     db.require_writable("undoing an import")
     transaction.begin_immediate(conn)
     try:
-        batch = conn.execute("SELECT id, kind, file_name FROM import_batches WHERE id = ?", (batch_id,)).fetchone()
+        batch = conn.execute("SELECT id, kind, file_name, reason FROM import_batches WHERE id = ?",
+                             (batch_id,)).fetchone()
         if batch is None:
             raise UsageError(f"there is no import batch {batch_id}; `resettle batches` lists them")
+        later = changes.later_batch(conn, batch_id)
+        if later is not None:
+            raise UsageError(f"{changes.describe_batch(conn, later)} changed rows that "
+                             f"{changes.describe_batch(conn, batch_id)} wrote; undo "
+                             f"{'change set' if changes.is_change_set(conn, later) else 'batch'} {later} first")
         tables = [k.table for k in KINDS.values()]
-        for t in tables:
-            later = conn.execute(
-                f"SELECT DISTINCT c.batch_id FROM batch_changes c JOIN {t} r ON r.id = c.row_id "
-                "WHERE c.table_name = ? AND c.batch_id > ? AND (r.batch_id = ? OR c.row_id IN "
-                "(SELECT row_id FROM batch_changes WHERE batch_id = ? AND table_name = ?))",
-                (t, batch_id, batch_id, batch_id, t),
-            ).fetchall()
-            if later:
-                raise UsageError(
-                    f"batch {later[0][0]} changed rows that batch {batch_id} wrote; undo batch {later[0][0]} first"
-                )
         removed: dict[str, int] = {}
         for t in tables:
             if t == "sites":
@@ -413,6 +409,7 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
                 raise UsageError(f"batch {batch_id} holds a change to {table_name} that resettle did not write")
             conn.execute(f"UPDATE {table_name} SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                          (*values.values(), row_id))
+        restored = changes.revert(conn, batch_id)  # a change set's edits and deletions, put back
         in_use = " AND ".join(
             f"id NOT IN (SELECT site_id FROM {k.table})" for k in KINDS.values() if k.has_site
         )
@@ -421,9 +418,13 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
         removed["sites"] = conn.total_changes - before
         conn.execute("UPDATE sites SET batch_id = NULL WHERE batch_id = ?", (batch_id,))
         conn.execute("DELETE FROM batch_changes WHERE batch_id = ?", (batch_id,))
+        conn.execute("DELETE FROM record_changes WHERE batch_id = ?", (batch_id,))
         conn.execute("DELETE FROM import_batches WHERE id = ?", (batch_id,))
-        audit.record(conn, "undo", batch_id, f"undid {batch[1]} from {batch[2]}: "
-                     + ", ".join(f"{t} {n}" for t, n in removed.items() if n), editor=editor)
+        what = (f"change set ({batch[1]}, reason: {batch[3]})" if batch[3] is not None
+                else f"{batch[1]} from {batch[2]}")
+        audit.record(conn, "undo", batch_id, f"undid {what}: "
+                     + ", ".join([f"{t} {n}" for t, n in removed.items() if n]
+                                 + [f"{t} {n} restored" for t, n in restored.items()]), editor=editor)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
