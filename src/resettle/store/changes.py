@@ -415,7 +415,7 @@ def history(conn: sqlite3.Connection, kind_name: str, row_id: int) -> list[Versi
     # Walk back from the record as it is now: each event's "after" is the next one's "before".
     states: list[tuple[dict | None, dict | None]] = []
     after = now
-    for batch, action, before, logged_after in reversed(events):
+    for _batch, action, before, logged_after in reversed(events):
         if action == "import":
             before = {**(after or {}), **before}
         states.append((before, logged_after if action != "import" else after))
