@@ -241,8 +241,9 @@ def undo(batch_id: int, db_path: Path | None) -> None:
     """Remove exactly what import batch BATCH_ID added."""
     with closing(db.connect(_db(db_path))) as conn:
         removed = writer.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
-    parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
-    click.echo(f"batch {batch_id} undone: removed {parts}")
+    parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n and not t.endswith(writer.RESTORED)) or "no rows"
+    back = ", ".join(f"{n} {t.removesuffix(writer.RESTORED)}" for t, n in removed.items() if t.endswith(writer.RESTORED))
+    click.echo(f"batch {batch_id} undone: removed {parts}" + (f"; put back {back} as they were" if back else ""))
 
 
 @cli.command()

@@ -376,9 +376,13 @@ def list_batches(conn: sqlite3.Connection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur]
 
 
+RESTORED = " restored"  # undo's count of a table's rows a change set had changed or deleted, put back
+
+
 def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) -> dict[str, int]:
-    """Remove exactly what batch `batch_id` added and put back what it updated. Returns rows removed per
-    table. Refuses while a later batch changed rows this batch wrote (undo that one first)."""
+    """Remove exactly what batch `batch_id` added and put back what it updated (a change set: what it edited
+    or deleted). Returns rows removed per table, and rows put back under "<table> restored" (RESTORED).
+    Refuses while a later batch or change set changed rows this batch wrote (undo that one first)."""
     db.require_writable("undoing an import")
     transaction.begin_immediate(conn)
     try:
@@ -422,9 +426,9 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
         conn.execute("DELETE FROM import_batches WHERE id = ?", (batch_id,))
         what = (f"change set ({batch[1]}, reason: {batch[3]})" if batch[3] is not None
                 else f"{batch[1]} from {batch[2]}")
+        removed.update({f"{t}{RESTORED}": n for t, n in restored.items()})
         audit.record(conn, "undo", batch_id, f"undid {what}: "
-                     + ", ".join([f"{t} {n}" for t, n in removed.items() if n]
-                                 + [f"{t} {n} restored" for t, n in restored.items()]), editor=editor)
+                     + ", ".join(f"{t} {n}" for t, n in removed.items() if n), editor=editor)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

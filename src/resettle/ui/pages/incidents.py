@@ -31,4 +31,4 @@ def page(view: View) -> None:
         common.chart(figs["cumulative_deaths"], key="chart_deaths", name="cumulative_deaths", view=view)
     if not data.incidents.empty:
         st.subheader("The incidents")
-        st.dataframe(data.incidents, hide_index=True, width="stretch")
+        common.table(data.incidents)
