@@ -31,6 +31,7 @@ READERS = {
     "export data": ["export", "data", "--format", "csv", "--out", "data"],
     "export report": ["export", "report", "--out", "report.html"],
     "export bundle": ["export", "bundle", "--out", "bundle.zip"],
+    "history": ["history", "population", "1"],
 }
 
 
@@ -38,7 +39,7 @@ def test_every_reading_command_is_listed():
     groups = {name: c for name, c in cli.commands.items() if hasattr(c, "commands")}
     commands = {name for name in cli.commands if name not in groups}
     commands |= {f"{g} {name}" for g, group in groups.items() for name in group.commands}
-    writers = {"init", "demo", "import", "undo", "serve", "hash-password"}
+    writers = {"init", "demo", "import", "undo", "serve", "hash-password", "add", "edit", "delete"}
     assert commands - writers == set(READERS)
 
 
