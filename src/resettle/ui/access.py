@@ -99,9 +99,10 @@ def client() -> str | None:
     """Who is asking, as far as the server can tell: the client's address (None in-process, as under
     AppTest). Behind a proxy it is the proxy's: the per-name limit still holds."""
     try:
-        return st.context.ip_address
+        address = st.context.ip_address
     except Exception:  # no request context at all
         return None
+    return address if isinstance(address, str) and address else None
 
 
 def sign_in(name: str, password: str) -> str | None:
