@@ -62,12 +62,16 @@ def test_correct_a_count_see_the_residents_change_and_undo(editors_dashboard, pa
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for(timeout=TIMEOUT_MS)
     box = grid.bounding_box()
-    # The first row's first cell (id), then right to residents (id, site, date, residents), type, Enter.
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
+    # The first row's id cell (after the rows' selection boxes), then right to residents (id, site, date,
+    # residents), type, Enter.
+    page.mouse.click(box["x"] + 65, box["y"] + 35 + 17)
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    page.keyboard.type("12")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # opens the cell's editor
+    editor = page.locator("#portal input, #portal textarea").first
+    editor.wait_for(timeout=TIMEOUT_MS)
+    editor.fill("12")
+    editor.press("Enter")
     page.get_by_text("1 rows changed, 0 added, 0 deleted, not saved yet.").wait_for(timeout=TIMEOUT_MS)
     assert summary(server.db_path) == before  # nothing is written before saving
 
@@ -109,7 +113,7 @@ def test_the_form_at_phone_width(editors_dashboard, browser):
         page.get_by_role("combobox", name="site *").click()
         page.get_by_role("option", name="Camp Liberty", exact=True).click()
         settled(page)
-        date = page.get_by_label("date *", exact=True)
+        date = page.locator('[data-testid="stDateInput"]', has_text="date *").locator("input")
         date.fill("2016-09-20")
         date.press("Enter")
         page.get_by_label("residents *").fill("3")
