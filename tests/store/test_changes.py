@@ -247,3 +247,24 @@ def test_upgrading_a_version_5_database_keeps_its_rows_and_allows_change_sets(ti
     assert database.headline(sites="Alpha").residents == 650
     database.undo(done.batch_id)
     assert database.headline(sites="Alpha").residents == 700
+
+
+def test_a_later_import_does_not_bring_back_a_corrected_value(tiny, tmp_path):
+    """The weekly file still has the typo: its row is not added beside the correction, and the report
+    says why; a row entered by hand that the file has too is named as well."""
+    fix = tiny.edit("population", COUNT_4, {"residents": 650}, reason="typo")
+    flight = tiny.add("transfers", {"site": "Alpha", "date": "2020-06-30", "host_country": "ALB", "people": 14,
+                                    "source": "VOA"}, reason="phoned in")
+    weekly = tmp_path / "weekly.csv"
+    weekly.write_text("site,date,residents,source\nAlpha,2020-07-01,700,UNHCR\nAlpha,2020-07-08,690,UNHCR\n")
+    report = tiny.import_file("population", weekly)
+    assert (report.added, report.present) == (1, 1)
+    assert (f"1 rows equal records that change set {fix.batch_id} corrected or deleted: not added again (the "
+            "correction stands; undo the change set to have them back)") in report.notes
+    assert tiny.headline(sites="Alpha", as_of="2020-07-01").residents == 650
+    flights = tmp_path / "flights.csv"
+    flights.write_text("site,date,host_country,people,source\nAlpha,2020-06-30,Albania,14,UNHCR\n")
+    report = tiny.import_file("transfers", flights)
+    assert (report.added, report.present) == (0, 1)
+    assert report.notes[-1] == (f"1 rows already present are records entered by hand (change set {flight.batch_id}): "
+                                "undoing that change set would remove them, though this file has them too")

@@ -264,6 +264,7 @@ def _insert_rows(conn, kind: Kind, batch_id: int, written: Written) -> None:
         # Identity of a row for "already present": every data field; for a population count also its
         # source, because two sources' counts of one date are both kept (DOMAIN.md: figures are contested).
         key = fields + (["source"] if kind.name == "population" else [])
+        _superseded(conn, kind, key, where, written)
         existing = conn.execute(f"SELECT 1 FROM {target} LIMIT 1").fetchone()
         before = conn.total_changes
         if existing is None:
@@ -291,8 +292,62 @@ def _insert_rows(conn, kind: Kind, batch_id: int, written: Written) -> None:
         considered = conn.execute(f"SELECT count(*) FROM temp.stage_rows {where}").fetchone()[0]
         written.added += added
         written.present += considered - added
+        if considered - added:
+            _present_by_hand(conn, kind, key, where, written)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
+
+
+def _ident(key: list[str], alias: str = "") -> str:
+    """A row's identity as one text (quote() keeps NULL apart from 'NULL' and 1 apart from '1')."""
+    return " || ',' || ".join(f"quote({alias}{k})" for k in key)
+
+
+def _staged_matching(conn, key: list[str], where: str, idents: dict[str, int]) -> dict[int, int]:
+    """How many staged rows have each of `idents` (identity -> batch), counted per batch."""
+    if not idents:
+        return {}
+    cond = "AND case_id IS NULL" if where else ""
+    found: dict[int, int] = {}
+    for ident, n in conn.execute(
+            f"SELECT {_ident(key)} AS ident, count(*) FROM temp.stage_rows WHERE ident IN "
+            f"(SELECT value FROM json_each(?)) {cond} GROUP BY 1", (json.dumps(list(idents)),)):
+        found[idents[ident]] = found.get(idents[ident], 0) + n
+    return dict(sorted(found.items()))
+
+
+def _superseded(conn, kind: Kind, key: list[str], where: str, written: Written) -> None:
+    """Rows of the file equal to a record a change set corrected or deleted are not added again: the
+    correction stands (a weekly file that still has the typo must not bring it back beside the corrected
+    count). They count as already present, and a note says so, naming the change sets."""
+    logged = " || ',' || ".join(f"quote(json_extract(before, '$.{k}'))" for k in key)
+    idents = dict(conn.execute(f"SELECT {logged}, min(batch_id) FROM record_changes WHERE table_name = ? "
+                               "AND action != 'add' GROUP BY 1", (kind.table,)).fetchall())
+    hits = _staged_matching(conn, key, where, idents)
+    if not hits:
+        return
+    cond = "AND case_id IS NULL" if where else ""
+    conn.execute(f"DELETE FROM temp.stage_rows WHERE {_ident(key)} IN (SELECT value FROM json_each(?)) {cond}",
+                 (json.dumps(list(idents)),))
+    n = sum(hits.values())
+    written.present += n
+    written.notes.append(f"{n} rows equal records that change set{'s' if len(hits) > 1 else ''} "
+                         f"{', '.join(map(str, hits))} corrected or deleted: not added again (the correction "
+                         "stands; undo the change set to have them back)")
+
+
+def _present_by_hand(conn, kind: Kind, key: list[str], where: str, written: Written) -> None:
+    """Say so when rows counted as already present equal records entered by hand (by a change set):
+    undoing that change set would take them out, though this file has them too."""
+    idents = dict(conn.execute(
+        f"SELECT {_ident(key)}, min(batch_id) FROM {kind.table} WHERE batch_id IN "
+        "(SELECT id FROM import_batches WHERE reason IS NOT NULL) GROUP BY 1").fetchall())
+    found = _staged_matching(conn, key, where, idents)
+    if found:
+        written.notes.append(
+            f"{sum(found.values())} rows already present are records entered by hand (change set "
+            f"{', '.join(map(str, found))}): undoing that change set would remove them, though this file has "
+            "them too")
 
 
 def _write_cases(conn, kind: Kind, batch_id: int, written: Written, fields: list[str]) -> None:
