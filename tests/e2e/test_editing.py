@@ -11,7 +11,7 @@ import pytest
 from resettle.store import auth
 
 from .conftest import copy_database
-from .pages import TIMEOUT_MS, open_page, settled, wait_for_metric
+from .pages import TIMEOUT_MS, full_screenshot, open_page, settled, wait_for_metric
 from .server import serve, summary
 
 pytestmark = pytest.mark.browser
@@ -123,6 +123,7 @@ def test_the_form_at_phone_width(editors_dashboard, browser):
         settled(page)
         # Nothing sticks out sideways: the form fits the phone's width.
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        full_screenshot(page, "add_record_phone")  # for a person to look at (test-artifacts/screenshots/)
         save = page.get_by_role("button", name="Save the population count")
         assert save.bounding_box()["width"] <= PHONE["width"]
         save.click()

@@ -94,6 +94,10 @@ def test_a_change_set_edited_later_is_undone_last(tiny):
     second = tiny.edit("transfers", first.added[0], {"people": 15}, reason="14 was 15")
     with pytest.raises(UsageError, match=f"undo change set {second.batch_id} first"):
         tiny.undo(first.batch_id)
+    versions = tiny.history("transfers", first.added[0])
+    assert [(v.action, v.batch_id, v.reason) for v in versions] == [
+        ("add", first.batch_id, "new flight"), ("edit", second.batch_id, "14 was 15")]
+    assert versions[0].changes["host_country"] == (None, "ALB") and versions[1].changes == {"people": (14, 15)}
 
 
 def test_the_later_of_two_saves_of_a_row_is_refused_and_writes_nothing(tiny, tiny_db):

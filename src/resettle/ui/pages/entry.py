@@ -49,12 +49,17 @@ def form(kind_name: str) -> None:
     kind = KINDS[kind_name]
     n = st.session_state.get(_ROUND, 0)
     values: dict[str, object] = {}
+    # A population count's breakdown (female, male, children, age bands) is optional and long: folded away.
+    breakdown = [f for f in kind.fields if kind_name == "population" and f.type == "count" and not f.required]
     for f in kind.fields:
+        if f in breakdown:
+            continue
         key = f"entry_{kind_name}_{f.name}_{n}"
-        if f.name == "site":
-            values["site"] = site_field(key)
-        else:
-            values[f.name] = field_widget(f, key)
+        values[f.name] = site_field(key) if f.name == "site" else field_widget(f, key)
+    if breakdown:
+        with st.expander("Breakdown (optional): female, male, children, age bands"):
+            for f in breakdown:
+                values[f.name] = field_widget(f, f"entry_{kind_name}_{f.name}_{n}")
     reason = st.text_input("Note kept with the record (why it is added)", value="new figure entered in the form",
                            key=f"entry_reason_{n}")
     separate = st.checkbox("This is a separate record even if another has the same values", key=f"entry_separate_{n}")
@@ -86,7 +91,7 @@ def site_field(key: str) -> str | None:
 def field_widget(f: Field, key: str) -> object:
     """One field's input: its value, or None when left empty."""
     required = f.required or f.name == "source"
-    label = f"{f.name.replace('_', ' ')}{' *' if required else ''}"
+    label = f"{f.name}{' *' if required else ''}"  # the field's name, as the import and the Data page name it
     if f.type == "date":
         latest = None if f.future_ok else dt.date.today()
         return st.date_input(label, value=None, max_value=latest, min_value=dt.date(1900, 1, 1), key=key,

@@ -244,5 +244,6 @@ def audit_log() -> None:
     if frame.empty:
         st.caption("Nothing imported or undone yet.")
         return
-    st.caption("Every import and undo, newest first (times in UTC). Undoing a batch keeps the rows that tell of it.")
+    st.caption("Every import, undo and change set (each record's fields before and after) and every failed "
+               "sign-in, newest first (times in UTC). Undoing a batch keeps the rows that tell of it.")
     common.table(frame)
