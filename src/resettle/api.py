@@ -200,7 +200,7 @@ class Database:
             rows, lines, out = [], [], []
             for n, c in enumerate(corrections, start=1):
                 line = c.row if c.row is not None else n
-                base = dict(c.loaded) if c.loaded is not None else now.get(int(c.record_id)) if c.record_id is not None else None
+                base = _as_loaded(c, now)
                 if c.action != "add" and base is None:
                     raise changes.UnknownRecord(f"there is no {kind} record {c.record_id}; `resettle history` and the "
                                                 "Data page show the ids")
@@ -351,6 +351,14 @@ class Correction:
     values: Mapping[str, Any] = field(default_factory=dict)
     loaded: Mapping[str, Any] | None = None
     row: int | None = None
+
+
+def _as_loaded(c: Correction, now: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
+    """The record an edit or deletion starts from: as the editor loaded it, else as it is now (None for an
+    added record, or an id that does not exist)."""
+    if c.loaded is not None:
+        return dict(c.loaded)
+    return now.get(int(c.record_id)) if c.record_id is not None else None
 
 
 def require_editing(action: str) -> None:
