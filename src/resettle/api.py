@@ -198,14 +198,16 @@ class Database:
             ids = [int(c.record_id) for c in corrections if c.action != "add" and c.record_id is not None]
             now = changes.records(conn, record_kind, ids)
             rows, lines, out = [], [], []
+            # Messages name rows by the caller's numbers (the Data page's rows), else by their places.
+            numbered = len({c.row for c in corrections}) == len(corrections) and None not in {c.row for c in corrections}
             for n, c in enumerate(corrections, start=1):
-                line = c.row if c.row is not None else n
+                line = c.row if numbered else n
                 base = _as_loaded(c, now)
                 if c.action != "add" and base is None:
                     raise changes.UnknownRecord(f"there is no {kind} record {c.record_id}; `resettle history` and the "
                                                 "Data page show the ids")
                 out.append(changes.RowChange(c.action, c.record_id, loaded=base,
-                                             label=f"row {line}" if c.row is not None else ""))
+                                             label=f"row {line}" if numbered else ""))
                 if c.action != "delete":
                     rows.append({**({f: base.get(f) for f in record_kind.names} if base else {}), **c.values})
                     lines.append(line)

@@ -55,6 +55,8 @@ def validate(kind: Kind, rows: Sequence[Mapping[str, object]], *, lines: Sequenc
     if not rows:
         return []
     lines = list(lines) if lines is not None else list(range(1, len(rows) + 1))
+    if len(set(lines)) != len(lines):  # each message must name one row
+        raise UsageError(f"the rows' numbers repeat ({lines}): number each row once")
     table = reading.Table(path=name, name=name, columns=list(kind.names), hxl=None,
                           rows=iter([(line, [as_written(row.get(f)) for f in kind.names])
                                      for line, row in zip(lines, rows, strict=True)]),
@@ -83,6 +85,6 @@ def validate(kind: Kind, rows: Sequence[Mapping[str, object]], *, lines: Sequenc
 
 
 def describe(error: RowError, *, row_word: str | None = "row") -> str:
-    """One problem as a person reads it: `row 3, residents: '-3' is negative` (or without the row)."""
+    """One problem as a person reads it: `row 3, residents: -3 is negative` (or without the row)."""
     where = f"{row_word} {error.line}, " if row_word else ""
     return f"{where}{error.column}: {error.message}"
