@@ -8,7 +8,8 @@ The library a notebook uses, and the command line and the dashboard are built on
     db.headline(sites=["Camp Liberty"], as_of="2015-12-31").residents
     db.page("relocation", sites=["Camp Liberty"]).per_month      # a DataFrame
 
-`open_database` and `Database` (import, figures, pages, charts, exports), `Headline` and `View`, the
+`open_database` and `Database` (import, records added and corrected as change sets with `Correction`,
+figures, pages, charts, exports), `Headline` and `View`, the
 import's `ImportOptions` and `ImportReport`, and the errors a user can cause (`ResettleError` and its
 kinds) are the public names: `__all__` lists them. Everything else is private by its module's place.
 The names are loaded when first used, so `import resettle` (and the command line's start) stays light.
@@ -28,6 +29,7 @@ _PUBLIC = {
     "Headline": "resettle.api",
     "View": "resettle.api",
     "chart_pages": "resettle.api",
+    "Correction": "resettle.api",
     "ImportOptions": "resettle.ingest.importer",
     "ImportReport": "resettle.ingest.importer",
     "ResettleError": "resettle.domain.errors",
@@ -38,11 +40,11 @@ _PUBLIC = {
 }
 __all__ = [
     "__version__", "open_database", "Database", "Headline", "View", "chart_pages", "ImportOptions",
-    "ImportReport", "ResettleError", "UsageError", "FileProblem", "ValidationFailed", "RowError",
+    "ImportReport", "ResettleError", "UsageError", "FileProblem", "ValidationFailed", "RowError", "Correction",
 ]
 
 if TYPE_CHECKING:
-    from resettle.api import Database, Headline, View, chart_pages, open_database
+    from resettle.api import Correction, Database, Headline, View, chart_pages, open_database
     from resettle.domain.errors import FileProblem, ResettleError, RowError, UsageError, ValidationFailed
     from resettle.ingest.importer import ImportOptions, ImportReport
 

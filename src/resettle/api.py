@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from resettle.compute.scope import Scope
+    from resettle.store import changes as changes_
 
 Sites = str | Sequence[str] | None  # one site's name, several, or None for every site
 Day = str | dt.date | None  # an as-of date (YYYY-MM-DD), or None for the latest data
@@ -147,6 +148,93 @@ class Database:
         with self.connect() as conn:
             return writer.undo(conn, batch_id, editor=editor)
 
+    # ------------------------------------------------------------ entering and correcting records
+
+    def records(self, kind: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The records of `kind` with these ids as stored (field -> value, the site by name, with `id` and
+        `batch_id`): what an editor loads, and passes back as `loaded` to have a concurrent change refused."""
+        from resettle.store import changes
+
+        with self.connect() as conn:
+            return changes.records(conn, importer.check_kind(kind), list(ids))
+
+    def add(self, kind: str, values: Mapping[str, Any], *, reason: str, editor: str | None = None,
+            separate: bool = False) -> changes_.ChangeSet:
+        """Add one record of `kind` (field -> value as a person writes it: "Albania", "2,400", a date) as a
+        change set of its own; its id is `.added[0]`. Validated as an import row (ValidationFailed, nothing
+        written); a record whose every field equals another's is refused unless `separate`."""
+        return self.save(kind, [Correction("add", values=values)], reason=reason, editor=editor, separate=separate)
+
+    def edit(self, kind: str, record_id: int, values: Mapping[str, Any], *, reason: str, editor: str | None = None,
+             loaded: Mapping[str, Any] | None = None, separate: bool = False) -> changes_.ChangeSet:
+        """Change the fields given of one record, as a change set of its own. With `loaded` (the record as
+        `records` gave it), refused if the record changed since (ChangedSinceLoaded)."""
+        return self.save(kind, [Correction("edit", record_id, values, loaded)], reason=reason, editor=editor,
+                         separate=separate)
+
+    def delete(self, kind: str, record_id: int, *, reason: str, editor: str | None = None,
+               loaded: Mapping[str, Any] | None = None) -> changes_.ChangeSet:
+        """Delete one record, as a change set of its own (undo puts it back as it was)."""
+        return self.save(kind, [Correction("delete", record_id, loaded=loaded)], reason=reason, editor=editor)
+
+    def save(self, kind: str, corrections: Sequence[Correction], *, reason: str, editor: str | None = None,
+             separate: bool = False) -> changes_.ChangeSet:
+        """Records added, edited and deleted, saved as one change set with `reason`, all or nothing.
+
+        Every added or edited row is validated as an import row (ValidationFailed names each row and
+        field; nothing written). A record edited or deleted that is no longer as loaded (or, without
+        `loaded`, changed between reading and writing) refuses the whole change set (ChangedSinceLoaded);
+        an unknown id is an UnknownRecord. Read-only and public modes refuse it all (UsageError)."""
+        from resettle.ingest import entry
+        from resettle.store import changes
+
+        require_editing("correcting records")
+        record_kind = importer.check_kind(kind)
+        if not " ".join((reason or "").split()):
+            raise UsageError("a change set needs a reason: say why these records change")
+        for c in corrections:
+            entry.check_fields(record_kind, list(c.values))
+        with self._writing() as conn:
+            ids = [int(c.record_id) for c in corrections if c.action != "add" and c.record_id is not None]
+            now = changes.records(conn, record_kind, ids)
+            rows, lines, out = [], [], []
+            # Messages name rows by the caller's numbers (the Data page's rows), else by their places.
+            numbered = len({c.row for c in corrections}) == len(corrections) and None not in {c.row for c in corrections}
+            for n, c in enumerate(corrections, start=1):
+                line = c.row if numbered else n
+                base = _as_loaded(c, now)
+                if c.action != "add" and base is None:
+                    raise changes.UnknownRecord(f"there is no {kind} record {c.record_id}; `resettle history` and the "
+                                                "Data page show the ids")
+                out.append(changes.RowChange(c.action, c.record_id, loaded=base,
+                                             label=f"row {line}" if numbered else ""))
+                if c.action != "delete":
+                    rows.append({**({f: base.get(f) for f in record_kind.names} if base else {}), **c.values})
+                    lines.append(line)
+            validated = iter(entry.validate(record_kind, rows, lines=lines))
+            for change in out:
+                if change.action != "delete":
+                    change.values = next(validated)
+            return changes.write_change_set(conn, kind, out, reason=reason, editor=editor, allow_twins=separate)
+
+    def history(self, kind: str, record_id: int) -> list[changes_.Version]:
+        """Every version of a record, oldest first: when, who, why, and each field before and after."""
+        from resettle.store import changes
+
+        with self.connect() as conn:
+            return changes.history(conn, importer.check_kind(kind).name, int(record_id))
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A connection for a change: a database file nobody may write is a usage error, not a traceback."""
+        try:
+            with self.connect() as conn:
+                yield conn
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise UsageError(f"{self.path} cannot be written ({exc}): nothing was changed") from None
+            raise
+
     # ------------------------------------------------------------ figures
 
     def sites(self) -> list[str]:
@@ -251,6 +339,38 @@ class Database:
                                       start=start.isoformat() if start else None,
                                       host_countries=_countries(view.host_countries))
         return path
+
+
+@dataclass
+class Correction:
+    """One record of a change set: "add" (its `values`), "edit" (record `record_id`: the fields in
+    `values` change, the others stay) or "delete". `loaded`: the record as the editor loaded it
+    (`Database.records`), so that a change made meanwhile by someone else is refused. `row` numbers it
+    in messages (the Data page's row), by default its place in the list."""
+
+    action: str
+    record_id: int | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    loaded: Mapping[str, Any] | None = None
+    row: int | None = None
+
+
+def _as_loaded(c: Correction, now: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
+    """The record an edit or deletion starts from: as the editor loaded it, else as it is now (None for an
+    added record, or an id that does not exist)."""
+    if c.loaded is not None:
+        return dict(c.loaded)
+    return now.get(int(c.record_id)) if c.record_id is not None else None
+
+
+def require_editing(action: str) -> None:
+    """Refuse a change in read-only mode and in public mode (RESETTLE_PUBLIC), on the server side: a
+    public dashboard shows suppressed figures and must not take corrections of them."""
+    from resettle.compute import disclosure
+
+    store.require_writable(action)
+    if disclosure.public_mode():
+        raise UsageError(f"this dashboard is public: {action} is switched off (RESETTLE_PUBLIC is set)")
 
 
 def chart_pages() -> tuple[str, ...]:

@@ -294,6 +294,8 @@ def batches(db_path: Path | None) -> None:
     click.echo(f"{'batch':>5}  {'kind':<10} {'rows':>8} {'added':>8} {'updated':>7}  {'imported (UTC)':<20}  file / source")
     for b in rows:
         src = f" / {b['source']}" if b["source"] else ""
+        if b["reason"] is not None:  # a change set: records entered or corrected by hand
+            src = f": {b['reason']}" + (f" ({b['rows_deleted']} deleted)" if b["rows_deleted"] else "")
         click.echo(f"{b['id']:>5}  {b['kind']:<10} {b['rows_read']:>8} {b['rows_added']:>8} {b['rows_updated']:>7}  "
                    f"{b['imported_at']:<20}  {b['file_name']}{src}")
 
@@ -305,8 +307,9 @@ def undo(batch_id: int, db_path: Path | None) -> None:
     """Remove exactly what import batch BATCH_ID added."""
     with closing(db.connect(_db(db_path))) as conn:
         removed = writer.undo(conn, batch_id, editor=os.environ.get("RESETTLE_EDITOR"))
-    parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n) or "no rows"
-    click.echo(f"batch {batch_id} undone: removed {parts}")
+    parts = ", ".join(f"{n} {t}" for t, n in removed.items() if n and not t.endswith(writer.RESTORED)) or "no rows"
+    back = ", ".join(f"{n} {t.removesuffix(writer.RESTORED)}" for t, n in removed.items() if t.endswith(writer.RESTORED))
+    click.echo(f"batch {batch_id} undone: removed {parts}" + (f"; put back {back} as they were" if back else ""))
 
 
 @cli.command()
@@ -504,6 +507,112 @@ def hash_password(from_stdin: bool, name: str | None) -> None:
         raise _Exit(f"error: the password must have at least {auth.MIN_PASSWORD} characters", 2)
     line = auth.hash_password(password)
     click.echo(f"{name.strip()}:{line}" if name else line)
+
+
+# ---------------------------------------------------------------- records by hand: add, edit, delete, history
+# Each is a change set (a batch with a reason): `resettle batches` lists it, `resettle undo` undoes it.
+
+reason_option = click.option("--reason", required=True, help="Why this change is made (kept with it, required).")
+separate_option = click.option("--separate", is_flag=True,
+                               help="The record is a separate one even if every field equals another's.")
+
+
+def _field_values(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, eq, rest = v.partition("=")
+        if not eq or not name.strip():
+            raise click.UsageError(f"give each field as FIELD=VALUE, not {v!r}")
+        out[name.strip()] = rest.strip()
+    return out
+
+
+def _saved(change) -> None:
+    """Write the change set; a value that fails validation is exit status 1, nothing written."""
+    from resettle.ingest import entry
+
+    try:
+        return change()
+    except ValidationFailed as exc:
+        lines = [entry.describe(e, row_word=None) for e in exc.errors[:ERROR_CAP]]
+        lines.append("Nothing was written: the database is unchanged.")
+        raise _Exit("\n".join(lines), 1) from None
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("values", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@reason_option
+@separate_option
+@db_option
+def add(kind: str, values: tuple[str, ...], reason: str, separate: bool, db_path: Path | None) -> None:
+    """Add one record of KIND (validated as an import row), as a change set; prints the new record's id."""
+    from resettle.api import Database
+
+    database = Database(_db(db_path))
+    done = _saved(lambda: database.add(kind, _field_values(values), reason=reason,
+                                       editor=os.environ.get("RESETTLE_EDITOR"), separate=separate))
+    click.echo(done.added[0])
+    click.echo(done.line(), err=True)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("record_id", type=int)
+@click.argument("values", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@reason_option
+@separate_option
+@db_option
+def edit(kind: str, record_id: int, values: tuple[str, ...], reason: str, separate: bool,
+         db_path: Path | None) -> None:
+    """Correct fields of record RECORD_ID of KIND (an empty VALUE empties the field), as a change set."""
+    from resettle.api import Database
+
+    database = Database(_db(db_path))
+    done = _saved(lambda: database.edit(kind, record_id, _field_values(values), reason=reason,
+                                        editor=os.environ.get("RESETTLE_EDITOR"), separate=separate))
+    click.echo(done.line())
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("record_id", type=int)
+@reason_option
+@db_option
+def delete(kind: str, record_id: int, reason: str, db_path: Path | None) -> None:
+    """Delete record RECORD_ID of KIND, as a change set (`resettle undo` puts it back)."""
+    from resettle.api import Database
+
+    done = Database(_db(db_path)).delete(kind, record_id, reason=reason, editor=os.environ.get("RESETTLE_EDITOR"))
+    click.echo(done.line())
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("record_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per version.")
+@db_option
+def history(kind: str, record_id: int, as_json: bool, db_path: Path | None) -> None:
+    """Every version of record RECORD_ID of KIND: when, who, why, each field before and after."""
+    import dataclasses
+
+    from resettle.api import Database
+
+    versions = Database(_db(db_path)).history(kind, record_id)
+    if as_json:
+        click.echo(json.dumps([{**dataclasses.asdict(v), "changes": {f: {"before": b, "after": a}
+                                                                     for f, (b, a) in v.changes.items()}}
+                               for v in versions], ensure_ascii=False))
+        return
+    for v in versions:
+        why = f"reason: {v.reason}" if v.reason else f"file: {v.source_file}"
+        click.echo(f"{v.at}  {v.action:<7} batch {v.batch_id}  by {v.editor or '-'}  {why}")
+        for name, (before, after) in v.changes.items():
+            click.echo(f"    {name}: {_shown(before)} -> {_shown(after)}")
+
+
+def _shown(value) -> str:
+    return "(empty)" if value is None else str(value)
 
 
 class _Exit(click.ClickException):

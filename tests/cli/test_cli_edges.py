@@ -33,6 +33,7 @@ READERS = {
     "export bundle": ["export", "bundle", "--out", "bundle.zip"],
     "mappings list": ["mappings", "list"],
     "mappings show": ["mappings", "show", "tirana"],
+    "history": ["history", "population", "1"],
 }
 
 
@@ -40,7 +41,7 @@ def test_every_reading_command_is_listed():
     groups = {name: c for name, c in cli.commands.items() if hasattr(c, "commands")}
     commands = {name for name in cli.commands if name not in groups}
     commands |= {f"{g} {name}" for g, group in groups.items() for name in group.commands}
-    writers = {"init", "demo", "import", "undo", "serve", "hash-password", "mappings delete"}
+    writers = {"init", "demo", "import", "undo", "serve", "hash-password", "mappings delete", "add", "edit", "delete"}
     assert commands - writers == set(READERS)
 
 

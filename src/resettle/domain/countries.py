@@ -401,6 +401,11 @@ def country_name(iso3: str) -> str:
     return _display_names().get(code, str(iso3))
 
 
+def picker() -> list[tuple[str, str]]:
+    """(ISO3, short English name) of every known country, sorted by name: the choices of a form's country field."""
+    return sorted(_display_names().items(), key=lambda item: normalise(item[1]))
+
+
 @lru_cache(maxsize=8192)
 def suggest(text: str) -> str | None:
     """The ISO3 of the known name closest to `text` (difflib), or None when nothing is close."""

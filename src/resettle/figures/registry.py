@@ -76,6 +76,9 @@ PAGES: tuple[Page, ...] = (
          _PageFunction("reconciliation_data"), _PageFunction("reconciliation_figures")),
     Page("data", "Data"),
     Page("import", "Import", for_editors=True),
+    # Quick entry on a page of its own, linkable (/add): a field officer's phone opens it straight away.
+    # After Import: an empty database's first screen links to the first page for editors.
+    Page("add", "Add a record", for_editors=True),
 )
 # The pages that draw charts: the choices of `export charts --page`.
 CHART_PAGES: tuple[str, ...] = tuple(p.path for p in PAGES if p.charts)

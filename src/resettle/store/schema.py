@@ -17,7 +17,7 @@ from resettle.store.transaction import begin_immediate
 if TYPE_CHECKING:  # imported when a migration runs: sqlite_utils loads pandas, 0.2 s a command
     import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SQL_TYPE = {"text": "TEXT", "date": "TEXT", "count": "INTEGER", "country": "TEXT", "enum": "TEXT", "real": "REAL"}
 _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]"
@@ -178,9 +178,46 @@ def _migrate_4_to_5(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_transfers_site_id_date")
 
 
+# Added in schema version 6: change sets (records entered or corrected by hand, store/changes.py) and
+# failed sign-ins (store/sign_in.py).
+V6_DDL = [
+    # A change set is a batch whose reason says why; an import's reason is empty.
+    "ALTER TABLE import_batches ADD COLUMN reason TEXT",
+    # Each record a change set added, edited or deleted: the whole row before and after (JSON, stored
+    # columns, id and batch_id included), so that undo restores it exactly and history can show it.
+    # row_batch_id is the batch that added the row: undoing that batch must see the change even once the
+    # row is deleted.
+    """CREATE TABLE IF NOT EXISTS record_changes (
+  id INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES import_batches(id) ON DELETE CASCADE,
+  table_name TEXT NOT NULL,
+  row_id INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'delete')),
+  row_batch_id INTEGER,
+  before TEXT,
+  after TEXT
+)""",
+    "CREATE INDEX IF NOT EXISTS idx_record_changes_row ON record_changes (table_name, row_id)",
+    "CREATE INDEX IF NOT EXISTS idx_record_changes_batch ON record_changes (batch_id)",
+    """CREATE TABLE IF NOT EXISTS sign_in_failures (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  name TEXT NOT NULL,
+  client TEXT
+)""",
+]
+
+
+def _migrate_5_to_6(db: sqlite_utils.Database) -> None:
+    """Change sets and their per-record before and after; failed sign-ins, for throttling."""
+    for statement in V6_DDL:
+        db.execute(statement)
+
+
 # version reached -> step from the version before it
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _create_v1, 2: _migrate_1_to_2, 3: _migrate_2_to_3, 4: _migrate_3_to_4, 5: _migrate_4_to_5,
+    6: _migrate_5_to_6,
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from resettle.domain.clock import utc_timestamp
 from resettle.domain.errors import UsageError
 from resettle.domain.records import KINDS, Kind
-from resettle.store import audit, db, transaction
+from resettle.store import audit, changes, db, transaction
 from resettle.store.columns import Columns, Progress, insert
 
 # Below this many rows, index upkeep during the insert is cheaper than a rebuild.
@@ -264,6 +264,7 @@ def _insert_rows(conn, kind: Kind, batch_id: int, written: Written) -> None:
         # Identity of a row for "already present": every data field; for a population count also its
         # source, because two sources' counts of one date are both kept (DOMAIN.md: figures are contested).
         key = fields + (["source"] if kind.name == "population" else [])
+        _superseded(conn, kind, key, where, written)
         existing = conn.execute(f"SELECT 1 FROM {target} LIMIT 1").fetchone()
         before = conn.total_changes
         if existing is None:
@@ -291,8 +292,62 @@ def _insert_rows(conn, kind: Kind, batch_id: int, written: Written) -> None:
         considered = conn.execute(f"SELECT count(*) FROM temp.stage_rows {where}").fetchone()[0]
         written.added += added
         written.present += considered - added
+        if considered - added:
+            _present_by_hand(conn, kind, key, where, written)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.stage_rows")
+
+
+def _ident(key: list[str], alias: str = "") -> str:
+    """A row's identity as one text (quote() keeps NULL apart from 'NULL' and 1 apart from '1')."""
+    return " || ',' || ".join(f"quote({alias}{k})" for k in key)
+
+
+def _staged_matching(conn, key: list[str], where: str, idents: dict[str, int]) -> dict[int, int]:
+    """How many staged rows have each of `idents` (identity -> batch), counted per batch."""
+    if not idents:
+        return {}
+    cond = "AND case_id IS NULL" if where else ""
+    found: dict[int, int] = {}
+    for ident, n in conn.execute(
+            f"SELECT {_ident(key)} AS ident, count(*) FROM temp.stage_rows WHERE ident IN "
+            f"(SELECT value FROM json_each(?)) {cond} GROUP BY 1", (json.dumps(list(idents)),)):
+        found[idents[ident]] = found.get(idents[ident], 0) + n
+    return dict(sorted(found.items()))
+
+
+def _superseded(conn, kind: Kind, key: list[str], where: str, written: Written) -> None:
+    """Rows of the file equal to a record a change set corrected or deleted are not added again: the
+    correction stands (a weekly file that still has the typo must not bring it back beside the corrected
+    count). They count as already present, and a note says so, naming the change sets."""
+    logged = " || ',' || ".join(f"quote(json_extract(before, '$.{k}'))" for k in key)
+    idents = dict(conn.execute(f"SELECT {logged}, min(batch_id) FROM record_changes WHERE table_name = ? "
+                               "AND action != 'add' GROUP BY 1", (kind.table,)).fetchall())
+    hits = _staged_matching(conn, key, where, idents)
+    if not hits:
+        return
+    cond = "AND case_id IS NULL" if where else ""
+    conn.execute(f"DELETE FROM temp.stage_rows WHERE {_ident(key)} IN (SELECT value FROM json_each(?)) {cond}",
+                 (json.dumps(list(idents)),))
+    n = sum(hits.values())
+    written.present += n
+    written.notes.append(f"{n} rows equal records that change set{'s' if len(hits) > 1 else ''} "
+                         f"{', '.join(map(str, hits))} corrected or deleted: not added again (the correction "
+                         "stands; undo the change set to have them back)")
+
+
+def _present_by_hand(conn, kind: Kind, key: list[str], where: str, written: Written) -> None:
+    """Say so when rows counted as already present equal records entered by hand (by a change set):
+    undoing that change set would take them out, though this file has them too."""
+    idents = dict(conn.execute(
+        f"SELECT {_ident(key)}, min(batch_id) FROM {kind.table} WHERE batch_id IN "
+        "(SELECT id FROM import_batches WHERE reason IS NOT NULL) GROUP BY 1").fetchall())
+    found = _staged_matching(conn, key, where, idents)
+    if found:
+        written.notes.append(
+            f"{sum(found.values())} rows already present are records entered by hand (change set "
+            f"{', '.join(map(str, found))}): undoing that change set would remove them, though this file has "
+            "them too")
 
 
 def _write_cases(conn, kind: Kind, batch_id: int, written: Written, fields: list[str]) -> None:
@@ -366,36 +421,36 @@ def _record_change(conn, batch_id: int, table: str, row_id: int, old_values: dic
 
 
 def list_batches(conn: sqlite3.Connection) -> list[dict]:
-    """Every import batch, newest first."""
+    """Every import batch and change set, newest first (a change set has a reason and deleted rows)."""
     cur = conn.execute(
         "SELECT id, kind, file_name, source, rows_read, rows_added, rows_updated, rows_present, rows_rejected, "
-        "imported_at, editor, sha256 FROM import_batches ORDER BY id DESC"
+        "imported_at, editor, sha256, reason, (SELECT count(*) FROM record_changes c WHERE c.batch_id = b.id "
+        "AND c.action = 'delete') AS rows_deleted FROM import_batches b ORDER BY id DESC"
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
 
 
+RESTORED = " restored"  # undo's count of a table's rows a change set had changed or deleted, put back
+
+
 def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) -> dict[str, int]:
-    """Remove exactly what batch `batch_id` added and put back what it updated. Returns rows removed per
-    table. Refuses while a later batch changed rows this batch wrote (undo that one first)."""
+    """Remove exactly what batch `batch_id` added and put back what it updated (a change set: what it edited
+    or deleted). Returns rows removed per table, and rows put back under "<table> restored" (RESTORED).
+    Refuses while a later batch or change set changed rows this batch wrote (undo that one first)."""
     db.require_writable("undoing an import")
     transaction.begin_immediate(conn)
     try:
-        batch = conn.execute("SELECT id, kind, file_name FROM import_batches WHERE id = ?", (batch_id,)).fetchone()
+        batch = conn.execute("SELECT id, kind, file_name, reason FROM import_batches WHERE id = ?",
+                             (batch_id,)).fetchone()
         if batch is None:
             raise UsageError(f"there is no import batch {batch_id}; `resettle batches` lists them")
+        later = changes.later_batch(conn, batch_id)
+        if later is not None:
+            raise UsageError(f"{changes.describe_batch(conn, later)} changed rows that "
+                             f"{changes.describe_batch(conn, batch_id)} wrote; undo "
+                             f"{'change set' if changes.is_change_set(conn, later) else 'batch'} {later} first")
         tables = [k.table for k in KINDS.values()]
-        for t in tables:
-            later = conn.execute(
-                f"SELECT DISTINCT c.batch_id FROM batch_changes c JOIN {t} r ON r.id = c.row_id "
-                "WHERE c.table_name = ? AND c.batch_id > ? AND (r.batch_id = ? OR c.row_id IN "
-                "(SELECT row_id FROM batch_changes WHERE batch_id = ? AND table_name = ?))",
-                (t, batch_id, batch_id, batch_id, t),
-            ).fetchall()
-            if later:
-                raise UsageError(
-                    f"batch {later[0][0]} changed rows that batch {batch_id} wrote; undo batch {later[0][0]} first"
-                )
         removed: dict[str, int] = {}
         for t in tables:
             if t == "sites":
@@ -413,6 +468,7 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
                 raise UsageError(f"batch {batch_id} holds a change to {table_name} that resettle did not write")
             conn.execute(f"UPDATE {table_name} SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                          (*values.values(), row_id))
+        restored = changes.revert(conn, batch_id)  # a change set's edits and deletions, put back
         in_use = " AND ".join(
             f"id NOT IN (SELECT site_id FROM {k.table})" for k in KINDS.values() if k.has_site
         )
@@ -421,8 +477,12 @@ def undo(conn: sqlite3.Connection, batch_id: int, *, editor: str | None = None) 
         removed["sites"] = conn.total_changes - before
         conn.execute("UPDATE sites SET batch_id = NULL WHERE batch_id = ?", (batch_id,))
         conn.execute("DELETE FROM batch_changes WHERE batch_id = ?", (batch_id,))
+        conn.execute("DELETE FROM record_changes WHERE batch_id = ?", (batch_id,))
         conn.execute("DELETE FROM import_batches WHERE id = ?", (batch_id,))
-        audit.record(conn, "undo", batch_id, f"undid {batch[1]} from {batch[2]}: "
+        what = (f"change set ({batch[1]}, reason: {batch[3]})" if batch[3] is not None
+                else f"{batch[1]} from {batch[2]}")
+        removed.update({f"{t}{RESTORED}": n for t, n in restored.items()})
+        audit.record(conn, "undo", batch_id, f"undid {what}: "
                      + ", ".join(f"{t} {n}" for t, n in removed.items() if n), editor=editor)
         conn.execute("COMMIT")
     except BaseException:

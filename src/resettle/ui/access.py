@@ -2,7 +2,7 @@
 signed-in editor, kept in st.session_state until "Sign out".
 
 Editors' hashes come from Streamlit secrets (`[editors]` in .streamlit/secrets.toml, name = hash) or
-RESETTLE_EDITORS. `require_editor` is the server-side check behind every import and undo of the page:
+RESETTLE_EDITORS. `require_editor` is the server-side check behind every import, undo and correction of the page:
 the name it returns is what the batch and the audit log record, whatever the page showed.
 """
 
@@ -12,6 +12,7 @@ import streamlit as st
 
 from resettle.domain.errors import UsageError
 from resettle.store import auth, db
+from resettle.store import sign_in as sign_in_log
 from resettle.ui import text
 
 _EDITOR = "_signed_in_editor"
@@ -61,9 +62,10 @@ def sign_out() -> None:
     st.session_state.pop(_EDITOR, None)
 
 
-def panel() -> str | None:
-    """The top of the Import page: the sign-in form, or who is signed in (with Sign out), or why nothing
-    can be changed here. Returns the editor, or None when this session may not edit."""
+def panel(purpose: str = "import or undo") -> str | None:
+    """The top of the Import page (and of the pages that add or correct records): the sign-in form, or who
+    is signed in (with Sign out), or why nothing can be changed here. Returns the editor, or None when
+    this session may not edit."""
     rule = current()
     if rule.mode in (auth.READ_ONLY, auth.CLOSED):
         st.warning(text.plain(rule.why))
@@ -75,19 +77,63 @@ def panel() -> str | None:
     name = editor()
     if name is not None:
         row = st.columns([4, 1], vertical_alignment="center")
-        row[0].caption(f"Signed in as **{text.plain(name)}**: every import and undo is recorded under this name.")
+        row[0].caption(f"Signed in as **{text.plain(name)}**: every import, undo and correction is recorded "
+                       "under this name.")
         row[1].button("Sign out", key="sign_out", on_click=sign_out)
         return name
-    st.subheader("Sign in to import or undo")
+    st.subheader(f"Sign in to {purpose}")
     with st.form("sign_in", clear_on_submit=True):
         who = st.text_input("Editor", key="sign_in_name", autocomplete="username")
         password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
         sent = st.form_submit_button("Sign in", type="primary")
     if sent:
-        found = auth.authenticate(configured(), who, password)
+        found = sign_in(who, password)
         if found is None:
-            st.error("Wrong editor name or password.")
             return None
         st.session_state[_EDITOR] = found
         st.rerun()
     return None
+
+
+def client() -> str | None:
+    """Who is asking, as far as the server can tell: the client's address (None in-process, as under
+    AppTest). Behind a proxy it is the proxy's: the per-name limit still holds."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no request context at all
+        return None
+    return address if isinstance(address, str) and address else None
+
+
+def sign_in(name: str, password: str) -> str | None:
+    """The editor's name when `name` and `password` match, else None with the reason shown. Slowed
+    (store/sign_in.py): after 5 failures for a name or from a client within 15 minutes, tries are refused
+    for a while, before any password is checked; failures and refusals go to the audit log."""
+    who = client()
+    conn = db.connect(db.default_path())
+    try:
+        refusal = sign_in_log.allowed(conn, name, who)
+        if refusal is not None:
+            st.error(refusal.message())
+            return None
+        found = auth.authenticate(configured(), name, password)
+        if found is None:
+            sign_in_log.failed(conn, name, who)
+            st.error("Wrong editor name or password.")
+        return found
+    finally:
+        conn.close()
+
+
+def corrections_allowed() -> bool:
+    """Whether records may be added and corrected here at all (by an editor): not in read-only mode, and not
+    on a public dashboard (its figures are suppressed: nothing shown there may be corrected). The
+    library checks again on the server side (api.require_editing)."""
+    from resettle.compute import disclosure
+
+    return current().editing and not disclosure.public_mode()
+
+
+def may_correct() -> bool:
+    """Whether this session may add and correct records now: allowed here, and an editor signed in."""
+    return corrections_allowed() and editor() is not None

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from resettle.api import Correction, Database
 from resettle.compute import choices, disclosure, table_rows
 from resettle.compute.scope import Scope, resolve_sites, view_scope
 from resettle.figures import pages, registry
@@ -26,6 +27,7 @@ from resettle.publish import rendering, report, tables
 from resettle.publish.bundle import write_bundle
 from resettle.store import audit as audit_log  # `audit` is a function here
 from resettle.store import db, writer
+from resettle.store.changes import ChangeSet
 from resettle.ui import access
 
 CACHE = {"show_spinner": False, "max_entries": 64}
@@ -222,8 +224,9 @@ def table(view, kind: str, limit: int, source_contains: str = "") -> dict:
 def _batches(version: tuple) -> pd.DataFrame:
     with connection() as conn:
         return pd.DataFrame(writer.list_batches(conn),
-                            columns=["id", "kind", "file_name", "source", "rows_read", "rows_added", "rows_updated",
-                                     "rows_present", "rows_rejected", "imported_at", "editor", "sha256"])
+                            columns=["id", "kind", "file_name", "reason", "source", "rows_read", "rows_added",
+                                     "rows_updated", "rows_deleted", "rows_present", "rows_rejected", "imported_at",
+                                     "editor", "sha256"])
 
 
 def batches() -> pd.DataFrame:
@@ -274,6 +277,18 @@ def check_import(path: Path, kind: str, options: importer.ImportOptions) -> revi
 def run_import(path: Path, kind: str, options: importer.ImportOptions) -> review.Check:
     editor = access.require_editor("importing")
     return review.commit(db_path(), kind, path, dataclasses.replace(options, editor=editor))
+
+
+def records(kind: str, ids: list[int]) -> dict[int, dict]:
+    """The records with these ids exactly as stored (not cached): what an editor's change is compared with."""
+    return Database(db_path()).records(kind, ids)
+
+
+@_changes_data
+def save_changes(kind: str, corrections: list[Correction], reason: str, separate: bool = False) -> ChangeSet:
+    """Records added, corrected or deleted in this session, saved as one change set by the signed-in editor."""
+    editor = access.require_editor("correcting records")
+    return Database(db_path()).save(kind, corrections, reason=reason, editor=editor, separate=separate)
 
 
 @_changes_data

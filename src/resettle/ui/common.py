@@ -29,6 +29,12 @@ def delta(value, unit: str = "", colour: str = "normal") -> dict:
     return {"delta": f"{text}{unit}", "delta_color": colour, "delta_description": CHANGE_NOTE}
 
 
+def table(data, **options) -> None:
+    """A table of records: an empty cell shows as empty (Streamlit writes "None" by default, which reads
+    like a value), the index hidden, the page's width."""
+    st.dataframe(data, hide_index=True, width="stretch", placeholder="", **options)
+
+
 DOWNLOADS = (("png", "PNG"), ("svg", "SVG"), ("pdf", "PDF"), ("html", "HTML"))
 # The maps' outlines come from this dashboard itself: Streamlit serves the static/ folder beside the entry
 # script at app/static/ (server.enableStaticServing), relative to the page, so under any base URL path

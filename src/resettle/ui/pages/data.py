@@ -1,4 +1,5 @@
-"""Data: each table, filtered by the sidebar (and by source), with a CSV download of exactly what is shown."""
+"""Data: each table, filtered by the sidebar (and by source), with a CSV download of exactly what is shown;
+for a signed-in editor, the same rows to correct and save as one change set (ui/editing.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import streamlit as st
 
 from resettle.compute import table_rows
 from resettle.domain.records import KINDS
-from resettle.ui import cache
+from resettle.ui import access, cache, common, editing
 from resettle.ui.filters import View
 
 PATH = "data"
@@ -28,6 +29,14 @@ def page(view: View) -> None:
     st.caption(f"{len(frame):,} of {info['total']:,} rows matching the filters (sites, date range, host "
                f"countries{', source' if source.strip() else ''}), as of {info['as_of']}; "
                "`batch_id` is the import that brought each row.")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    if access.may_correct():
+        if st.toggle("Correct these rows", key="data_editing"):
+            editing.table_editor(kind, frame, (kind, view, int(limit), source.strip()))
+        else:
+            common.table(frame)
+    else:
+        common.table(frame)
+        if access.corrections_allowed():
+            st.caption("Editors can correct these rows after signing in (on the Import page).")
     st.download_button("Download these rows as CSV", info["csv"], file_name=f"{kind}_as_of_{info['as_of']}.csv",
                        mime="text/csv", key="data_download", disabled=frame.empty)

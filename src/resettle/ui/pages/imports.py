@@ -17,7 +17,8 @@ from resettle.domain.errors import ResettleError
 from resettle.domain.records import KINDS
 from resettle.ingest import importer
 from resettle.ingest import review as dry_run
-from resettle.ui import access, cache, text
+from resettle.store import writer
+from resettle.ui import access, cache, common, text
 
 PATH = "import"
 NO_COLUMN = "(not in the file)"
@@ -197,7 +198,7 @@ def show_check(check: dry_run.Check) -> None:
     if check.report is None:
         st.error(f"{check.total_errors:,} problems in the file: nothing will be written until they are fixed "
                  "(or skipped, in Options).")
-        st.dataframe(dry_run.errors_frame(check.errors), hide_index=True, width="stretch")
+        common.table(dry_run.errors_frame(check.errors))
         return
     report = check.report
     if report.identical_to is not None:
@@ -206,23 +207,24 @@ def show_check(check: dry_run.Check) -> None:
     lines = report.lines()
     if check.errors:
         st.warning(f"{check.total_errors:,} invalid values: their rows will be skipped.")
-        st.dataframe(dry_run.errors_frame(check.errors), hide_index=True, width="stretch")
+        common.table(dry_run.errors_frame(check.errors))
     (st.success if check.importable else st.info)(text.plain("\n\n".join(lines)))
 
 
 def batches(editor: str | None = None) -> None:
     """The import batches, newest first, and (for an editor) an undo behind a confirmation."""
-    st.subheader("Import batches")
+    st.subheader("Import batches and change sets")
     frame = cache.batches()
     if frame.empty:
         st.caption("No imports yet.")
         return
-    st.dataframe(frame.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    common.table(frame.drop(columns=["sha256"]))
     if editor is None:
         return
     if message := st.session_state.pop("_undo_message", None):
         st.success(message)
-    labels = {int(r.id): f"batch {r.id}: {r.kind} from {r.file_name} ({r.imported_at})" for r in frame.itertuples()}
+    labels = {int(r.id): (f"change set {r.id}: {r.kind}, {r.reason} ({r.imported_at})" if isinstance(r.reason, str)
+                          else f"batch {r.id}: {r.kind} from {r.file_name} ({r.imported_at})") for r in frame.itertuples()}
     row = st.columns([3, 1], vertical_alignment="bottom")
     # Keyed by the newest batch: after an import or an undo the choice starts again from the newest.
     batch = row[0].selectbox("Undo a batch", list(labels), format_func=labels.get, key=f"undo_batch_{max(labels)}")
@@ -232,10 +234,15 @@ def batches(editor: str | None = None) -> None:
         return
     info = frame[frame["id"] == batch].iloc[0]
     updated = int(info["rows_updated"])
-    st.warning(f"Undo batch {batch} ({info['kind']} from {text.plain(info['file_name'])})? This removes the "
-               f"{rows(int(info['rows_added']))} it added"
-               + (f", puts back the {rows(updated)} it updated" if updated else "")
-               + " and removes the sites it created that nothing else uses.")
+    if isinstance(info["reason"], str):  # a change set: records entered or corrected by hand
+        st.warning(f"Undo change set {batch} ({info['kind']}: {text.plain(info['reason'])})? This removes the "
+                   f"{rows(int(info['rows_added']))} it added, and puts back exactly as they were the "
+                   f"{rows(updated)} it changed and the {rows(int(info['rows_deleted']))} it deleted.")
+    else:
+            st.warning(f"Undo batch {batch} ({info['kind']} from {text.plain(info['file_name'])})? This removes the "
+                   f"{rows(int(info['rows_added']))} it added"
+                   + (f", puts back the {rows(updated)} it updated" if updated else "")
+                   + " and removes the sites it created that nothing else uses.")
     yes, no = st.columns(2)
     if yes.button(f"Yes, undo batch {batch}", key="undo_confirm", type="primary"):
         st.session_state.pop(_PENDING, None)
@@ -245,7 +252,9 @@ def batches(editor: str | None = None) -> None:
             st.error(text.plain(exc))
             return
         st.session_state["_undo_message"] = f"Batch {batch} undone: " + (
-            ", ".join(f"removed {rows(n)} from {table.replace('_', ' ')}" for table, n in removed.items() if n)
+            ", ".join(f"put back {rows(n)} of {table.removesuffix(writer.RESTORED).replace('_', ' ')} as they were"
+                      if table.endswith(writer.RESTORED) else f"removed {rows(n)} from {table.replace('_', ' ')}"
+                      for table, n in removed.items() if n)
             or "nothing to remove")
         st.rerun()
     if no.button("Cancel", key="undo_cancel"):
@@ -260,5 +269,6 @@ def audit_log() -> None:
     if frame.empty:
         st.caption("Nothing imported or undone yet.")
         return
-    st.caption("Every import and undo, newest first (times in UTC). Undoing a batch keeps the rows that tell of it.")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.caption("Every import, undo and change set (each record's fields before and after) and every failed "
+               "sign-in, newest first (times in UTC). Undoing a batch keeps the rows that tell of it.")
+    common.table(frame)

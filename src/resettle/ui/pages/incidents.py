@@ -34,4 +34,4 @@ def page(view: View) -> None:
         if data.rows > len(data.incidents):
             st.caption(f"The first {len(data.incidents):,} of the {data.rows:,} incidents in the range, by date "
                        "(the totals above and the chart count them all; `resettle export data` writes every one).")
-        st.dataframe(data.incidents, hide_index=True, width="stretch")
+        common.table(data.incidents)

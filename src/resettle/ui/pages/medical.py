@@ -46,4 +46,4 @@ def page(view: View) -> None:
     if data.open_requests.empty:
         st.caption("None in this range.")
     else:
-        st.dataframe(data.open_requests, hide_index=True, width="stretch")
+        common.table(data.open_requests)

@@ -29,4 +29,4 @@ def page(view: View) -> None:
                  name="reconciliation", view=view)
     st.subheader("Intervals between counts")
     st.caption("Rows with a discrepancy (unexplained change other than zero) are highlighted.")
-    st.dataframe(common.highlight(data.intervals, "discrepancy"), hide_index=True, width="stretch")
+    common.table(common.highlight(data.intervals, "discrepancy"))

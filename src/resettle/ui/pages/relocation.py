@@ -36,4 +36,4 @@ def page(view: View) -> None:
         common.chart(figs["stages"], key="chart_stages", name="stages", view=view)
         st.caption("Each transfer counts at its current stage; submitted and accepted cases have not left.")
     st.subheader("Departures per month, by host country")
-    st.dataframe(data.table, hide_index=True, width="stretch")
+    common.table(data.table)
