@@ -16,6 +16,7 @@ from resettle.domain.errors import RowError, UsageError, ValidationFailed
 from resettle.domain.records import Kind
 from resettle.domain.values import is_missing
 from resettle.ingest import general, reading
+from resettle.ingest.parsing import ValueRules
 
 # A record entered by hand says who reported it: an import's rows may take the file's name instead.
 SOURCE_MISSING = "missing value (required: who reported this figure)"
@@ -63,9 +64,16 @@ def validate(kind: Kind, rows: Sequence[Mapping[str, object]], *, lines: Sequenc
                           header_line=0, encoding="utf-8", delimiter=",")
     columns = {f: i for i, f in enumerate(kind.names)}
     # skip_invalid: the engine returns every problem rather than stopping, and the rows that pass.
-    parsed = general.read(kind, table, columns, {}, {f: f for f in kind.names}, date_order=None,
-                          skip_invalid=True, today=today or dt.date.today())
-    errors: list[RowError] = list(parsed.rejected)
+    # Strict: a country no one knows is an error here, not stored empty as an import would; the person
+    # entering it can correct it.
+    rules = ValueRules(today=today or dt.date.today(), strict=True)
+    parsed = general.read(kind, table, columns, {}, {f: f for f in kind.names}, rules=rules, skip_invalid=True)
+    # A count the source suppressed ("*", "<5") leaves its row out of an import; entered by hand it is an error
+    # on its row, as is a value an import would store empty.
+    errors: list[RowError] = [*parsed.rejected, *parsed.suppressed]
+    for empty in parsed.stored_empty:
+        errors += [RowError(name, line, empty.field, f"{empty.raw!r}: {empty.reason}; give the value or leave it empty")
+                   for line, row in zip(lines, rows, strict=True) if as_written(row.get(empty.field)).strip() == empty.raw]
     errors += [RowError(name, line, "source", SOURCE_MISSING) for line, row in zip(lines, rows, strict=True)
                if is_missing(as_written(row.get("source")))]
     cols = parsed.columns
