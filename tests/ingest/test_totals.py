@@ -114,6 +114,21 @@ def test_a_row_whose_count_equals_the_rows_above_but_names_a_site_again_is_data(
     assert not any(n.startswith("left out") for n in report.notes)
 
 
+def test_a_new_name_whose_count_is_the_sum_above_stops_the_import(db_path, tmp_path):
+    # Three camps, the third as big as the first two: a new site as likely as a total. No guess: it stops,
+    # names the line, and --keep-totals imports it as a row.
+    text = "site,date,residents\nCamp A,2015-01-31,5\nCamp B,2015-01-31,5\nCamp C,2015-01-31,10\n"
+    before = table_digest(db_path)
+    with pytest.raises(FileProblem) as info:
+        imp(db_path, "population", write(tmp_path, "c.csv", text))
+    assert str(info.value).startswith("c.csv:4: 'Camp C' counts 10, the sum of the rows above it: a total, or a row "
+                                      "of its own? If it is data, import with --keep-totals")
+    assert table_digest(db_path) == before
+    report = imp(db_path, "population", write(tmp_path, "c.csv", text), keep_totals=True)
+    assert report.added == 3
+    assert stored(db_path, "SELECT count(*), sum(residents) FROM population_counts") == [(3, 20)]
+
+
 def test_a_known_site_or_country_is_never_a_sum(db_path, tmp_path):
     imp(db_path, "sites", write(tmp_path, "sites.csv", "name\nNakivale\n"))
     text = "site,date,host_country,people\nKakuma,2024-01-01,ALB,10\nDadaab,2024-01-01,ALB,5\nNakivale,2024-01-01,ALB,15\n"
@@ -158,3 +173,29 @@ def test_a_small_report_with_a_total_per_group_is_not_too_many_totals(db_path, t
                  set_values={"site": "Camp Liberty", "host_country": "ALB"})
     assert stored(db_path, "SELECT sum(people), count(*) FROM transfers") == [(15, 2)]
     assert note(report).startswith("left out 3 total rows: lines 3, 5, 6;")
+
+
+def test_state_department_regions_above_their_countries_are_left_out(db_path, tmp_path):
+    # An arrivals report by region of nationality: each region's subtotal on a row above its countries, the
+    # world's at the end. Counted as data they would double the total; stored with an empty origin they
+    # would hide it.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    regions = {"Africa": [("Congo, Democratic Republic", 16370), ("Somalia", 9020), ("Eritrea", 1949)],
+               "East Asia": [("Burma", 12347), ("Bhutan", 5817)],
+               "Near East/South Asia": [("Syria", 12587), ("Iraq", 9880), ("Iran", 3750)],
+               "Latin America/Caribbean": [("Cuba", 1200)]}
+    sheet.append(["Nationality", "Arrivals"])
+    for region, rows in regions.items():
+        sheet.append([region, sum(n for _, n in rows)])
+        for row in rows:
+            sheet.append(list(row))
+    sheet.append(["World", 72920])
+    book.save(tmp_path / "arrivals.xlsx")
+    report = imp(db_path, "transfers", tmp_path / "arrivals.xlsx", column_map={"origin_country": "Nationality"},
+                 set_values={"site": "Camp Liberty", "host_country": "USA", "date": "2016-09-30"})
+    assert stored(db_path, "SELECT sum(people), count(*), count(origin_country) FROM transfers") == [(72920, 9, 9)]
+    assert note(report).startswith("left out 5 total rows: lines 2, 6, 9, 13, 15;")
+    assert not report.stored_empty

@@ -70,6 +70,11 @@ M49_NAMES = (
     "Asia-Pacific", "Asia Pacific", "Europe and Central Asia", "Middle East and North Africa", "MENA",
     "East and Horn of Africa", "East and Horn of Africa and the Great Lakes", "West and Central Africa",
     "Southern Africa region", "European Union (EU)", "EU-27", "EU27",
+    # The US State Department's refugee arrival reports (by region of nationality) and UNHCR's bureaus
+    "East Asia", "South Asia", "Near East", "Near East/South Asia", "Latin America/Caribbean",
+    "Latin America and Caribbean", "The Americas", "Asia and Pacific", "East Asia and Pacific",
+    "East Asia and the Pacific", "Eastern and Southern Africa", "North Africa", "West Africa", "East Africa",
+    "Central Africa", "Western Hemisphere", "Europe and Eurasia",
     # French, as UNHCR and OCHA publish them
     "Monde", "Afrique", "Amériques", "Asie", "Océanie", "Afrique du Nord", "Afrique subsaharienne",
     "Afrique de l'Ouest", "Afrique de l'Est", "Afrique centrale", "Afrique australe", "Amérique latine",

@@ -196,11 +196,23 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
         all_sum += count
         all_rows += 1
         yield line, cells
+    unsure: list[tuple[int, list[str], int]] = []
     for line, cells, named, count in held:
         if any(watch[label] for label in named):
             yield line, cells  # its label names a row further down: a site, not a total
+        elif named:
+            unsure.append((line, named, count))
         else:
             totals.rows.append(TotalRow(line, SUM, f"{count:,}"))
+    if unsure:
+        # A name no one knows whose count happens to be the sum above it ("Camp C", 10, under 5 and 5) may be a
+        # new site as well as a total: a guess either way loses people or counts them twice. Stop and ask.
+        line, named, count = unsure[0]
+        more = f" ({len(unsure) - 1} more such rows)" if len(unsure) > 1 else ""
+        raise FileProblem(table.name, f"{' / '.join(repr(n) for n in named)} counts {count:,}, the sum of the rows "
+                          f"above it: a total, or a row of its own?{more} If it is data, import with --keep-totals "
+                          "(which keeps every total row); if it is a total, label it Total or leave the line out",
+                          line=line)
     if totals.rows and totals.read == len(totals.rows):
         first = min(totals.rows, key=lambda r: r.line)
         raise FileProblem(table.name, f"every row is a total (the first, line {first.line}: {first.label!r}): "
