@@ -126,3 +126,24 @@ def test_a_camp_empty_in_the_first_lines_is_still_a_column_of_its_own(db_path, t
         ("Kakuma", 72, sum(range(100, 172))), ("Kalobeyei", 12, sum(range(1, 13)))]
     assert "columns not used: Notes" in report.notes
     assert any("60 empty cells, no record" in n for n in report.notes)
+
+
+def test_camp_columns_whose_counts_look_like_years_are_sites(db_path, tmp_path):
+    # Camp Liberty's 3,100 to 2,000 residents read like years in the first lines; a column named as no field
+    # holding whole numbers is a site's all the same, and a column named Year stays the date.
+    text = "Year,Camp Liberty,Camp Ashraf,Total\n2013,3100,100,3200\n2014,2050,,2050\n2015,2000,80,2080\n"
+    report = imp(db_path, "population", write(tmp_path, "camps.csv", text), columns_are="site")
+    assert report.added == 5
+    assert stored(db_path, "SELECT s.name, p.date, p.residents FROM population_counts p JOIN sites s ON s.id = p.site_id "
+                           "ORDER BY s.name, p.date") == [
+        ("Camp Ashraf", "2013-12-31", 100), ("Camp Ashraf", "2015-12-31", 80),
+        ("Camp Liberty", "2013-12-31", 3100), ("Camp Liberty", "2014-12-31", 2050), ("Camp Liberty", "2015-12-31", 2000)]
+    assert not any(n.startswith("columns not used") for n in report.notes)
+
+
+def test_without_the_option_columns_of_numbers_named_as_no_field_suggest_sites(db_path, tmp_path):
+    text = "Month,Camp Liberty,Camp Ashraf,Total\n2013-01,3100,100,3200\n2013-02,3050,,3050\n"
+    with pytest.raises(FileProblem) as info:
+        imp(db_path, "population", write(tmp_path, "camps.csv", text))
+    assert str(info.value).endswith("The columns Camp Liberty and Camp Ashraf hold numbers and are named as no field: "
+                                    "if each is a site, try --columns-are site.")

@@ -291,7 +291,10 @@ def _resolve(kind: Kind, table: reading.Table, options: ImportOptions, known_sit
         return resolve_columns(kind, table.columns, table.hxl, options.column_map, options.set_values,
                                path=table.name, header_line=table.header_line, samples=samples, checks=checks)
     except FileProblem as exc:
-        hint = None if options.columns_are else wide.suggestion(kind, table.columns, known_sites)
+        found = getattr(exc, "found", None) or {}
+        lacking = [f.name for f in kind.fields if f.required and f.name not in found and f.name not in options.set_values]
+        hint = None if options.columns_are else wide.suggestion(kind, table.columns, known_sites, table.numeric,
+                                                                 lacking[0] if len(lacking) == 1 else None)
         if hint is None:
             raise
         wider = FileProblem(exc.path, f"{exc.message} {hint[0].upper()}{hint[1:]}.", line=exc.line,

@@ -10,7 +10,7 @@ many there were.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from resettle.domain import countries, total_rows, values
@@ -109,8 +109,11 @@ def long_table(kind: Kind, table: reading.Table, columns_are: str, column_map: M
             wide.append(i)
         elif columns_are in ("host_country", "origin_country") and _is_country(header):
             wide.append(i)
-        elif columns_are == "site" and i not in table.worded and i not in table.dated and not known_name([header]):
-            # a column of numbers, or empty in the first lines (a camp opened later), named as no field
+        elif (columns_are == "site" and i not in table.worded and (i not in table.dated or i in table.numeric)
+              and not known_name([header])):
+            # a column of numbers, or empty in the first lines (a camp opened later), named as no field. Its
+            # counts may look like years (a camp of 2,013 people): a column of whole numbers named as no field
+            # is a site's, while a column named Year is the date's (known_name).
             wide.append(i)
         else:
             keep.append(i)
@@ -159,7 +162,8 @@ def _records(table: reading.Table, long: reading.Table, wide: list[int], keep: l
                       f"{count}: {cells_read:,} cells on {lines:,} lines; {empty:,} empty cells, no record")
 
 
-def suggestion(kind: Kind, columns: list[str], known_sites: frozenset[str]) -> str | None:
+def suggestion(kind: Kind, columns: list[str], known_sites: frozenset[str], numeric: Sequence[int] = (),
+               missing: str | None = None) -> str | None:
     """When a table has no count column: "the columns 1990 ... 2018 look like dates: try --columns-are
     date", if most of its headers are dates, countries or known sites."""
     named = [c for c in columns if not c.startswith("column_")]
@@ -173,4 +177,13 @@ def suggestion(kind: Kind, columns: list[str], known_sites: frozenset[str]) -> s
             shown = " ... ".join([fitting[0], fitting[-1]]) if len(fitting) > 2 else " and ".join(fitting)
             what = _WHAT[field]
             return f"the columns {shown} look like {what}: try --columns-are {field}"
+    if "site" in kind.names:
+        # Sites no one knows yet: columns of numbers named as no field ("Camp Liberty", "Camp Ashraf"), when the
+        # site is what the table lacks. Said as a question: a person knows what the columns are.
+        known_name = header_score(kind)
+        unnamed = [columns[i] for i in numeric if i < len(columns) and not known_name([columns[i]])
+                   and not total_rows.is_total_label(columns[i]) and not _is_date(columns[i])]
+        if len(unnamed) >= 2 and missing == "site":
+            shown = " ... ".join([unnamed[0], unnamed[-1]]) if len(unnamed) > 2 else " and ".join(unnamed)
+            return f"the columns {shown} hold numbers and are named as no field: if each is a site, try --columns-are site"
     return None
