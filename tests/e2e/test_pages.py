@@ -55,10 +55,15 @@ def test_sites_page_shows_its_table_and_follows_a_chosen_site(dashboard, page, r
     open_page(page, f"{dashboard.url}/sites", "Sites", charts=1)
     grid = page.locator('[data-testid="stDataFrame"]')
     assert grid.count() == 1 and grid.first.is_visible()
+    # The map marks both camps, emptied as they are (0 residents now): a circle with a radius, not "A0,0".
+    marks = page.locator(".scattergeo .point")
+    assert marks.count() == 2
+    assert all(not d.startswith("M0,0A0,0") for d in (marks.nth(i).get_attribute("d") for i in range(2)))
     # The grid draws its cells on a canvas; its accessible table holds the same headings and cells.
     assert "2** sites" not in page.content()  # markdown rendered, not shown as asterisks
     caption = page.get_by_text("sites as of 2016-09-09").first
     assert caption.is_visible() and "1 stale" in caption.inner_text()
+    grid.locator('[role="columnheader"]').first.wait_for(state="attached", timeout=60_000)  # drawn after the run
     headings = grid.locator('[role="columnheader"]').all_inner_texts()
     assert headings[:5] == ["Site", "Country", "Type", "Residents now", "Latest count"], headings
     assert _column(grid, 1) == ["Camp Ashraf", "Camp Liberty"]

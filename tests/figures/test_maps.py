@@ -193,3 +193,14 @@ def test_host_countries_keep_their_colour_and_grey_ones_are_grouped():
 def test_no_flow_gives_an_empty_but_finished_diagram():
     fig = flows.where_people_went(FLOWS.iloc[:0], "2016-09-09", SOURCES)
     assert link_sum(fig) == 0 and fig.layout.title.text.startswith("Where people went")
+
+
+def test_an_emptied_camp_is_still_drawn():
+    # Residents now 0 (every resident relocated) or not known: plotly.js gives a size of 0 no radius at all,
+    # so the map would show nothing where the camp is.
+    emptied = pd.DataFrame({"name": ["Camp Liberty", "Camp Ashraf"], "lat": [33.28, 33.63], "lon": [44.23, 44.83],
+                            "residents_now": pd.array([0, None], dtype="Int64"), "pct_relocated": [93.3, 41.6]})
+    fig = maps.sites_map(emptied, "2016-09-09", SOURCES)
+    [sites] = fig.data
+    assert sorted(sites.text) == ["Camp Ashraf", "Camp Liberty"]
+    assert all(0 < size <= maps.SMALLEST for size in sites.marker.size) and sites.marker.sizemin == 5

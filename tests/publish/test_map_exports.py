@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import network_references, pdf_pages, png_size
+from conftest import network_references, pdf_pages, png_size, write
 from plotly.offline import get_plotlyjs
 
 from resettle.compute.scope import view_scope
 from resettle.figures import geo, maps, registry
+from resettle.ingest import importer
 from resettle.publish import rendering, report
 from resettle.store import db
 
@@ -102,4 +103,20 @@ def test_the_offline_report_inlines_the_outlines_once_and_fetches_no_topojson(sa
     library = get_plotlyjs()
     assert len(re.findall(r"https?://[^\"'`\s]*topojson|cdn\.plot\.ly/un", page)) == len(
         re.findall(r"https?://[^\"'`\s]*topojson|cdn\.plot\.ly/un", library))
-    assert REGISTER not in report.html_report(early)
+    # Before any departure: no world map, but the sites map (the sample's camps have coordinates), once.
+    early_page = report.html_report(early)
+    assert 'id="chart-departures_map"' not in early_page and 'id="chart-sites_map"' in early_page
+    assert early_page.count(REGISTER) == 1
+
+
+def test_a_report_without_a_map_carries_no_outlines(tmp_path):
+    path = tmp_path / "nomap.db"
+    importer.import_file(path, "sites", write(tmp_path, "sites.csv", "name,country\nGamma,IRQ\n"))
+    importer.import_file(path, "population", write(tmp_path, "p.csv", "site,date,residents\nGamma,2015-01-31,40\n"))
+    conn = db.connect(path)
+    try:
+        page = report.html_report(report.briefing(conn, view_scope(conn)))
+    finally:
+        conn.close()
+    assert 'id="chart-remaining_population"' in page and "chart-sites_map" not in page
+    assert REGISTER not in page

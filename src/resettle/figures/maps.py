@@ -47,6 +47,9 @@ def _view(lats: pd.Series, lons: pd.Series, margin: float = 8.0, span: float = 3
 # ---------------------------------------------------------------- the sites
 
 
+SMALLEST = 1e-6  # the marker size of a site with no residents (or none known): drawn at sizemin
+
+
 def unplaced_sites(table: pd.DataFrame) -> list[str]:
     """The names of the sites without coordinates (lat or lon missing), which the map cannot place."""
     if table.empty:
@@ -74,7 +77,9 @@ def sites_map(table: pd.DataFrame, as_of: str | None, sources: list[str]) -> go.
         hover = [[("residents now: not known" if pd.isna(r) else f"residents now: {int(r):,}"),
                   ("relocated: not known" if pd.isna(p) else f"relocated: {p:.1f} % of baseline")]
                  for r, p in zip(people, rows["pct_relocated"], strict=True)]
-        marker = {"size": people.fillna(0).clip(lower=0).to_numpy(dtype=float), "sizemode": "area",
+        # plotly.js draws a size of 0 (an emptied camp, a site whose residents are not known) with no radius,
+        # whatever sizemin says: a tiny positive size is drawn at sizemin, so every site shows.
+        marker = {"size": people.astype(float).fillna(0).clip(lower=SMALLEST).to_numpy(), "sizemode": "area",
                   "sizeref": 2 * largest / SITE_MARKER_PX ** 2, "sizemin": 5, "opacity": 0.85,
                   "line": {"color": "white", "width": 1}}
         if known:

@@ -209,8 +209,12 @@ V6_DDL = [
 
 
 def _migrate_5_to_6(db: sqlite_utils.Database) -> None:
-    """Change sets and their per-record before and after; failed sign-ins, for throttling."""
+    """Change sets and their per-record before and after; failed sign-ins, for throttling. Each step is
+    taken only where it is missing, so a file whose version number was set back runs it again unharmed."""
+    has_reason = "reason" in {c.name for c in db["import_batches"].columns}
     for statement in V6_DDL:
+        if statement.startswith("ALTER TABLE import_batches ADD COLUMN reason") and has_reason:
+            continue
         db.execute(statement)
 
 
