@@ -199,3 +199,18 @@ def test_state_department_regions_above_their_countries_are_left_out(db_path, tm
     assert stored(db_path, "SELECT sum(people), count(*), count(origin_country) FROM transfers") == [(72920, 9, 9)]
     assert note(report).startswith("left out 5 total rows: lines 2, 6, 9, 13, 15;")
     assert not report.stored_empty
+
+
+def test_a_series_whose_next_step_is_the_sum_of_the_steps_before_is_data(db_path, tmp_path):
+    # One camp month by month (the site set for the file): March's 100 departures are 40 + 60, and March's
+    # count of 3,000 is 2,000 + 1,000, by chance. A row of a date of its own is the next step, not a total.
+    series = "date,people\n2015-01-31,40\n2015-02-28,60\n2015-03-31,100\n2015-04-30,30\n"
+    report = imp(db_path, "transfers", write(tmp_path, "t.csv", series), set_values={"site": "A", "host_country": "ALB"})
+    assert report.added == 4 and stored(db_path, "SELECT sum(people) FROM transfers") == [(230,)]
+    counts = "month,residents\n2015-01,2000\n2015-02,1000\n2015-03,3000\n"
+    report = imp(db_path, "population", write(tmp_path, "p.csv", counts), set_values={"site": "A"})
+    assert report.added == 3 and not any(n.startswith("left out") for n in report.notes)
+    # Dated as its block, or not at all, an unlabelled sum is still a total.
+    dated = "date,people\n2016-01-31,40\n2016-01-31,60\n2016-01-31,100\n"
+    report = imp(db_path, "transfers", write(tmp_path, "d.csv", dated), set_values={"site": "B", "host_country": "ALB"})
+    assert report.added == 2 and note(report).startswith("left out 1 total row: line 4;")

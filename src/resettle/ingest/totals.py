@@ -83,6 +83,7 @@ class _Columns:
     labels: list[int]  # places and the first column of words: who a row is about
     words: list[int]  # where a total label is looked for: the labels and the dates ("Total" in a Month column)
     count: int | None
+    dates: list[int] = field(default_factory=list)  # the date fields' columns
 
 
 def _columns(kind: Kind, table: reading.Table, columns: FieldColumns) -> _Columns:
@@ -104,7 +105,7 @@ def _columns(kind: Kind, table: reading.Table, columns: FieldColumns) -> _Column
     dates = [i for f in kind.fields if f.type == "date" for i in indexes(f.name)]
     count = columns.get(COUNT_FIELD.get(kind.name, ""))
     return _Columns(places, whole, country_cols, labels, list(dict.fromkeys([*labels, *dates])),
-                    count if isinstance(count, int) else None)
+                    count if isinstance(count, int) else None, dates)
 
 
 def leave_out(kind: Kind, table: reading.Table, columns: FieldColumns, totals: Totals, *,
@@ -140,7 +141,15 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
     held: list[tuple[int, list[str], list[str], int]] = []  # unlabelled sums, until the file says who they are
     watch: dict[str, bool] = {}  # the labels of held rows: named again on a later row?
     block_sum = block_rows = all_sum = all_rows = 0
+    # The dates of the rows summed: a total row is dated as its block is (or not at all); a row of a date of
+    # its own is the next step of a series (40, 60, then 100 in March), not their sum.
+    block_dates: set[tuple[str, ...]] = set()
+    all_dates: set[tuple[str, ...]] = set()
+    date_columns = where.dates
     previous = -1
+
+    def dated_as(day: tuple[str, ...], seen: set[tuple[str, ...]]) -> bool:
+        return not any(day) or seen == {day}
 
     def is_known(text: str) -> bool:
         if text not in known:
@@ -154,6 +163,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
         totals.read += 1
         if line > previous + 1:
             block_sum = block_rows = 0  # a blank line (or a skipped header) starts a block
+            block_dates = set()
         previous = line
         n = len(cells)
         found = ""
@@ -174,6 +184,7 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
         if found:
             totals.rows.append(TotalRow(line, found, cell))
             block_sum = block_rows = 0
+            block_dates = set()
             continue
         count = 0
         if count_column is not None and count_column < n:
@@ -184,17 +195,24 @@ def _leave_out(kind: Kind, table: reading.Table, rows: Iterator[tuple[int, list[
                     count = counts[raw] = parse_count(raw) or 0
                 except ValueProblem:
                     count = counts[raw] = 0
-        if (count and not stale and ((block_rows >= 2 and count == block_sum) or (all_rows >= 2 and count == all_sum))):
+        day = tuple(cells[i].strip() if i < n else "" for i in date_columns)
+        if (count and not stale
+                and ((block_rows >= 2 and count == block_sum and dated_as(day, block_dates))
+                     or (all_rows >= 2 and count == all_sum and dated_as(day, all_dates)))):
             named = [cells[i] for i in where.labels if i < n and cells[i]]
             if not any(is_known(label) for label in named):
                 held.append((line, cells, named, count))
                 watch.update((label, False) for label in named)
                 block_sum = block_rows = 0
+                block_dates = set()
                 continue
         block_sum += count
         block_rows += 1
         all_sum += count
         all_rows += 1
+        if date_columns:
+            block_dates.add(day)
+            all_dates.add(day)
         yield line, cells
     unsure: list[tuple[int, list[str], int]] = []
     for line, cells, named, count in held:
