@@ -95,52 +95,40 @@ def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], li
 SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included
 
 
-def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
-    """Every table in the scope, one sheet each, and a sheet of the sources and import batches, to a path
-    or a binary stream (openpyxl's write-only mode: rows stream through)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
+    """Every table in the scope, one sheet each (on as many sheets as Excel's row limit needs:
+    "transfers", "transfers (2)", ...), the reconciliation and a sheet of the sources and import batches,
+    to a path or a binary stream. The rows stream through: SQLite builds each row's cells. What had to
+    change to fit the file (characters XML cannot hold) goes on a last sheet, "notes", and is returned,
+    one line each; as a rule there is none."""
+    from resettle.publish import xlsx
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    book = xlsx.Workbook(out)
+    try:
+        def sheet(title: str, columns: list[str], rows: Iterable[str]) -> None:
+            rows, part = iter(rows), 1
+            while True:
+                rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS)
+                following = next(rows, None)
+                if following is None:
+                    return
+                rows = itertools.chain([following], rows)
+                part += 1
 
-    def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        """One table: on as many sheets as Excel's row limit needs ("transfers", "transfers (2)", ...)."""
-        rows = iter(rows)
-        part = 1
-        while True:
-            ws = book.create_sheet(title if part == 1 else f"{title} ({part})")
-            ws.freeze_panes = "A2"
-            for i, name in enumerate(columns):
-                ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
-            header = []
-            for name in columns:
-                cell = WriteOnlyCell(ws, value=name)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-            for row in itertools.islice(rows, SHEET_ROWS - 1):
-                ws.append([neutralise(v) for v in row])
-            following = next(rows, None)
-            if following is None:
-                return
-            rows = itertools.chain([following], rows)
-            part += 1
-
-    for kind in TABLES:
-        names, rows = rows_in_scope(conn, kind, scope)
-        sheet(kind, names, rows)
-    sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
-    columns, rows = sources_table(conn, scope)
-    sheet("sources", columns, rows)
-    book.save(out)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
+        for kind in TABLES:
+            q = table_query(kind, scope)
+            cells, named = book.sql_row(conn, len(q.names), FORMULA_START)
+            cursor = conn.execute(f"WITH r({named}) AS (SELECT {q.select} FROM {q.source} WHERE {q.where} "
+                                  f"ORDER BY {q.order}) SELECT {cells} FROM r", q.params)
+            sheet(kind, q.names, (row[0] for row in cursor))
+        for title, (columns, rows) in ((RECONCILIATION, reconciliation_rows(conn, scope)),
+                                       ("sources", sources_table(conn, scope))):
+            sheet(title, columns, (book.row_xml(tuple(neutralise(v) for v in row)) for row in rows))
+        if book.notes:  # said in the file itself, on a last sheet, and to the caller
+            sheet("notes", ["what was changed to fit the file"], (book.row_xml((n,)) for n in book.notes))
+    finally:
+        book.close()
+    return book.notes
 
 
 DATA_FILES = {"csv": "{kind}.csv", "hxl": "{kind}.hxl.csv"}
