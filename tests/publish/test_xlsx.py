@@ -184,7 +184,7 @@ def test_a_clean_workbook_has_no_notes_sheet(tiny_db, tmp_path):
 def test_python_values_become_cells(tmp_path):
     book = xlsx.Workbook(tmp_path / "v.xlsx")
     rows = [(1, -2.5, None, "a<b", 10**15, 0.1 + 0.2, float("inf"), b"\x00")]
-    book.add_sheet("values", ["i", "f", "n", "t", "big", "sum", "inf", "blob"], map(book.row_xml, rows), 10)
+    book.add_sheet("values", ["i", "f", "n", "t", "big", "sum", "inf", "blob"], rows, 10)
     book.close()
     ws = load_workbook(tmp_path / "v.xlsx")["values"]
     assert [c.value for c in ws[2]] == [1, -2.5, None, "a<b", 10**15, 0.1 + 0.2, "inf", None]

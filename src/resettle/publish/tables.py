@@ -98,17 +98,18 @@ SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included
 def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
     """Every table in the scope, one sheet each (on as many sheets as Excel's row limit needs:
     "transfers", "transfers (2)", ...), the reconciliation and a sheet of the sources and import batches,
-    to a path or a binary stream. The rows stream through: SQLite builds each row's cells. What had to
-    change to fit the file (characters XML cannot hold) goes on a last sheet, "notes", and is returned,
-    one line each; as a rule there is none."""
+    to a path or a binary stream; rows stream through, text cells neutralised. What had to change to fit
+    the file (characters XML cannot hold, text beyond a cell's limit) goes on a last sheet, "notes", and
+    is returned, one line each; as a rule there is none."""
     from resettle.publish import xlsx
 
     book = xlsx.Workbook(out)
     try:
-        def sheet(title: str, columns: list[str], rows: Iterable[str]) -> None:
+        def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
             rows, part = iter(rows), 1
             while True:
-                rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS)
+                rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS,
+                                      text=neutralise, text_starts=FORMULA_START)
                 following = next(rows, None)
                 if following is None:
                     return
@@ -116,16 +117,11 @@ def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
                 part += 1
 
         for kind in TABLES:
-            q = table_query(kind, scope)
-            cells, named = book.sql_row(conn, len(q.names), FORMULA_START)
-            cursor = conn.execute(f"WITH r({named}) AS (SELECT {q.select} FROM {q.source} WHERE {q.where} "
-                                  f"ORDER BY {q.order}) SELECT {cells} FROM r", q.params)
-            sheet(kind, q.names, (row[0] for row in cursor))
-        for title, (columns, rows) in ((RECONCILIATION, reconciliation_rows(conn, scope)),
-                                       ("sources", sources_table(conn, scope))):
-            sheet(title, columns, (book.row_xml(tuple(neutralise(v) for v in row)) for row in rows))
+            sheet(kind, *rows_in_scope(conn, kind, scope))
+        sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
+        sheet("sources", *sources_table(conn, scope))
         if book.notes:  # said in the file itself, on a last sheet, and to the caller
-            sheet("notes", ["what was changed to fit the file"], (book.row_xml((n,)) for n in book.notes))
+            sheet("notes", ["what was changed to fit the file"], [(n,) for n in book.notes])
     finally:
         book.close()
     return book.notes

@@ -1,21 +1,22 @@
-"""An XLSX workbook written as its XML, streamed into the zip: one sheet after another, each row built once
-as text (by SQLite for the tables read from the database, so ten million cells cost seconds, not minutes).
+"""An XLSX workbook written as its XML, streamed into the zip, one sheet after another: rows are taken in
+batches and each column of a batch formatted whole where it can be (integers; text with nothing to
+escape), so ten million cells cost seconds, not the minutes a cell object each costs.
 
 What each sheet holds: a bold header row, frozen; column widths from the header; numbers as numbers;
 text as inline strings, XML-escaped (a carriage return kept as `&#13;`). Characters XML cannot hold
 (control characters other than tab, line feed and carriage return; U+FFFE, U+FFFF) are removed, text
 beyond Excel's 32,767 characters a cell is cut, and `Workbook.notes` says so: in which sheet and column,
-and how many cells. What goes into a cell (the
-formula neutralising, the public-mode columns) is the caller's business: this module writes text.
+and how many cells. What goes into a cell (the formula neutralising, the public-mode columns) is the
+caller's business.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-import sqlite3
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape
 
 COMPRESSLEVEL = 1  # zlib's fastest: the sheets are repetitive XML, level 1 already shrinks them ~8 times
@@ -25,7 +26,10 @@ CELL_CHARS = 32_767  # Excel's limit on a cell's text: a longer one makes Excel 
 _ILLEGAL_CHARS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))) + "\ufffe\uffff"
 _ILLEGAL = re.compile(f"[{re.escape(_ILLEGAL_CHARS)}]")
 _ESCAPES = {"\r": "&#13;"}  # XML reads a bare carriage return back as a line feed
-_SQL_FUNCTION = "resettle_xlsx_cell"
+_SPECIAL = re.compile(f"[&<>\r{re.escape(_ILLEGAL_CHARS)}]")  # text that cannot go in as it is
+_INTEGER = "<c><v>%d</v></c>"
+_TEXT = '<c t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>'
+_EMPTY = "<c/>"
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -76,11 +80,11 @@ class Workbook:
     def cell(self, value, column: int) -> str:
         """One cell's XML for a Python value (None, int, float, str)."""
         if value is None:
-            return "<c/>"
+            return _EMPTY
         if isinstance(value, bool):
             return f'<c t="b"><v>{int(value)}</v></c>'
         if isinstance(value, int):
-            return f"<c><v>{value}</v></c>"
+            return _INTEGER % value
         if isinstance(value, float):
             if math.isfinite(value):
                 return f"<c><v>{value!r}</v></c>"
@@ -98,11 +102,15 @@ class Workbook:
         if len(text) > CELL_CHARS:
             text = text[:CELL_CHARS]
             self._note(column, f"text cut to Excel's {CELL_CHARS:,} characters")
-        return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(text, _ESCAPES)}</t></is></c>'
+        return _TEXT % escape(text, _ESCAPES)
 
-    def add_sheet(self, title: str, columns: list[str], rows: Iterable[str], limit: int) -> Iterator[str]:
-        """Write one sheet: the header, then at most `limit` - 1 rows of `rows` (each a row's cells as XML,
-        from `row_xml` or `sql_row`). Returns the rows left over, not consumed."""
+    def add_sheet(self, title: str, columns: list[str], rows: Iterable[tuple], limit: int,
+                  text: Callable[[str], str] = str, text_starts: tuple[str, ...] = ()) -> Iterator[tuple]:
+        """Write one sheet: the header, then at most `limit` - 1 rows of `rows` (tuples of None, int,
+        float, str), each text value through `text` first; `text` changes only text starting with one
+        of `text_starts` (so a batch of text with none of them is left as it is, fast). Returns the rows
+        left over, not consumed."""
+        starts = re.compile("\n(?:" + "|".join(map(re.escape, text_starts)) + ")") if text_starts else None
         self._sheet, self._columns = title, columns
         self._titles.append(title)
         rows = iter(rows)
@@ -116,44 +124,37 @@ class Workbook:
                      f"<sheetData><row>{header}</row>".encode())
             left = limit - 1
             while left > 0:
-                batch = []
-                for row in rows:
-                    batch.append(row)
-                    if len(batch) >= min(left, ROWS_PER_WRITE):
-                        break
+                batch = list(itertools.islice(rows, min(left, ROWS_PER_WRITE)))
                 if not batch:
                     break
                 left -= len(batch)
-                fh.write("".join(f"<row>{r}</row>" for r in batch).encode())
+                cells = [self._column(list(values), i, text, starts)
+                         for i, values in enumerate(zip(*batch, strict=True))]
+                fh.write(("<row>" + "</row><row>".join(map("".join, zip(*cells, strict=True))) + "</row>").encode())
             fh.write(b"</sheetData></worksheet>")
         return rows
 
-    def row_xml(self, row: tuple) -> str:
-        """A row of Python values as its cells' XML."""
-        return "".join(self.cell(v, i) for i, v in enumerate(row))
-
-    def sql_row(self, conn: sqlite3.Connection, width: int, formula_start: tuple[str, ...]) -> tuple[str, str]:
-        """An SQL expression that builds the cells' XML of one row of a query of `width` columns, and the
-        names it gives them (for `WITH r(names) AS (query) SELECT expression FROM r`): integers and clean
-        text in SQLite itself; anything else (a real, text with characters XML cannot hold, a blob)
-        through `cell`, registered on `conn` for this workbook. Text starting with one of `formula_start`
-        gets a leading quote."""
-        conn.create_function(_SQL_FUNCTION, 2, lambda value, column: self.cell(value, column))
-        starts = ", ".join(_sql_text(s) for s in formula_start)
-        illegal = _sql_text(f"*[{_ILLEGAL_CHARS[1:]}]*")  # GLOB's class; SQLite's text stops at a NUL anyway
-        cells = []
-        names = [f"c{i}" for i in range(width)]
-        for i, col in enumerate(names):
-            quoted = f"CASE WHEN substr({col}, 1, 1) IN ({starts}) THEN '''' || {col} ELSE {col} END"
-            escaped = f"replace(replace(replace(replace({quoted}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), " \
-                      f"char(13), '&#13;')"
-            cells.append(
-                f"CASE typeof({col}) WHEN 'null' THEN '<c/>' WHEN 'integer' THEN '<c><v>' || {col} || '</v></c>' "
-                f"WHEN 'text' THEN CASE WHEN {col} GLOB {illegal} OR length({col}) >= {CELL_CHARS} "
-                f"THEN {_SQL_FUNCTION}({quoted}, {i}) "
-                f"ELSE '<c t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {escaped} || '</t></is></c>' END "
-                f"ELSE {_SQL_FUNCTION}({col}, {i}) END")
-        return (" || ".join(cells) if cells else "''"), ", ".join(names)
+    def _column(self, values: list, column: int, text: Callable[[str], str], starts: re.Pattern | None) -> list[str]:
+        """One column of a batch of rows as cells' XML. A column of integers, or of clean text (and
+        empty cells), is formatted whole; anything else cell by cell (`cell`)."""
+        kinds = set(map(type, values))
+        if kinds == {int}:
+            return list(map(_INTEGER.__mod__, values))
+        if str not in kinds:
+            return [self.cell(v, column) for v in values]
+        # A line each: a match after a line feed is a value's start or, now and then, a line inside one,
+        # which only sends the batch through `text` value by value.
+        texts = values if kinds == {str} else [v for v in values if type(v) is str]
+        joined = "\n" + "\n".join(texts)
+        if starts is None or starts.search(joined):
+            values = [text(v) if type(v) is str else v for v in values]
+            texts = values if kinds == {str} else [v for v in values if type(v) is str]
+            joined = "\n".join(texts)
+        if kinds <= {str, type(None)} and not _SPECIAL.search(joined) and max(map(len, texts)) <= CELL_CHARS:
+            if type(None) not in kinds:
+                return list(map(_TEXT.__mod__, values))
+            return [_EMPTY if v is None else _TEXT % v for v in values]
+        return [self.cell(v, column) for v in values]
 
     def close(self) -> None:
         """Write the workbook's parts around the sheets and close the file."""
@@ -191,7 +192,3 @@ class Workbook:
                 self._zip.writestr(name, text)
         finally:
             self._zip.close()
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
