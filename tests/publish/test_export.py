@@ -539,3 +539,17 @@ def test_the_bundle_is_one_snapshot_while_an_import_runs(renderer, sample_copy, 
     with zipfile.ZipFile(out) as zf:
         assert "late source" not in zf.read("data/pledges.csv").decode("utf-8-sig")
         assert "late source" not in zf.read("report.html").decode()
+
+
+def test_neutralised_batches_quote_every_formula_and_only_formulas(monkeypatch):
+    monkeypatch.setattr(tables, "BATCH_ROWS", 4)
+    rows = [(i, f"Camp {i}", -i) for i in range(10)]
+    rows[5] = (5, "=cmd|' /C calc'!A0", -5)
+    rows[9] = (9, "two lines\n=not a cell's start", None)
+    batches = list(tables.neutralised_batches(iter(rows)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    out = [r for b in batches for r in b]
+    assert out[5] == (5, "'=cmd|' /C calc'!A0", -5)
+    assert out[9] == rows[9]  # a formula character after a line feed inside a cell is no formula
+    assert [r for i, r in enumerate(out) if i != 5] == [r for i, r in enumerate(rows) if i != 5]
+    assert batches[0] is not None and out[:4] == rows[:4]

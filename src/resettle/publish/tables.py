@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import operator
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,6 +33,23 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+_FORMULA_AFTER_LINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
+BATCH_ROWS = 5000
+
+
+def neutralised_batches(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
+    """The rows in batches, each text cell through `neutralise`; a batch in which no text starts with a
+    formula character is passed on as it is (most are: ten million cells need not each be looked at)."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, BATCH_ROWS)):
+        # A line each: a match is a cell's start or, now and then, a line inside one (then the batch
+        # only goes through neutralise cell by cell).
+        texts = "\n" + "\n".join(v for row in batch for v in row if type(v) is str)
+        if _FORMULA_AFTER_LINE.search(texts):
+            batch = [tuple(neutralise(v) for v in row) for row in batch]
+        yield batch
 
 
 def rows_in_scope(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[list[str], Iterator[tuple]]:
@@ -66,13 +85,14 @@ def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bo
         keep = [names.index(f) for f in fields]
         writer.writerow(fields)
         writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
-        rows = (tuple(row[i] for i in keep) for row in rows)
+        pick = operator.itemgetter(*keep)
+        rows = (pick(row) if len(keep) > 1 else (pick(row),) for row in rows)
     else:
         writer.writerow(names)
     count = 0
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-        count += 1
+    for batch in neutralised_batches(rows):
+        writer.writerows(batch)
+        count += len(batch)
     return count
 
 
