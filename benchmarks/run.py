@@ -1,7 +1,7 @@
 """The benchmarks of issue 6 at operational scale (benchmarks/generate.py's data): `make bench`.
 
     .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3]
-                                       [--only import,figures,server,browser,pages] [--work-dir DIR]
+                                       [--only import,figures,server,browser,pages,exports] [--work-dir DIR]
                                        [--readme] [--profile]
 
 Prints a table and writes benchmarks/results/latest.json (and a dated copy, not committed). Every figure
@@ -27,6 +27,8 @@ What is measured, and how:
   PNG + SVG exports of the overview charts; benchmarks/browser.py says how (BROWSER_TIMINGS below).
 - pages: the Sites and Incidents pages on the big database against its overview, on one server, first
   and return visits (browser.big_pages).
+- exports: `resettle export data --format xlsx` and `resettle export bundle` (the CLI, a subprocess) on a
+  copy of the big database, each into a new folder; wall time and peak memory (GNU time's %M).
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ TARGETS = {
     "figures_warm_ms": 150,
     "figures_cold_ms": 1000,
     "server_rss_mb": 600,
+    "export_xlsx_s": 20,  # the data as XLSX at the big database
+    "export_bundle_s": 60,  # the bundle (report, charts, CSV, XLSX, HXL, the database's copy)
+    "export_peak_mb": 1024,
 }
 
 # Chromium page-load timings (overview vs a trivial one-chart Streamlit + plotly floor page, first and
@@ -475,6 +480,29 @@ def bench_server(db_path: Path) -> dict:
 # ---------------------------------------------------------------- the table
 
 
+def bench_exports(big: Path, work: Path, runs: int) -> dict:
+    """The data as XLSX and the bundle, at the big database (a copy: an export opens it for writing)."""
+    copy = work / "exports.db"
+    shutil.copyfile(big, _fresh(copy))
+    out: dict = {}
+    for name, args in (("xlsx", ["data", "--format", "xlsx", "--out"]), ("bundle", ["bundle", "--out"])):
+        samples = []
+        for i in range(runs):
+            target = work / f"export-{name}-{i}" / ("bundle.zip" if name == "bundle" else "")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            result, _ = attempts(lambda args=args, target=target: run_command(
+                [str(BIN / "resettle"), "export", *args, str(target), "--db", str(copy)]))
+            shutil.rmtree(target.parent if name == "bundle" else target, ignore_errors=True)
+            samples.append(result)
+            print(f"  export {name} run {i + 1}/{runs}: {result['wall_s']:.2f} s, peak {result['peak_mb']} MB "
+                  f"(others' CPU {result['others_cpu_s']:.1f} s)", flush=True)
+        out[name] = {"wall_s": median([r["wall_s"] for r in samples]), "peak_mb": max(r["peak_mb"] for r in samples),
+                     "cpu_s": median([r["cpu_s"] for r in samples]),
+                     "contended_runs": sum(contended(r) for r in samples), "samples": samples}
+    _fresh(copy)
+    return out
+
+
 def table(results: dict) -> list[dict]:
     rows: list[dict] = []
 
@@ -526,6 +554,15 @@ def table(results: dict) -> list[dict]:
         row("Chromium: overview vs one-chart floor page; filter change; PNG/SVG exports", "not run", "", "", None,
             "in this run: --only without browser")
     rows.extend(results.get("pages", []))
+    exports = results.get("exports")
+    if exports:
+        for name, label, target in (("xlsx", "export the data as XLSX, resettle CLI", "export_xlsx_s"),
+                                    ("bundle", "export the bundle, resettle CLI", "export_bundle_s")):
+            e = exports[name]
+            row(label, e["wall_s"], "s", f"<= {TARGETS[target]}", e["wall_s"] <= TARGETS[target],
+                f"CPU {e['cpu_s']} s; runs crowded by other processes: {e['contended_runs']}")
+            row(f"  peak memory of the {name} export", e["peak_mb"], "MB", f"<= {TARGETS['export_peak_mb']}",
+                e["peak_mb"] <= TARGETS["export_peak_mb"])
     return rows
 
 
@@ -576,9 +613,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--sqlite-utils-runs", type=int, default=3, help="runs of sqlite-utils (about 30 s each)")
     parser.add_argument("--warm-runs", type=int, default=5, help="warm calls per figures process")
-    parser.add_argument("--only", default="import,figures,server,browser,pages",
+    parser.add_argument("--only", default="import,figures,server,browser,pages,exports",
                         help="comma-separated: import, figures, server, browser, pages (Sites and Incidents "
-                             "against the overview at 1M)")
+                             "against the overview at 1M), exports (XLSX and the bundle at 1M)")
     parser.add_argument("--work-dir", type=Path, default=DATA,
                         help="where the runs' temporary databases go (default: beside the data)")
     parser.add_argument("--profile", action="store_true", help="add cProfile output of the figures to the JSON")
@@ -606,7 +643,7 @@ def main() -> None:
             print("import: 1,000,000 transfer rows", flush=True)
             results["import"] = bench_import(work, args.runs, min(args.sqlite_utils_runs, args.runs))
         big = DATA / "big.db"
-        if only & {"figures", "server"} or (only & {"browser", "pages"} and not big.exists()):
+        if only & {"figures", "server"} or (only & {"browser", "pages", "exports"} and not big.exists()):
             print(f"building {big}", flush=True)
             results["big_db_imports"] = build_big_db(big)
         if "figures" in only:
@@ -624,6 +661,9 @@ def main() -> None:
             results["pages"] = browser.big_pages(big, args.runs, args.work_dir)
         if only & {"browser", "pages"}:
             results["browser_samples"] = browser.RAW
+        if "exports" in only:
+            print("exports: the data as XLSX and the bundle at 1M", flush=True)
+            results["exports"] = bench_exports(big, work, args.runs)
     info["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     info["load_average_end"] = os.getloadavg()
     rows = table(results)

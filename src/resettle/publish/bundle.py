@@ -21,6 +21,8 @@ from resettle.store import backup, files
 
 BUNDLE_DB = "resettle.db"
 CHART_FORMATS = ("png", "svg")
+STORED = (".xlsx", ".png", ".pdf")  # compressed already: deflating them again costs time and saves nothing
+COMPRESSLEVEL = 1  # zlib's fastest: the CSV files and the database are most of the bytes
 
 
 def bundle_members(figure_names: list[str]) -> list[str]:
@@ -64,13 +66,14 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...]
         members = bundle_members(list(b.figures))
 
         def write(partial: Path) -> None:
-            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL) as zf:
                 for name in members:
                     content = made[name]
+                    how = zipfile.ZIP_STORED if name.endswith(STORED) else zipfile.ZIP_DEFLATED
                     if isinstance(content, Path):
-                        zf.write(content, name)
+                        zf.write(content, name, compress_type=how)
                     else:
-                        zf.writestr(name, content)
+                        zf.writestr(name, content, compress_type=how)
 
         files.write_atomically(out, write)
     return out, members

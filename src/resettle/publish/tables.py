@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import operator
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,6 +33,23 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+_FORMULA_AFTER_LINE = re.compile("\n[" + re.escape("".join(FORMULA_START)) + "]")
+BATCH_ROWS = 5000
+
+
+def neutralised_batches(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
+    """The rows in batches, each text cell through `neutralise`; a batch in which no text starts with a
+    formula character is passed on as it is (most are: ten million cells need not each be looked at)."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, BATCH_ROWS)):
+        # A line each: a match is a cell's start or, now and then, a line inside one (then the batch
+        # only goes through neutralise cell by cell).
+        texts = "\n" + "\n".join(v for row in batch for v in row if type(v) is str)
+        if _FORMULA_AFTER_LINE.search(texts):
+            batch = [tuple(neutralise(v) for v in row) for row in batch]
+        yield batch
 
 
 def rows_in_scope(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[list[str], Iterator[tuple]]:
@@ -66,13 +85,14 @@ def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bo
         keep = [names.index(f) for f in fields]
         writer.writerow(fields)
         writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
-        rows = (tuple(row[i] for i in keep) for row in rows)
+        pick = operator.itemgetter(*keep)
+        rows = (pick(row) if len(keep) > 1 else (pick(row),) for row in rows)
     else:
         writer.writerow(names)
     count = 0
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-        count += 1
+    for batch in neutralised_batches(rows):
+        writer.writerows(batch)
+        count += len(batch)
     return count
 
 
@@ -95,52 +115,36 @@ def sources_table(conn: sqlite3.Connection, scope: Scope) -> tuple[list[str], li
 SHEET_ROWS = 1_048_576  # Excel's limit on a sheet's rows, the header included
 
 
-def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> None:
-    """Every table in the scope, one sheet each, and a sheet of the sources and import batches, to a path
-    or a binary stream (openpyxl's write-only mode: rows stream through)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
+    """Every table in the scope, one sheet each (on as many sheets as Excel's row limit needs:
+    "transfers", "transfers (2)", ...), the reconciliation and a sheet of the sources and import batches,
+    to a path or a binary stream; rows stream through, text cells neutralised. What had to change to fit
+    the file (characters XML cannot hold, text beyond a cell's limit) goes on a last sheet, "notes", and
+    is returned, one line each; as a rule there is none."""
+    from resettle.publish import xlsx
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    book = xlsx.Workbook(out)
+    try:
+        def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
+            rows, part = iter(rows), 1
+            while True:
+                rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS,
+                                      text=neutralise, text_starts=FORMULA_START)
+                following = next(rows, None)
+                if following is None:
+                    return
+                rows = itertools.chain([following], rows)
+                part += 1
 
-    def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        """One table: on as many sheets as Excel's row limit needs ("transfers", "transfers (2)", ...)."""
-        rows = iter(rows)
-        part = 1
-        while True:
-            ws = book.create_sheet(title if part == 1 else f"{title} ({part})")
-            ws.freeze_panes = "A2"
-            for i, name in enumerate(columns):
-                ws.column_dimensions[_column_letter(i)].width = max(10, min(40, len(name) + 4))
-            header = []
-            for name in columns:
-                cell = WriteOnlyCell(ws, value=name)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-            for row in itertools.islice(rows, SHEET_ROWS - 1):
-                ws.append([neutralise(v) for v in row])
-            following = next(rows, None)
-            if following is None:
-                return
-            rows = itertools.chain([following], rows)
-            part += 1
-
-    for kind in TABLES:
-        names, rows = rows_in_scope(conn, kind, scope)
-        sheet(kind, names, rows)
-    sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
-    columns, rows = sources_table(conn, scope)
-    sheet("sources", columns, rows)
-    book.save(out)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
+        for kind in TABLES:
+            sheet(kind, *rows_in_scope(conn, kind, scope))
+        sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
+        sheet("sources", *sources_table(conn, scope))
+        if book.notes:  # said in the file itself, on a last sheet, and to the caller
+            sheet("notes", ["what was changed to fit the file"], [(n,) for n in book.notes])
+    finally:
+        book.close()
+    return book.notes
 
 
 DATA_FILES = {"csv": "{kind}.csv", "hxl": "{kind}.hxl.csv"}
