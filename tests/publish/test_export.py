@@ -65,6 +65,9 @@ def test_every_chart_carries_title_units_as_of_and_sources(sample_db, sample_fig
         if fig.layout.yaxis.visible is False:  # a map or a flow diagram: units on its colour bar or under its title
             units = [t.colorbar.title.text for t in fig.data if getattr(t, "showscale", None) is not False
                      and getattr(t, "colorbar", None) is not None and t.colorbar.title.text]
+            units += [t.marker.colorbar.title.text for t in fig.data  # a scattergeo's scale is its markers'
+                      if getattr(getattr(t, "marker", None), "colorbar", None) is not None
+                      and getattr(t.marker, "showscale", None) and t.marker.colorbar.title.text]
             units += [fig.layout.title.subtitle.text or ""]
             assert any("people" in u.lower() or "%" in u for u in units), (name, units)
         else:
