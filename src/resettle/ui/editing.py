@@ -133,14 +133,24 @@ def table_editor(kind_name: str, frame: pd.DataFrame, key: tuple) -> None:
     if not reason.strip():
         st.error("Say why these records change (the reason is kept with the change set). Nothing was saved.")
         return
-    try:
-        done = cache.save_changes(kind_name, found, reason, separate)
-    except ValidationFailed as exc:
-        st.error("Nothing was saved:\n\n" + "\n".join(f"- {text.plain(describe(e).capitalize())}" for e in exc.errors))
-        return
-    except ResettleError as exc:
-        st.error(text.plain(exc))
+    done = save_change_set(kind_name, found, reason, separate, row_word="row")
+    if done is None:
         return
     st.session_state[_MESSAGE] = f"Saved: {done.line()}. The Import page lists it with the batches, and undoes it."
     st.session_state.pop(_LOADED, None)
     st.rerun()
+
+
+def save_change_set(kind_name: str, corrections: list[Correction], reason: str, separate: bool, *, row_word: str | None):
+    """Save `corrections` as one change set and return what it did; or say on the page why nothing was saved
+    (each invalid value with its field, and its row where `row_word` names rows) and return None."""
+    try:
+        return cache.save_changes(kind_name, corrections, reason, separate)
+    except ValidationFailed as exc:
+        said = [describe(e, row_word=row_word) for e in exc.errors]
+        if row_word:
+            said = [line.capitalize() for line in said]  # "Row 1, date: ..." starts the line
+        st.error("Nothing was saved:\n\n" + "\n".join(f"- {text.plain(line)}" for line in said))
+    except ResettleError as exc:
+        st.error(text.plain(exc))
+    return None

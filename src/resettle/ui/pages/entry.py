@@ -16,10 +16,8 @@ import streamlit as st
 
 from resettle.api import Correction
 from resettle.domain import countries
-from resettle.domain.errors import ResettleError, ValidationFailed
 from resettle.domain.records import KINDS, Field
-from resettle.ingest.entry import describe
-from resettle.ui import access, cache, text
+from resettle.ui import access, cache, editing, text
 
 PATH = "add"
 FORM_KINDS = ("population", "transfers", "medevacs", "incidents", "pledges")
@@ -65,13 +63,8 @@ def form(kind_name: str) -> None:
     separate = st.checkbox("This is a separate record even if another has the same values", key=f"entry_separate_{n}")
     if not st.button(f"Save the {LABELS[kind_name].lower()}", key="entry_save", type="primary", width="stretch"):
         return
-    try:
-        done = cache.save_changes(kind_name, [Correction("add", values=values)], reason, separate)
-    except ValidationFailed as exc:
-        st.error("Nothing was saved:\n\n" + "\n".join(f"- {text.plain(describe(e, row_word=None))}" for e in exc.errors))
-        return
-    except ResettleError as exc:
-        st.error(text.plain(exc))
+    done = editing.save_change_set(kind_name, [Correction("add", values=values)], reason, separate, row_word=None)
+    if done is None:
         return
     st.session_state[_MESSAGE] = (f"Saved as {kind.name} record {done.added[0]} ({done.line()}). The Import page "
                                   "lists it with the batches, and undoes it.")
