@@ -459,6 +459,10 @@ STREAMLIT_OPTIONS = {
     "client.toolbarMode": "minimal",
     # The maps' outlines come from the dashboard itself (static/ beside the entry script), not from a CDN.
     "server.enableStaticServing": "true",
+    # Per-visit work a served dashboard does not need (issue "Fast at scale"; the README's Performance): no
+    # watch on every module's file for each session, no full garbage collection after every script run.
+    "server.fileWatcherType": "none",
+    "runner.postScriptGC": "false",
 }
 
 

@@ -428,3 +428,51 @@ def test_the_import_page_offers_fiscal_years_and_strict_and_shows_the_report(mon
             ("2014-10-01", 3, "IRN"), ("2015-10-01", 4, None)]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("path", [p.path for p in registry.PAGES if p.charts])
+def test_every_chart_is_sent_as_the_figure_the_registry_draws(monkeypatch, sample_copy, path):
+    """The page's figures are sent from a dict made once and kept (cache.PreparedFigure), not made again on
+    each visit: what reaches the browser is still exactly the figure the registry draws for the view (all
+    sites, from the first date to the latest, as the sidebar opens)."""
+    import plotly.io as pio
+
+    from resettle.compute import choices
+    from resettle.compute.scope import resolve_sites, view_scope
+    from resettle.figures import pages
+
+    at = page(monkeypatch, sample_copy, path)
+    sent = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    conn = db.connect(sample_copy)
+    try:
+        first, latest = choices.date_bounds(conn, [i for i, _ in resolve_sites(conn, None)])
+        p = registry.page(path)
+        drawn = p.draw(p.gather(conn, view_scope(conn, None, first, latest, ())), pages.colours(conn))
+    finally:
+        conn.close()
+    expected = [json.loads(pio.to_json(fig, validate=False)) for fig in drawn.values()]
+    assert len(sent) == len(expected) > 0
+    for spec in expected:
+        assert spec in sent, spec["layout"]["title"]["text"]
+    at.run()  # a second run of the session takes the cached figures: the same specs again
+    assert [json.loads(e.proto.spec) for e in at.get("plotly_chart")] == sent
+
+
+def test_a_prepared_figure_hands_out_one_dict_equal_to_the_figures_own():
+    import plotly.graph_objects as go
+
+    from resettle.ui.cache import PreparedFigure
+
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[4.5, 5.5, 6.5], name="a"), layout={"title": {"text": "T"}})
+    prepared = PreparedFigure(fig)
+    assert prepared.to_dict() == fig.to_dict()
+    assert prepared.to_dict() is prepared.to_dict()  # made once
+    assert go.Figure(prepared).to_dict() == fig.to_dict()  # a copy (as an export makes) is the figure itself
+
+
+def test_the_reconciliation_table_flags_each_discrepancy(monkeypatch, sample_copy):
+    at = page(monkeypatch, sample_copy, "reconciliation")
+    shown = at.dataframe[0].value
+    assert len(shown) > 0 and shown["discrepancy"].dtype == bool
+    assert (shown["discrepancy"] == (shown["unexplained_change"] != 0)).all()
+    assert shown["discrepancy"].any() and not shown["discrepancy"].all()

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from resettle.domain.errors import ResettleError
@@ -108,14 +107,6 @@ def page_link(path: str, label: str) -> None:
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params}
     st.page_link(target, label=label, query_params=params or None)
-
-
-def highlight(frame: pd.DataFrame, flag: str, colour: str = "#f6d5db"):
-    """A Styler that colours the rows where `flag` is true."""
-    def rows(row: pd.Series) -> list[str]:
-        return [f"background-color: {colour}; font-weight: 600" if row[flag] else ""] * len(row)
-
-    return frame.style.apply(rows, axis=1)
 
 
 def guarded(name: str, body: Callable[[], None]) -> None:
