@@ -556,3 +556,44 @@ def test_neutralised_batches_quote_every_formula_and_only_formulas(monkeypatch):
     assert out[9] == rows[9]  # a formula character after a line feed inside a cell is no formula
     assert [r for i, r in enumerate(out) if i != 5] == [r for i, r in enumerate(rows) if i != 5]
     assert batches[0] is not None and out[:4] == rows[:4]
+
+
+# ---------------------------------------------------------------- every format in one pass
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_one_pass_writes_what_each_format_writes_alone(sample_copy, tmp_path, monkeypatch, public):
+    """The bundle's data (each table read once, for CSV, HXL and XLSX together) is byte for byte what
+    `write_data` writes for each format on its own, formulas neutralised and public columns as they were."""
+    monkeypatch.setenv("RESETTLE_PUBLIC", "1" if public else "0")
+    conn = db.connect(sample_copy)
+    try:
+        ids = [r[0] for r in conn.execute("SELECT id FROM transfers ORDER BY date, id LIMIT 3")]
+        for text, row_id in zip(("=HYPERLINK(\"x\")", "line\n-1", "Côte d'Ivoire"), ids, strict=True):
+            conn.execute("UPDATE transfers SET source = ? WHERE id = ?", (text, row_id))
+        conn.commit()
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        alone = [p for fmt in tables.DATA_FORMATS for p in tables.write_data(conn, scope, fmt, tmp_path / "alone")]
+        together = tables.write_every_format(conn, scope, tmp_path / "together")
+        transfers = conn.execute("SELECT count(*) FROM transfers").fetchone()[0]
+    finally:
+        conn.close()
+    assert [p.name for p in together] == [p.name for p in alone] == [
+        name for fmt in tables.DATA_FORMATS for name in tables.data_files(fmt)]
+    for a, b in zip(alone, together, strict=True):
+        if a.suffix == ".xlsx":  # the zip's dates differ: its members do not
+            assert _members(a) == _members(b)
+        else:
+            assert a.read_bytes() == b.read_bytes(), a.name
+    with open(tmp_path / "together" / "transfers.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == transfers > 3
+    assert [r["source"] for r in rows[:3]] == ["'=HYPERLINK(\"x\")", "line\n-1", "Côte d'Ivoire"]
+    assert ("case_id" in rows[0]) is not public
+    hxl = (tmp_path / "together" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()
+    assert hxl[1].startswith("#loc")

@@ -75,23 +75,36 @@ def hxl_tags(kind: str) -> list[str]:
     return [f.hxl[0] if f.hxl else "" for f in KINDS[kind].fields]
 
 
+class _CsvTable:
+    """One table's CSV file being written: its header at once (with `hxl`, only the record's fields, under
+    a hashtag row), then its rows a batch at a time."""
+
+    def __init__(self, out, kind: str, names: list[str], *, hxl: bool = False) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+        self._pick = None
+        if hxl:
+            fields = [f for f in KINDS[kind].names if f in names]  # a public table leaves some out (disclosure)
+            keep = [names.index(f) for f in fields]
+            self._writer.writerow(fields)
+            self._writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
+            pick = operator.itemgetter(*keep)
+            self._pick = pick if len(keep) > 1 else (lambda row: (pick(row),))
+        else:
+            self._writer.writerow(names)
+
+    def write(self, batch: list[tuple]) -> None:
+        """Rows already neutralised (`neutralised_batches`)."""
+        self._writer.writerows(batch if self._pick is None else map(self._pick, batch))
+
+
 def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bool = False) -> int:
     """One table as CSV to a text stream; with `hxl`, only the record's fields, under a hashtag row.
     Returns the rows written."""
     names, rows = rows_in_scope(conn, kind, scope)
-    writer = csv.writer(out, lineterminator="\r\n")
-    if hxl:
-        fields = [f for f in KINDS[kind].names if f in names]  # a public table leaves some out (disclosure)
-        keep = [names.index(f) for f in fields]
-        writer.writerow(fields)
-        writer.writerow([t for f, t in zip(KINDS[kind].names, hxl_tags(kind), strict=True) if f in names])
-        pick = operator.itemgetter(*keep)
-        rows = (pick(row) if len(keep) > 1 else (pick(row),) for row in rows)
-    else:
-        writer.writerow(names)
+    table = _CsvTable(out, kind, names, hxl=hxl)
     count = 0
     for batch in neutralised_batches(rows):
-        writer.writerows(batch)
+        table.write(batch)
         count += len(batch)
     return count
 
@@ -125,29 +138,40 @@ def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
 
     book = xlsx.Workbook(out)
     try:
-        def sheet(title: str, columns: list[str], rows: Iterable[tuple]) -> None:
-            rows, part = iter(rows), 1
-            while True:
-                rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS,
-                                      text=neutralise, text_starts=FORMULA_START)
-                following = next(rows, None)
-                if following is None:
-                    return
-                rows = itertools.chain([following], rows)
-                part += 1
-
         for kind in TABLES:
-            sheet(kind, *rows_in_scope(conn, kind, scope))
-        sheet(RECONCILIATION, *reconciliation_rows(conn, scope))
-        sheet("sources", *sources_table(conn, scope))
-        if book.notes:  # said in the file itself, on a last sheet, and to the caller
-            sheet("notes", ["what was changed to fit the file"], [(n,) for n in book.notes])
+            _sheet(book, kind, *rows_in_scope(conn, kind, scope))
+        _sheet(book, RECONCILIATION, *reconciliation_rows(conn, scope))
+        _end_workbook(book, conn, scope)
     finally:
         book.close()
     return book.notes
 
 
+def _sheet(book, title: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    """One table on as many sheets as Excel's row limit needs ("transfers", "transfers (2)", ...), text
+    cells neutralised."""
+    rows, part = iter(rows), 1
+    while True:
+        rows = book.add_sheet(title if part == 1 else f"{title} ({part})", columns, rows, SHEET_ROWS,
+                              text=neutralise, text_starts=FORMULA_START)
+        following = next(rows, None)
+        if following is None:
+            return
+        rows = itertools.chain([following], rows)
+        part += 1
+
+
+def _end_workbook(book, conn: sqlite3.Connection, scope: Scope) -> None:
+    """The workbook's last sheets: the sources and import batches, then the notes when there are any."""
+    _sheet(book, "sources", *sources_table(conn, scope))
+    if book.notes:  # said in the file itself, on a last sheet, and to the caller
+        _sheet(book, "notes", ["what was changed to fit the file"], [(n,) for n in book.notes])
+
+
 DATA_FILES = {"csv": "{kind}.csv", "hxl": "{kind}.hxl.csv"}
+# A byte-order mark, so that Excel reads the plain CSV as UTF-8 (Côte d'Ivoire intact); none in the HXL
+# file, which goes to HDX and other tools, not to a spreadsheet first.
+ENCODINGS = {"csv": "utf-8-sig", "hxl": "utf-8"}
 XLSX_NAME = "resettle.xlsx"
 
 
@@ -172,21 +196,57 @@ def write_data(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path) 
     written = []
     for kind in TABLES:
         path = out_dir / DATA_FILES[fmt].format(kind=kind)
-        # A byte-order mark, so that Excel reads the plain CSV as UTF-8 (Côte d'Ivoire intact); none
-        # in the HXL file, which goes to HDX and other tools, not to a spreadsheet first.
-        encoding = "utf-8" if fmt == "hxl" else "utf-8-sig"
-        with open(path, "w", newline="", encoding=encoding) as fh:
+        with open(path, "w", newline="", encoding=ENCODINGS[fmt]) as fh:
             write_csv(conn, kind, scope, fh, hxl=fmt == "hxl")
         written.append(path)
     if fmt == "csv":
-        path = out_dir / f"{RECONCILIATION}.csv"
-        columns, rows = reconciliation_rows(conn, scope)
-        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(columns)
-            writer.writerows([neutralise(v) for v in row] for row in rows)
-        written.append(path)
+        written.append(_reconciliation_csv(out_dir, *reconciliation_rows(conn, scope)))
     return written
+
+
+def _reconciliation_csv(out_dir: Path, columns: list[str], rows: list[tuple]) -> Path:
+    path = out_dir / f"{RECONCILIATION}.csv"
+    with open(path, "w", newline="", encoding=ENCODINGS["csv"]) as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows([neutralise(v) for v in row] for row in rows)
+    return path
+
+
+def write_every_format(conn: sqlite3.Connection, scope: Scope, out_dir: Path) -> list[Path]:
+    """What `write_data` writes for each of csv, hxl and xlsx, byte for byte, with each table read from
+    the database once: every batch of its rows goes to its CSV file, its HXL file and its sheet in turn
+    (the bundle's data). Returns the files written."""
+    from resettle.publish import xlsx
+
+    out_dir = output_folder(out_dir)
+    written = {fmt: [] for fmt in DATA_FORMATS}
+    book = xlsx.Workbook(out_dir / XLSX_NAME)
+    try:
+        for kind in TABLES:
+            names, rows = rows_in_scope(conn, kind, scope)
+            paths = {fmt: out_dir / DATA_FILES[fmt].format(kind=kind) for fmt in DATA_FILES}
+            with (open(paths["csv"], "w", newline="", encoding=ENCODINGS["csv"]) as csv_file,
+                  open(paths["hxl"], "w", newline="", encoding=ENCODINGS["hxl"]) as hxl_file):
+                files = (_CsvTable(csv_file, kind, names), _CsvTable(hxl_file, kind, names, hxl=True))
+
+                def fed(rows=rows, files=files) -> Iterator[tuple]:
+                    for batch in neutralised_batches(rows):  # neutralised once: the sheet's neutralise
+                        for table in files:                  # leaves a neutralised text as it is
+                            table.write(batch)
+                        yield from batch
+
+                _sheet(book, kind, names, fed())
+            for fmt, path in paths.items():
+                written[fmt].append(path)
+        columns, rows = reconciliation_rows(conn, scope)
+        written["csv"].append(_reconciliation_csv(out_dir, columns, rows))
+        _sheet(book, RECONCILIATION, columns, rows)
+        _end_workbook(book, conn, scope)
+    finally:
+        book.close()
+    written["xlsx"].append(out_dir / XLSX_NAME)
+    return [path for fmt in DATA_FORMATS for path in written[fmt]]
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
