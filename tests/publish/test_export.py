@@ -597,3 +597,23 @@ def test_one_pass_writes_what_each_format_writes_alone(sample_copy, tmp_path, mo
     assert ("case_id" in rows[0]) is not public
     hxl = (tmp_path / "together" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()
     assert hxl[1].startswith("#loc")
+
+
+def _csv_module(batch: list[tuple]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(batch)
+    return out.getvalue()
+
+
+def test_csv_lines_are_what_the_csv_module_writes():
+    """Batches of whole numbers and text that needs no quotes are formatted by a row template; any batch
+    with a field to quote, or floats, is left to the csv module; either way the same text."""
+    clean = [(i, f"site {i}", None, "Côte d'Ivoire", i % 2 or None, "" if i == 3 else "x", "50%", "'=1") for i in range(9)]
+    assert tables.csv_lines(clean) == _csv_module(clean)
+    assert tables.csv_lines(clean).splitlines()[3] == "3,site 3,,Côte d'Ivoire,1,,50%,'=1"
+    for nasty in ("a,b", 'say "hi"', "two\nlines", "cr\r", "nul\x00"):
+        batch = [*clean, (9, nasty, None, "x", 1, "x", "x", "x")]
+        assert tables.csv_lines(batch) is None, nasty
+    assert tables.csv_lines([(1, 0.5), (2, 1.0)]) is None  # floats: csv's own repr
+    assert tables.csv_lines([("",), ("a",)]) is None  # a lone empty field is quoted by csv
+    assert tables.csv_lines([(None, None), (None, None)]) == _csv_module([(None, None)] * 2) == ",\r\n,\r\n"

@@ -75,11 +75,46 @@ def hxl_tags(kind: str) -> list[str]:
     return [f.hxl[0] if f.hxl else "" for f in KINDS[kind].fields]
 
 
+_NEEDS_QUOTES = (",", '"', "\r", "\n", "\x00")  # what csv's QUOTE_MINIMAL quotes (and NUL, left to csv)
+
+
+def csv_lines(batch: list[tuple]) -> str | None:
+    """The rows as `csv.writer` (commas, QUOTE_MINIMAL, CRLF) writes them, made by one `%` over a row
+    template, when every column is whole numbers or text no field of which needs quotes (empty cells
+    among them as empty fields); None for any other batch, which `csv.writer` then writes itself."""
+    columns = list(zip(*batch, strict=True))
+    if len(columns) < 2:  # csv quotes a row's lone empty field
+        return None
+    formats, values = [], []
+    for column in columns:
+        kinds = set(map(type, column))
+        if kinds == {int}:
+            formats.append("%d")
+            values.append(column)
+        elif kinds == {type(None)}:
+            formats.append("")
+        elif kinds <= {str, type(None)}:
+            texts = column if kinds == {str} else [v for v in column if v is not None]
+            joined = "\t".join(texts)
+            if any(c in joined for c in _NEEDS_QUOTES):
+                return None
+            formats.append("%s")
+            values.append(column if kinds == {str} else ["" if v is None else v for v in column])
+        elif kinds == {int, type(None)}:
+            formats.append("%s")
+            values.append(["" if v is None else str(v) for v in column])
+        else:  # floats and anything else: as csv writes them
+            return None
+    template = ",".join(formats) + "\r\n"
+    return (template * len(batch)) % tuple(itertools.chain.from_iterable(zip(*values, strict=True)))
+
+
 class _CsvTable:
     """One table's CSV file being written: its header at once (with `hxl`, only the record's fields, under
     a hashtag row), then its rows a batch at a time."""
 
     def __init__(self, out, kind: str, names: list[str], *, hxl: bool = False) -> None:
+        self._out = out
         self._writer = csv.writer(out, lineterminator="\r\n")
         self._pick = None
         if hxl:
@@ -94,7 +129,13 @@ class _CsvTable:
 
     def write(self, batch: list[tuple]) -> None:
         """Rows already neutralised (`neutralised_batches`)."""
-        self._writer.writerows(batch if self._pick is None else map(self._pick, batch))
+        if self._pick is not None:
+            batch = list(map(self._pick, batch))
+        lines = csv_lines(batch)
+        if lines is None:
+            self._writer.writerows(batch)
+        else:
+            self._out.write(lines)
 
 
 def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bool = False) -> int:
