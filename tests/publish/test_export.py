@@ -617,3 +617,43 @@ def test_csv_lines_are_what_the_csv_module_writes():
     assert tables.csv_lines([(1, 0.5), (2, 1.0)]) is None  # floats: csv's own repr
     assert tables.csv_lines([("",), ("a",)]) is None  # a lone empty field is quoted by csv
     assert tables.csv_lines([(None, None), (None, None)]) == _csv_module([(None, None)] * 2) == ",\r\n,\r\n"
+
+
+def test_each_table_read_by_a_thread_gives_the_rows_of_each_query(sample_db, monkeypatch):
+    monkeypatch.setattr(tables, "BATCH_ROWS", 7)  # many batches, the queue full now and then
+    conn = db.connect(sample_db, create=False)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        expected = [(kind, *(lambda n, r: (n, list(r)))(*tables.rows_in_scope(conn, kind, scope)))
+                    for kind in table_rows.TABLES]
+        assert tables._second_connection(conn) is not None  # a file: read by a thread
+        got = [(kind, names, list(rows)) for kind, names, rows in tables.each_table(conn, scope)]
+        conn.execute("BEGIN")  # inside a transaction: read here, on the connection itself
+        assert tables._second_connection(conn) is None
+        here = [(kind, names, list(rows)) for kind, names, rows in tables.each_table(conn, scope)]
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    assert got == expected == here
+    assert sum(len(rows) for _, _, rows in got) > 200
+
+
+def test_an_error_of_the_reading_thread_reaches_the_writer(sample_db, monkeypatch):
+    conn = db.connect(sample_db, create=False)
+    real = tables.rows_in_scope
+
+    def failing(c, kind, scope):
+        if kind == "transfers" and c is not conn:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(c, kind, scope)
+
+    monkeypatch.setattr(tables, "rows_in_scope", failing)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        read = []
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            for kind, _, rows in tables.each_table(conn, scope):
+                read.append((kind, len(list(rows))))
+    finally:
+        conn.close()
+    assert [kind for kind, _ in read] == ["population"] and read[0][1] > 0

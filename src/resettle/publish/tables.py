@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import itertools
 import operator
+import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -58,6 +60,81 @@ def rows_in_scope(conn: sqlite3.Connection, kind: str, scope: Scope) -> tuple[li
     q = table_query(kind, scope)
     cursor = conn.execute(f"SELECT {q.select} FROM {q.source} WHERE {q.where} ORDER BY {q.order}", q.params)
     return q.names, iter(cursor)
+
+
+READ_AHEAD = 4  # batches a reading thread may be ahead of the writing
+_END = object()  # a table's last batch was read
+
+
+def each_table(conn: sqlite3.Connection, scope: Scope) -> Iterator[tuple[str, list[str], Iterator[tuple]]]:
+    """Each table's kind, columns and rows in the scope (`rows_in_scope`), in the order of TABLES; each
+    table's rows must be read to the end before the next table is asked for. Where the database is a file
+    and the connection holds no transaction of its own, a thread reads the rows through a read-only
+    connection of its own, a few batches ahead: SQLite steps through them there (without the
+    interpreter's lock) while this thread writes the previous batch."""
+    other = _second_connection(conn)
+    if other is None:
+        for kind in TABLES:
+            yield kind, *rows_in_scope(conn, kind, scope)
+        return
+    names = {kind: table_query(kind, scope).names for kind in TABLES}
+    batches: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for kind in TABLES:
+                _, cursor = rows_in_scope(other, kind, scope)
+                while batch := cursor.fetchmany(BATCH_ROWS):
+                    if not put(batch):
+                        return
+                if not put(_END):
+                    return
+        except BaseException as error:  # raised in the writing thread, where the rows are taken
+            put(error)
+        finally:
+            other.close()
+
+    def rows() -> Iterator[tuple]:
+        while (item := batches.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+
+    thread = threading.Thread(target=read, name="resettle-table-reader", daemon=True)
+    thread.start()
+    try:
+        for kind in TABLES:
+            yield kind, names[kind], rows()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _second_connection(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """A read-only connection to the database file of `conn`, usable from another thread; None when there
+    is no file (in memory), when `conn` is inside a transaction (another connection would not see its
+    writes), or when the file cannot be opened a second time."""
+    if conn.in_transaction:
+        return None
+    path = next((f for _, name, f in conn.execute("PRAGMA database_list") if name == "main"), "")
+    if not path:
+        return None
+    try:
+        other = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+        other.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        return None
+    return other
 
 
 RECONCILIATION = "reconciliation"
@@ -141,7 +218,10 @@ class _CsvTable:
 def write_csv(conn: sqlite3.Connection, kind: str, scope: Scope, out, *, hxl: bool = False) -> int:
     """One table as CSV to a text stream; with `hxl`, only the record's fields, under a hashtag row.
     Returns the rows written."""
-    names, rows = rows_in_scope(conn, kind, scope)
+    return _write_table(out, kind, *rows_in_scope(conn, kind, scope), hxl=hxl)
+
+
+def _write_table(out, kind: str, names: list[str], rows: Iterable[tuple], *, hxl: bool) -> int:
     table = _CsvTable(out, kind, names, hxl=hxl)
     count = 0
     for batch in neutralised_batches(rows):
@@ -179,8 +259,8 @@ def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
 
     book = xlsx.Workbook(out)
     try:
-        for kind in TABLES:
-            _sheet(book, kind, *rows_in_scope(conn, kind, scope))
+        for kind, names, rows in each_table(conn, scope):
+            _sheet(book, kind, names, rows)
         _sheet(book, RECONCILIATION, *reconciliation_rows(conn, scope))
         _end_workbook(book, conn, scope)
     finally:
@@ -235,10 +315,10 @@ def write_data(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path) 
         write_xlsx(conn, scope, path)
         return [path]
     written = []
-    for kind in TABLES:
+    for kind, names, rows in each_table(conn, scope):
         path = out_dir / DATA_FILES[fmt].format(kind=kind)
         with open(path, "w", newline="", encoding=ENCODINGS[fmt]) as fh:
-            write_csv(conn, kind, scope, fh, hxl=fmt == "hxl")
+            _write_table(fh, kind, names, rows, hxl=fmt == "hxl")
         written.append(path)
     if fmt == "csv":
         written.append(_reconciliation_csv(out_dir, *reconciliation_rows(conn, scope)))
@@ -264,8 +344,7 @@ def write_every_format(conn: sqlite3.Connection, scope: Scope, out_dir: Path) ->
     written = {fmt: [] for fmt in DATA_FORMATS}
     book = xlsx.Workbook(out_dir / XLSX_NAME)
     try:
-        for kind in TABLES:
-            names, rows = rows_in_scope(conn, kind, scope)
+        for kind, names, rows in each_table(conn, scope):
             paths = {fmt: out_dir / DATA_FILES[fmt].format(kind=kind) for fmt in DATA_FILES}
             with (open(paths["csv"], "w", newline="", encoding=ENCODINGS["csv"]) as csv_file,
                   open(paths["hxl"], "w", newline="", encoding=ENCODINGS["hxl"]) as hxl_file):
