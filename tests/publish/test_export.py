@@ -657,3 +657,44 @@ def test_an_error_of_the_reading_thread_reaches_the_writer(sample_db, monkeypatc
     finally:
         conn.close()
     assert [kind for kind, _ in read] == ["population"] and read[0][1] > 0
+
+
+def test_csv_and_hxl_stream_whatever_the_number_of_rows(tiny_db, tmp_path, monkeypatch):
+    """Memory of a CSV or HXL export does not grow with the rows: ten times the transfers, the same peak
+    (a batch at a time; measured by tracemalloc, Python's own allocations). The reconciliation.csv beside
+    the tables is left out here: it is computed from every table's figures read into arrays (compute/),
+    which do grow with the rows, whatever the export."""
+    import tracemalloc
+
+    monkeypatch.setattr(tables, "BATCH_ROWS", 500)
+    monkeypatch.setattr(tables, "reconciliation_rows", lambda conn, scope: (["interval"], [("none",)]))
+    conn = db.connect(tiny_db)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+
+        def grow_to(rows: int) -> None:
+            while (n := conn.execute("SELECT count(*) FROM transfers").fetchone()[0]) < rows:
+                conn.execute(f"""INSERT INTO transfers (site_id, date, host_country, people, transfer_type, stage,
+                                 origin_country, source, batch_id)
+                                 SELECT site_id, date, host_country, people, transfer_type, stage, origin_country,
+                                 source, batch_id FROM transfers LIMIT {rows - n}""")
+
+        def peak(fmt: str) -> int:
+            tracemalloc.start()
+            try:
+                tables.write_data(conn, scope, fmt, tmp_path / fmt)
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+        grow_to(4_000)
+        small = {fmt: peak(fmt) for fmt in ("csv", "hxl")}
+        grow_to(40_000)
+        big = {fmt: peak(fmt) for fmt in ("csv", "hxl")}
+    finally:
+        conn.close()
+    with open(tmp_path / "csv" / "transfers.csv", encoding="utf-8-sig", newline="") as fh:
+        assert sum(1 for _ in csv.reader(fh)) == 40_001
+    assert len((tmp_path / "hxl" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()) == 40_002
+    for fmt in ("csv", "hxl"):
+        assert big[fmt] < 1.5 * small[fmt], (fmt, small[fmt], big[fmt])
