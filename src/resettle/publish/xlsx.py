@@ -1,6 +1,7 @@
 """An XLSX workbook written as its XML, streamed into the zip, one sheet after another: rows are taken in
-batches and each column of a batch formatted whole where it can be (integers; text with nothing to
-escape), so ten million cells cost seconds, not the minutes a cell object each costs.
+batches, each batch one row template (a cell format per column: integers, text with nothing to escape,
+empty, or cells made one by one) filled by a single `%`, and compressed on a thread of its own while the
+next batch is formatted; so ten million cells cost seconds, not the minutes a cell object each costs.
 
 What each sheet holds: a bold header row, frozen; column widths from the header; numbers as numbers;
 text as inline strings, XML-escaped (a carriage return kept as `&#13;`). Characters XML cannot hold
