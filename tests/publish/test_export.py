@@ -556,3 +556,146 @@ def test_neutralised_batches_quote_every_formula_and_only_formulas(monkeypatch):
     assert out[9] == rows[9]  # a formula character after a line feed inside a cell is no formula
     assert [r for i, r in enumerate(out) if i != 5] == [r for i, r in enumerate(rows) if i != 5]
     assert batches[0] is not None and out[:4] == rows[:4]
+
+
+# ---------------------------------------------------------------- every format in one pass
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_one_pass_writes_what_each_format_writes_alone(sample_copy, tmp_path, monkeypatch, public):
+    """The bundle's data (each table read once, for CSV, HXL and XLSX together) is byte for byte what
+    `write_data` writes for each format on its own, formulas neutralised and public columns as they were."""
+    monkeypatch.setenv("RESETTLE_PUBLIC", "1" if public else "0")
+    conn = db.connect(sample_copy)
+    try:
+        ids = [r[0] for r in conn.execute("SELECT id FROM transfers ORDER BY date, id LIMIT 3")]
+        for text, row_id in zip(("=HYPERLINK(\"x\")", "line\n-1", "Côte d'Ivoire"), ids, strict=True):
+            conn.execute("UPDATE transfers SET source = ? WHERE id = ?", (text, row_id))
+        conn.commit()
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        alone = [p for fmt in tables.DATA_FORMATS for p in tables.write_data(conn, scope, fmt, tmp_path / "alone")]
+        together = tables.write_every_format(conn, scope, tmp_path / "together")
+        transfers = conn.execute("SELECT count(*) FROM transfers").fetchone()[0]
+    finally:
+        conn.close()
+    assert [p.name for p in together] == [p.name for p in alone] == [
+        name for fmt in tables.DATA_FORMATS for name in tables.data_files(fmt)]
+    for a, b in zip(alone, together, strict=True):
+        if a.suffix == ".xlsx":  # the zip's dates differ: its members do not
+            assert _members(a) == _members(b)
+        else:
+            assert a.read_bytes() == b.read_bytes(), a.name
+    with open(tmp_path / "together" / "transfers.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == transfers > 3
+    assert [r["source"] for r in rows[:3]] == ["'=HYPERLINK(\"x\")", "line\n-1", "Côte d'Ivoire"]
+    assert ("case_id" in rows[0]) is not public
+    hxl = (tmp_path / "together" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()
+    assert hxl[1].startswith("#loc")
+
+
+def _csv_module(batch: list[tuple]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(batch)
+    return out.getvalue()
+
+
+def test_csv_lines_are_what_the_csv_module_writes():
+    """Batches of whole numbers and text that needs no quotes are formatted by a row template; any batch
+    with a field to quote, or floats, is left to the csv module; either way the same text."""
+    clean = [(i, f"site {i}", None, "Côte d'Ivoire", i % 2 or None, "" if i == 3 else "x", "50%", "'=1") for i in range(9)]
+    assert tables.csv_lines(clean) == _csv_module(clean)
+    assert tables.csv_lines(clean).splitlines()[3] == "3,site 3,,Côte d'Ivoire,1,,50%,'=1"
+    for nasty in ("a,b", 'say "hi"', "two\nlines", "cr\r", "nul\x00"):
+        batch = [*clean, (9, nasty, None, "x", 1, "x", "x", "x")]
+        assert tables.csv_lines(batch) is None, nasty
+    assert tables.csv_lines([(1, 0.5), (2, 1.0)]) is None  # floats: csv's own repr
+    assert tables.csv_lines([("",), ("a",)]) is None  # a lone empty field is quoted by csv
+    assert tables.csv_lines([(None, None), (None, None)]) == _csv_module([(None, None)] * 2) == ",\r\n,\r\n"
+
+
+def test_each_table_read_by_a_thread_gives_the_rows_of_each_query(sample_db, monkeypatch):
+    monkeypatch.setattr(tables, "BATCH_ROWS", 7)  # many batches, the queue full now and then
+    conn = db.connect(sample_db, create=False)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        expected = [(kind, *(lambda n, r: (n, list(r)))(*tables.rows_in_scope(conn, kind, scope)))
+                    for kind in table_rows.TABLES]
+        assert tables._second_connection(conn) is not None  # a file: read by a thread
+        got = [(kind, names, list(rows)) for kind, names, rows in tables.each_table(conn, scope)]
+        conn.execute("BEGIN")  # inside a transaction: read here, on the connection itself
+        assert tables._second_connection(conn) is None
+        here = [(kind, names, list(rows)) for kind, names, rows in tables.each_table(conn, scope)]
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    assert got == expected == here
+    assert sum(len(rows) for _, _, rows in got) > 200
+
+
+def test_an_error_of_the_reading_thread_reaches_the_writer(sample_db, monkeypatch):
+    conn = db.connect(sample_db, create=False)
+    real = tables.rows_in_scope
+
+    def failing(c, kind, scope):
+        if kind == "transfers" and c is not conn:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(c, kind, scope)
+
+    monkeypatch.setattr(tables, "rows_in_scope", failing)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        read = []
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            for kind, _, rows in tables.each_table(conn, scope):
+                read.append((kind, len(list(rows))))
+    finally:
+        conn.close()
+    assert [kind for kind, _ in read] == ["population"] and read[0][1] > 0
+
+
+def test_csv_and_hxl_stream_whatever_the_number_of_rows(tiny_db, tmp_path, monkeypatch):
+    """Memory of a CSV or HXL export does not grow with the rows: ten times the transfers, the same peak
+    (a batch at a time; measured by tracemalloc, Python's own allocations). The reconciliation.csv beside
+    the tables is left out here: it is computed from every table's figures read into arrays (compute/),
+    which do grow with the rows, whatever the export."""
+    import tracemalloc
+
+    # Small batches: the few a reading thread may hold ahead (tables.READ_AHEAD) weigh little either way.
+    monkeypatch.setattr(tables, "BATCH_ROWS", 200)
+    monkeypatch.setattr(tables, "reconciliation_rows", lambda conn, scope: (["interval"], [("none",)]))
+    conn = db.connect(tiny_db)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+
+        def grow_to(rows: int) -> None:
+            while (n := conn.execute("SELECT count(*) FROM transfers").fetchone()[0]) < rows:
+                conn.execute(f"""INSERT INTO transfers (site_id, date, host_country, people, transfer_type, stage,
+                                 origin_country, source, batch_id)
+                                 SELECT site_id, date, host_country, people, transfer_type, stage, origin_country,
+                                 source, batch_id FROM transfers LIMIT {rows - n}""")
+
+        def peak(fmt: str) -> int:
+            tracemalloc.start()
+            try:
+                tables.write_data(conn, scope, fmt, tmp_path / fmt)
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+        grow_to(10_000)
+        small = {fmt: peak(fmt) for fmt in ("csv", "hxl")}
+        grow_to(100_000)
+        big = {fmt: peak(fmt) for fmt in ("csv", "hxl")}
+    finally:
+        conn.close()
+    with open(tmp_path / "csv" / "transfers.csv", encoding="utf-8-sig", newline="") as fh:
+        assert sum(1 for _ in csv.reader(fh)) == 100_001
+    assert len((tmp_path / "hxl" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()) == 100_002
+    for fmt in ("csv", "hxl"):  # rows held in memory would cost some 50 MB here
+        assert big[fmt] < 2 * small[fmt] and big[fmt] < 8_000_000, (fmt, small[fmt], big[fmt])

@@ -191,3 +191,47 @@ def test_python_values_become_cells(tmp_path):
     assert [c.data_type for c in ws[2]][:2] == ["n", "n"]
     assert book.notes == ["sheet 'values', column 'inf': inf written as text (Excel has no such number) in 1 cell",
                           "sheet 'values', column 'blob': binary data left out in 1 cell"]
+
+
+def test_a_batch_written_whole_is_the_cells_written_one_by_one(tmp_path):
+    """The row template (one `%` per batch) gives the very XML that `Workbook.cell` gives cell by cell,
+    whatever mix a column holds: integers, empty cells, clean text, text to escape or neutralise, a
+    per cent sign, text beyond ASCII, floats."""
+    import zipfile
+
+    rows = [(i, None, f"site {i % 7}", "2015-01-01", i % 3 or None, "50% done" if i % 2 else "Côte d'Ivoire",
+             "a<b & c" if i == 3 else "plain", "=1+1" if i == 5 else "text", 0.5 * i, None if i % 4 else "x")
+            for i in range(1, 12)]
+    columns = [f"c{i}" for i in range(len(rows[0]))]
+    book = xlsx.Workbook(tmp_path / "w.xlsx")
+    book.add_sheet("rows", columns, rows, 100, text=tables.neutralise, text_starts=tables.FORMULA_START)
+    book.close()
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    reference = xlsx.Workbook(tmp_path / "ref.xlsx")
+    reference._sheet, reference._columns = "rows", columns
+    expected = "".join("<row>" + "".join(reference.cell(tables.neutralise(v), i) for i, v in enumerate(row)) + "</row>"
+                       for row in rows)
+    reference.close()
+    body = sheet[sheet.index("</row>") + len("</row>"):sheet.index("</sheetData>")]  # after the header row
+    assert body == expected
+    assert "<c><v>11</v></c><c/>" in body and "a&lt;b &amp; c" in body and "'=1+1" in body
+    assert load_workbook(tmp_path / "w.xlsx")["rows"]["F2"].value == "50% done"
+
+
+def test_an_error_of_the_background_writer_reaches_the_sender():
+    written = []
+
+    def write(chunk: bytes) -> None:
+        if chunk == b"full":
+            raise OSError("No space left on device")
+        written.append(chunk)
+
+    with pytest.raises(OSError, match="No space left"):
+        with xlsx.BackgroundWriter(write) as send:
+            for chunk in (b"a", b"b", b"full", b"c", b"d", b"e", b"f", b"g"):
+                send(chunk)
+    assert written == [b"a", b"b"]  # nothing after the failure
+    with xlsx.BackgroundWriter(written.append) as send:
+        send(b"h")
+    assert written == [b"a", b"b", b"h"]  # leaving the block waits for the last chunk

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from resettle.compute import disclosure
@@ -35,6 +36,21 @@ def bundle_members(figure_names: list[str]) -> list[str]:
     return names
 
 
+def _report_and_charts(connect, scope, size: rendering.Size) -> tuple[report.Briefing, dict[str, bytes]]:
+    """The briefing of the scope, its HTML and PDF, and every chart as PNG and SVG, by their names in the
+    bundle; read through a connection of this thread's own (`connect`)."""
+    conn = connect()
+    try:
+        b = report.briefing(conn, scope)
+    finally:
+        conn.close()
+    made = {"report.html": report.html_report(b).encode("utf-8"), "report.pdf": report.pdf_report(b)}
+    for fmt in CHART_FORMATS:
+        for name, content in rendering.charts_bytes(b.figures, fmt, size).items():
+            made[f"charts/{name}.{fmt}"] = content
+    return b, made
+
+
 def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...] | None = None,
                  as_of: str | None = None, start: str | None = None, host_countries: tuple[str, ...] = (),
                  size: rendering.Size = rendering.SLIDE) -> tuple[Path, list[str]]:
@@ -48,18 +64,20 @@ def write_bundle(db_path: Path, out: Path, *, sites: list[str] | tuple[str, ...]
     rendering.require_browser()
     with tempfile.TemporaryDirectory(prefix="resettle-bundle-") as tmp:
         copy = backup.backup(db_path, Path(tmp) / BUNDLE_DB)
-        conn = sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(copy.resolve().as_uri() + "?mode=ro", uri=True)
+
+        conn = connect()
         try:
             scope = view_scope(conn, list(sites or ()), start, as_of, host_countries)
-            b = report.briefing(conn, scope)
-            made: dict[str, bytes | Path] = {"report.html": report.html_report(b).encode("utf-8"),
-                                             "report.pdf": report.pdf_report(b)}
-            for fmt in CHART_FORMATS:
-                for name, content in rendering.charts_bytes(b.figures, fmt, size).items():
-                    made[f"charts/{name}.{fmt}"] = content
-            data_dir = Path(tmp) / "data"
-            for fmt in tables.DATA_FORMATS:
-                made.update({f"data/{path.name}": path for path in tables.write_data(conn, scope, fmt, data_dir)})
+            # The report and charts on a thread of their own (their own connection to the same copy):
+            # the browser renders them while this thread writes the data, which reads every table once.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resettle-bundle") as pool:
+                drawn = pool.submit(_report_and_charts, connect, scope, size)
+                data = tables.write_every_format(conn, scope, Path(tmp) / "data")
+                b, made = drawn.result()
+            made.update({f"data/{path.name}": path for path in data})
         finally:
             conn.close()
         made[BUNDLE_DB] = copy
