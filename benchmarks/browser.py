@@ -647,8 +647,6 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--child-expo
 
 # ---------------------------------------------------------------- the pages at scale
 
-BIG_PAGES = ("overview", "sites", "incidents")  # the overview first: the others are measured against it
-
 
 def _charts_drawn(db: Path, path: str) -> int:
     """How many charts the page draws on this database (the page registry's figures for every site)."""
@@ -662,67 +660,3 @@ def _charts_drawn(db: Path, path: str) -> int:
         return len(registry.build_all(conn, view_scope(conn, None), (path,)))
     finally:
         conn.close()
-
-
-def big_pages(big: Path, runs: int = 3, work: Path | None = None) -> list[dict]:
-    """The Sites and Incidents pages on the big database against its overview, in the same run: one new
-    server per run, made ready on the Data page; each page visited first in a new browser context (its
-    data not yet cached by the server), then again in that context (a return visit). Ratios run by run
-    against the overview's."""
-    samples = []
-    with tempfile.TemporaryDirectory(prefix="resettle-browser-", dir=work or big.parent) as tmp:
-        db = _copy(big, Path(tmp))
-        charts = {path: _charts_drawn(db, path) for path in BIG_PAGES}
-        with chromium() as browser:
-            for i in range(runs):
-                sample: dict = {}
-                with serve(DASHBOARD, db) as url:
-                    # The server's imports and its arrays of the database (read by the sidebar's filters on
-                    # any page) made ready first, on the Data page: so no measured page pays for them.
-                    context = browser.new_context(viewport=VIEWPORT)
-                    try:
-                        visit(_new_page(context), f"{url}data", 0)
-                    finally:
-                        context.close()
-                    for path in BIG_PAGES:
-                        waited = wait_quiet()
-                        context = browser.new_context(viewport=VIEWPORT)
-                        try:
-                            page = _new_page(context)
-                            first, others = _others_cpu(lambda page=page, path=path:
-                                                        visit(page, f"{url}{path}", charts[path]))
-                            again, others_again = _others_cpu(lambda page=page, path=path:
-                                                              visit(page, f"{url}{path}", charts[path]))
-                        finally:
-                            context.close()
-                        sample[path] = {"first": first, "return": again, "charts": charts[path],
-                                        "others_cpu_cores": [others, others_again], "waited_s": waited}
-                samples.append(sample)
-                print(f"  pages at 1M, run {i + 1}/{runs}: " + "; ".join(
-                    f"{p} first {s['first']['s']:.2f} s, return {s['return']['s']:.2f} s" for p, s in sample.items()),
-                    flush=True)
-    RAW["big_pages"] = samples
-    return big_page_rows(samples)
-
-
-def big_page_rows(samples: list[dict]) -> list[dict]:
-    """The table's rows from big_pages' samples."""
-
-    def med(path: str, visit_: str) -> float:
-        return _median([s[path][visit_]["s"] for s in samples])
-
-    def crowded(path: str) -> str:
-        cores = [c for s in samples for c in s[path]["others_cpu_cores"]]
-        return f"other processes used up to {max(cores):.2f} cores meanwhile" if cores else ""
-
-    rows = [_row("Chromium: overview at 1,000,000 transfers, first visit (server running, page data not cached)",
-                 med("overview", "first"), "s",
-                 note=f"return visit {med('overview', 'return')} s; charts: {samples[0]['overview']['charts']}; "
-                      f"{crowded('overview')}")]
-    for path in BIG_PAGES[1:]:
-        for visit_, what in (("first", "first visit"), ("return", "return visit")):
-            r = _median([s[path][visit_]["s"] / s["overview"][visit_]["s"] for s in samples])
-            rows.append(_row(f"  {path} page at 1M, {what} / overview's", round(r, 2), "x", "<= 1.0", r <= 1.0,
-                             f"{med(path, visit_)} s against {med('overview', visit_)} s; "
-                             f"charts: {samples[0][path]['charts']}; {crowded(path)}"))
-    return rows

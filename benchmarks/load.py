@@ -190,15 +190,15 @@ async def open_page(url: str, query: str = "", timeout: float = TIMEOUT_S) -> Se
     return session
 
 
-async def _open_many(url: str, sessions: int) -> list[Session]:
-    return list(await asyncio.gather(*(open_page(url) for _ in range(sessions))))
+async def _open_many(url: str, sessions: int, query: str) -> list[Session]:
+    return list(await asyncio.gather(*(open_page(url, query) for _ in range(sessions))))
 
 
-def open_pages(url: str, sessions: int = 1) -> list[Session]:
-    """`sessions` clients opening `url` at the same moment; each one's Session. (In a thread of its own:
-    Playwright's sync API keeps an event loop running in this one.)"""
+def open_pages(url: str, sessions: int = 1, query: str = "") -> list[Session]:
+    """`sessions` clients opening `url` (with the query string `query`) at the same moment; each one's
+    Session. (In a thread of its own: Playwright's sync API keeps an event loop running in this one.)"""
     out: list[Session] = []
-    thread = threading.Thread(target=lambda: out.extend(asyncio.run(_open_many(url, sessions))))
+    thread = threading.Thread(target=lambda: out.extend(asyncio.run(_open_many(url, sessions, query))))
     thread.start()
     thread.join()
     return out
