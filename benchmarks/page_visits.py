@@ -203,7 +203,8 @@ def server_cpu_rows(raw: dict) -> list[dict]:
         rows.append(browser._row(
             f"  {path}: server CPU per visit", v["cpu_per_visit_ms"], "ms", f"<= {limit}",
             v["cpu_per_visit_ms"] <= limit,
-            f"first visit {v['each_ms'][0]} ms, the others' median {statistics.median(v['each_ms'][1:] or [0])} ms; "
-            f"{round(v['cpu_per_visit_ms'] / floor['cpu_per_visit_ms'], 1)}x the floor's; protocol client "
+            f"first visit {v['each_ms'][0]} ms"
+            + (f", the others' median {statistics.median(v['each_ms'][1:])} ms" if v["each_ms"][1:] else "")
+            + f"; {round(v['cpu_per_visit_ms'] / floor['cpu_per_visit_ms'], 1)}x the floor's; protocol client "
             f"{v['protocol']['cpu_per_visit_ms']} ms; script runs per visit {runs}"))
     return rows
