@@ -186,7 +186,7 @@ async def open_page(url: str, query: str = "", timeout: float = TIMEOUT_S) -> Se
                     session.received.add(await ws.recv())
                 session.waited_s = round(time.perf_counter() - started, 3)
     except Exception as exc:  # a failed session is a result to report, not a crash of the benchmark
-        session.failure = f"{type(exc).__name__}: {exc}"[:300]
+        session.failure = f"{type(exc).__name__}: {exc}".rstrip(": ")[:300]
     return session
 
 
@@ -233,7 +233,7 @@ class MemoryPeak:
         self.peak = max(self.peak, self.running.rss())
 
 
-def _settle(running: browser.Server, seconds: float = 0.5) -> None:
+def _settle(seconds: float = 0.5) -> None:
     """Let the server finish what a visit left behind (sessions closing) before its CPU is read."""
     time.sleep(seconds)
 
@@ -246,7 +246,7 @@ def one_load(running: browser.Server, url: str, sessions: int, charts: int) -> d
     with MemoryPeak(running) as memory:
         results = open_pages(url, sessions)
         wall = time.perf_counter() - started
-        _settle(running)
+        _settle()
     cpu = running.cpu_s() - cpu0
     failed = [{"session": i, "why": r.failure or "; ".join(r.received.problems(charts))}
               for i, r in enumerate(results) if r.failure or r.received.problems(charts)]
@@ -269,7 +269,7 @@ def single_visits(running: browser.Server, chrome, url: str, charts: int, visits
     for _ in range(visits):
         cpu0 = running.cpu_s()
         (session,) = open_pages(url, 1)
-        _settle(running)
+        _settle()
         protocol.append(round((running.cpu_s() - cpu0) * 1000, 1))
         if session.failure or session.received.problems(charts):
             raise RuntimeError(f"{url}: {session.failure or session.received.problems(charts)}")
@@ -279,7 +279,7 @@ def single_visits(running: browser.Server, chrome, url: str, charts: int, visits
             browser.visit(browser._new_page(context), url, charts)
         finally:
             context.close()
-        _settle(running)
+        _settle()
         chromium.append(round((running.cpu_s() - cpu0) * 1000, 1))
     return {"protocol_ms": protocol, "chromium_ms": chromium,
             "protocol_median_ms": statistics.median(protocol), "chromium_median_ms": statistics.median(chromium)}
@@ -339,6 +339,7 @@ def load_rows(raw: dict) -> list[dict]:
     sessions = runs[0]["sessions"]
     served = min(r["served"] for r in runs)
     failed = sum(len(r["failed"]) for r in runs)
+    why = [f["why"] for r in runs for f in r["failed"]]
     cpu = statistics.median(r["cpu_per_visit_ms"] for r in runs)
     peak = max(r["server_peak_mb"] for r in runs)
     wait = statistics.median(r["wait_median_s"] for r in runs if r["wait_median_s"] is not None)
@@ -350,7 +351,7 @@ def load_rows(raw: dict) -> list[dict]:
         row(f"load: {sessions} sessions open the Overview at once (Streamlit's websocket protocol), served",
             f"{served}/{sessions}", "", "all", served == sessions,
             f"fewest served in a run of {len(runs)}; failed in all runs: {failed}"
-            + (f" ({runs[0]['failed'][0]['why']})" if runs[0]["failed"] else "")),
+            + (f" (the first: {why[0]})" if why else "")),
         row("  time each session waited, connection to script finished: median", round(wait, 3), "s",
             note=f"longest {wait_max} s; a run's {sessions} sessions in {statistics.median(r['wall_s'] for r in runs)} s"),
         row("  server CPU per visit under load", round(cpu, 1), "ms", f"<= {TARGETS['cpu_per_visit_ms']}",
