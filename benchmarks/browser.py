@@ -37,6 +37,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -90,9 +91,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running `streamlit run`: its URL and its process (the streamlit command; what it starts are its
+    children)."""
+
+    url: str
+    process: psutil.Process
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server and its children have used so far."""
+        return tree_cpu(self.process)
+
+    def rss(self) -> int:
+        """The resident memory of the server and its children now, in bytes."""
+        return tree_rss(self.process)
+
+
 @contextlib.contextmanager
-def serve(script: Path, db: Path | None = None) -> Iterator[str]:
-    """`streamlit run script` on a free port (RESETTLE_DB=db) until the block ends; yields its URL.
+def server(script: Path, db: Path | None = None) -> Iterator[Server]:
+    """`streamlit run script` on a free port (RESETTLE_DB=db) until the block ends.
     The server gets its own process group, ended (with anything it started) when the block ends."""
     port = _free_port()
     env = {**os.environ}
@@ -100,13 +118,50 @@ def serve(script: Path, db: Path | None = None) -> Iterator[str]:
         env["RESETTLE_DB"] = str(db)
     cmd = [str(BIN / "streamlit"), "run", str(script), "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
-        wait_healthy(port, server, f"streamlit run {script.name}")
-        yield f"http://127.0.0.1:{port}/"
+        wait_healthy(port, proc, f"streamlit run {script.name}")
+        yield Server(f"http://127.0.0.1:{port}/", psutil.Process(proc.pid))
     finally:
-        _end_group(server)
+        _end_group(proc)
+
+
+@contextlib.contextmanager
+def serve(script: Path, db: Path | None = None) -> Iterator[str]:
+    """`streamlit run script` on a free port (RESETTLE_DB=db) until the block ends; yields its URL."""
+    with server(script, db) as running:
+        yield running.url
+
+
+def _tree(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def tree_cpu(proc: psutil.Process) -> float:
+    """User and system CPU seconds of `proc` and its children (those still running)."""
+    total = 0.0
+    for p in _tree(proc):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident memory of `proc` and its children, in bytes."""
+    total = 0
+    for p in _tree(proc):
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def wait_healthy(port: int, server: subprocess.Popen, what: str, seconds: float = 60) -> None:
@@ -177,21 +232,26 @@ TIMELINE = """
 })();
 """
 
-# Every chart drawn: `n` plotly charts, each with its SVG and at least one trace in it, the script idle,
-# nothing stale (an element Streamlit keeps from the previous run while a rerun is under way). `before`
-# (optional): the headline figures' text and each chart's signature before a filter change; then every
-# one of them must have changed. Returns true, or a string naming what went wrong.
+# Every chart drawn: `n` plotly charts, each with its SVG and at least one trace in it (a Sankey draws its
+# own .sankey group instead), the script idle, nothing stale (an element Streamlit keeps from the previous
+# run while a rerun is under way), no element still loading. `before` (optional): the headline figures'
+# text and each chart's signature before a filter change; then every one of them must have changed.
+# `heading` (for a page without charts): the page's title drawn in the main block too. Returns true, or a
+# string naming what went wrong.
 DRAWN = """
-([n, before]) => {
+([n, before, heading]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]'))
     return 'error: ' + document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]').innerText.slice(0, 300);
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
   if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'))
+    return false;
+  if (heading && !document.querySelector('[data-testid="stMain"] h1')) return false;
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
   if (plots.length < n) return false;
-  if (!plots.every(p => p.querySelector('.main-svg') && p.querySelector('g.trace'))) return false;
+  if (!plots.every(p => p.querySelector('.main-svg') && p.querySelector('g.trace, .sankey'))) return false;
   if (before) {
     if (window.__benchMetrics() === before.metrics) return false;
     const sigs = window.__benchSignatures();
@@ -220,15 +280,17 @@ SIGNATURES = """
 """
 
 
-def _wait_drawn(page, charts: int, before: dict | None = None) -> None:
-    result = page.wait_for_function(DRAWN, arg=[charts, before], polling=20, timeout=TIMEOUT_MS).json_value()
+def _wait_drawn(page, charts: int, before: dict | None = None, heading: bool = False) -> None:
+    result = page.wait_for_function(DRAWN, arg=[charts, before, heading], polling=20,
+                                    timeout=TIMEOUT_MS).json_value()
     if result is not True:
         raise RuntimeError(f"{page.url}: {result}")
 
 
-def _ws_counter(page) -> dict:
-    """Bytes and frames the page receives over Streamlit's websocket, and when the first and last came."""
-    seen = {"bytes": 0, "frames": 0, "first": None, "last": None}
+def _ws_counter(page, keep_frames: bool = False) -> dict:
+    """Bytes and frames the page receives over Streamlit's websocket, and when the first and last came;
+    with `keep_frames`, the frames themselves too (received and sent), to read the messages."""
+    seen = {"bytes": 0, "frames": 0, "first": None, "last": None, "received": [], "sent": []}
 
     def on_socket(ws) -> None:
         def frame(payload) -> None:
@@ -237,20 +299,26 @@ def _ws_counter(page) -> dict:
             seen["frames"] += 1
             seen["first"] = seen["first"] or now
             seen["last"] = now
+            if keep_frames:
+                seen["received"].append(payload)
 
         ws.on("framereceived", frame)
+        if keep_frames:
+            ws.on("framesent", lambda payload: seen["sent"].append(payload))
 
     page.on("websocket", on_socket)
     seen["listener"] = on_socket
     return seen
 
 
-def visit(page, url: str, charts: int) -> dict:
-    """page.goto(url), then wait until every chart is drawn: seconds, and where they went."""
-    seen = _ws_counter(page)
+def visit(page, url: str, charts: int, heading: bool = False, keep_frames: bool = False) -> dict:
+    """page.goto(url), then wait until every chart is drawn (and, with `heading`, the page's title): seconds,
+    and where they went. With `keep_frames`, "frames" holds the websocket's frames, received and sent (for
+    the caller to read and drop: they are not for the JSON)."""
+    seen = _ws_counter(page, keep_frames)
     started = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-    _wait_drawn(page, charts)
+    _wait_drawn(page, charts, heading=heading)
     seconds = time.perf_counter() - started
     timeline = page.evaluate("() => window.__bench")
     page.remove_listener("websocket", seen["listener"])
@@ -261,6 +329,8 @@ def visit(page, url: str, charts: int) -> dict:
            "ws_first_s": round(seen["first"] - started, 3) if seen["first"] else None,
            "ws_last_s": round(seen["last"] - started, 3) if seen["last"] else None,
            "http_transferred_kb": round(resources / 1024, 1)}
+    if keep_frames:
+        out["frames"] = {"received": seen["received"], "sent": seen["sent"]}
     return out
 
 
@@ -272,25 +342,14 @@ def _new_page(context):
 
 def _others_cpu(work) -> tuple[object, float]:
     t0 = psutil.cpu_times()
-    mine0 = _tree_cpu()
+    mine0 = tree_cpu(psutil.Process())
     wall0 = time.perf_counter()
     result = work()
     wall = time.perf_counter() - wall0
     t1 = psutil.cpu_times()
     busy = sum(getattr(t1, f) - getattr(t0, f) for f in ("user", "nice", "system", "irq", "softirq", "steal")
                if hasattr(t1, f))
-    return result, round(max(busy - (_tree_cpu() - mine0), 0.0) / max(wall, 1e-9), 2)
-
-
-def _tree_cpu() -> float:
-    total = 0.0
-    for p in [psutil.Process(), *psutil.Process().children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+    return result, round(max(busy - (tree_cpu(psutil.Process()) - mine0), 0.0) / max(wall, 1e-9), 2)
 
 
 # ---------------------------------------------------------------- page loads
@@ -588,8 +647,6 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--child-expo
 
 # ---------------------------------------------------------------- the pages at scale
 
-BIG_PAGES = ("overview", "sites", "incidents")  # the overview first: the others are measured against it
-
 
 def _charts_drawn(db: Path, path: str) -> int:
     """How many charts the page draws on this database (the page registry's figures for every site)."""
@@ -603,67 +660,3 @@ def _charts_drawn(db: Path, path: str) -> int:
         return len(registry.build_all(conn, view_scope(conn, None), (path,)))
     finally:
         conn.close()
-
-
-def big_pages(big: Path, runs: int = 3, work: Path | None = None) -> list[dict]:
-    """The Sites and Incidents pages on the big database against its overview, in the same run: one new
-    server per run, made ready on the Data page; each page visited first in a new browser context (its
-    data not yet cached by the server), then again in that context (a return visit). Ratios run by run
-    against the overview's."""
-    samples = []
-    with tempfile.TemporaryDirectory(prefix="resettle-browser-", dir=work or big.parent) as tmp:
-        db = _copy(big, Path(tmp))
-        charts = {path: _charts_drawn(db, path) for path in BIG_PAGES}
-        with chromium() as browser:
-            for i in range(runs):
-                sample: dict = {}
-                with serve(DASHBOARD, db) as url:
-                    # The server's imports and its arrays of the database (read by the sidebar's filters on
-                    # any page) made ready first, on the Data page: so no measured page pays for them.
-                    context = browser.new_context(viewport=VIEWPORT)
-                    try:
-                        visit(_new_page(context), f"{url}data", 0)
-                    finally:
-                        context.close()
-                    for path in BIG_PAGES:
-                        waited = wait_quiet()
-                        context = browser.new_context(viewport=VIEWPORT)
-                        try:
-                            page = _new_page(context)
-                            first, others = _others_cpu(lambda page=page, path=path:
-                                                        visit(page, f"{url}{path}", charts[path]))
-                            again, others_again = _others_cpu(lambda page=page, path=path:
-                                                              visit(page, f"{url}{path}", charts[path]))
-                        finally:
-                            context.close()
-                        sample[path] = {"first": first, "return": again, "charts": charts[path],
-                                        "others_cpu_cores": [others, others_again], "waited_s": waited}
-                samples.append(sample)
-                print(f"  pages at 1M, run {i + 1}/{runs}: " + "; ".join(
-                    f"{p} first {s['first']['s']:.2f} s, return {s['return']['s']:.2f} s" for p, s in sample.items()),
-                    flush=True)
-    RAW["big_pages"] = samples
-    return big_page_rows(samples)
-
-
-def big_page_rows(samples: list[dict]) -> list[dict]:
-    """The table's rows from big_pages' samples."""
-
-    def med(path: str, visit_: str) -> float:
-        return _median([s[path][visit_]["s"] for s in samples])
-
-    def crowded(path: str) -> str:
-        cores = [c for s in samples for c in s[path]["others_cpu_cores"]]
-        return f"other processes used up to {max(cores):.2f} cores meanwhile" if cores else ""
-
-    rows = [_row("Chromium: overview at 1,000,000 transfers, first visit (server running, page data not cached)",
-                 med("overview", "first"), "s",
-                 note=f"return visit {med('overview', 'return')} s; charts: {samples[0]['overview']['charts']}; "
-                      f"{crowded('overview')}")]
-    for path in BIG_PAGES[1:]:
-        for visit_, what in (("first", "first visit"), ("return", "return visit")):
-            r = _median([s[path][visit_]["s"] / s["overview"][visit_]["s"] for s in samples])
-            rows.append(_row(f"  {path} page at 1M, {what} / overview's", round(r, 2), "x", "<= 1.0", r <= 1.0,
-                             f"{med(path, visit_)} s against {med('overview', visit_)} s; "
-                             f"charts: {samples[0][path]['charts']}; {crowded(path)}"))
-    return rows

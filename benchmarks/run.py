@@ -1,8 +1,8 @@
 """The benchmarks of issue 6 at operational scale (benchmarks/generate.py's data): `make bench`.
 
     .venv/bin/python benchmarks/run.py [--runs 3] [--sqlite-utils-runs 3]
-                                       [--only import,figures,server,browser,pages,exports] [--work-dir DIR]
-                                       [--readme] [--profile]
+                                       [--only import,figures,server,browser,pages,load,exports]
+                                       [--visits 20] [--sessions 20] [--work-dir DIR] [--readme] [--profile]
 
 Prints a table and writes benchmarks/results/latest.json (and a dated copy, not committed). Every figure
 is the median of several runs; ratios are taken run by run, each against the other tool's run right
@@ -25,8 +25,10 @@ What is measured, and how:
 - browser: page loads in Chromium (the overview on the sample data and on the big database against a
   trivial one-chart Streamlit + plotly page, first and return visits), a filter change at that size, and
   PNG + SVG exports of the overview charts; benchmarks/browser.py says how (BROWSER_TIMINGS below).
-- pages: the Sites and Incidents pages on the big database against its overview, on one server, first
-  and return visits (browser.big_pages).
+- pages: every page of the dashboard on the big database against the one-chart floor page, first visits
+  on a warm server, and the server's CPU per visit of each page (benchmarks/page_visits.py says how).
+- load: 20 sessions opening the Overview at once through a client of Streamlit's websocket protocol: who
+  was served, the waits, the server's CPU per visit and memory peak (benchmarks/load.py says how).
 - exports: `resettle export data --format xlsx` and `resettle export bundle` (the CLI, a subprocess) on a
   copy of the big database, each into a new folder; wall time and peak memory (GNU time's %M).
 """
@@ -57,6 +59,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import browser  # noqa: E402
 import generate  # noqa: E402
+import load  # noqa: E402
+import page_visits  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DATA = ROOT / "benchmarks" / "data"
@@ -554,6 +558,7 @@ def table(results: dict) -> list[dict]:
         row("Chromium: overview vs one-chart floor page; filter change; PNG/SVG exports", "not run", "", "", None,
             "in this run: --only without browser")
     rows.extend(results.get("pages", []))
+    rows.extend(results.get("load", []))
     exports = results.get("exports")
     if exports:
         for name, label, target in (("xlsx", "export the data as XLSX, resettle CLI", "export_xlsx_s"),
@@ -613,9 +618,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--sqlite-utils-runs", type=int, default=3, help="runs of sqlite-utils (about 30 s each)")
     parser.add_argument("--warm-runs", type=int, default=5, help="warm calls per figures process")
-    parser.add_argument("--only", default="import,figures,server,browser,pages,exports",
-                        help="comma-separated: import, figures, server, browser, pages (Sites and Incidents "
-                             "against the overview at 1M), exports (XLSX and the bundle at 1M)")
+    parser.add_argument("--only", default="import,figures,server,browser,pages,load,exports",
+                        help="comma-separated: import, figures, server, browser, pages (every page at 1M "
+                             "against the floor page, and the server's CPU per visit), load (sessions opening "
+                             "the Overview at once), exports (XLSX and the bundle at 1M)")
+    parser.add_argument("--visits", type=int, default=page_visits.VISITS,
+                        help="visits of each page for the server's CPU per visit (pages)")
+    parser.add_argument("--sessions", type=int, default=load.SESSIONS,
+                        help="sessions opening the Overview at once (load)")
     parser.add_argument("--work-dir", type=Path, default=DATA,
                         help="where the runs' temporary databases go (default: beside the data)")
     parser.add_argument("--profile", action="store_true", help="add cProfile output of the figures to the JSON")
@@ -632,7 +642,8 @@ def main() -> None:
     info: dict = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
                   "git": git_state(), "load_average_start": os.getloadavg(),
                   "params": {"runs": args.runs, "sqlite_utils_runs": args.sqlite_utils_runs,
-                             "warm_runs": args.warm_runs, "only": sorted(only)}}
+                             "warm_runs": args.warm_runs, "visits": args.visits, "sessions": args.sessions,
+                             "only": sorted(only)}}
     manifest = ensure_data()
     info["data"] = {"version": manifest["version"], "seed": manifest["seed"],
                     "files": {k: {"rows": v["rows"], "mb": round(v["bytes"] / 1e6, 1)} for k, v in manifest["files"].items()}}
@@ -643,7 +654,7 @@ def main() -> None:
             print("import: 1,000,000 transfer rows", flush=True)
             results["import"] = bench_import(work, args.runs, min(args.sqlite_utils_runs, args.runs))
         big = DATA / "big.db"
-        if only & {"figures", "server"} or (only & {"browser", "pages", "exports"} and not big.exists()):
+        if only & {"figures", "server"} or (only & {"browser", "pages", "load", "exports"} and not big.exists()):
             print(f"building {big}", flush=True)
             results["big_db_imports"] = build_big_db(big)
         if "figures" in only:
@@ -657,9 +668,16 @@ def main() -> None:
                 print(f"browser: {measure.__name__}", flush=True)
                 results.setdefault("browser", []).append(measure(big, args.runs))
         if "pages" in only:
-            print("browser: the Sites and Incidents pages at 1M against the overview", flush=True)
-            results["pages"] = browser.big_pages(big, args.runs, args.work_dir)
-        if only & {"browser", "pages"}:
+            print("browser: every page at 1M against the floor page, first visits on a warm server", flush=True)
+            results["pages"] = page_visits.every_page(big, args.runs, args.work_dir)
+            print(f"browser: the server's CPU per visit of every page ({args.visits} visits each)", flush=True)
+            results["pages"] += page_visits.server_cpu(big, args.visits, args.work_dir)
+            results["pages_samples"] = page_visits.RAW
+        if "load" in only:
+            print(f"load: {args.sessions} sessions open the Overview at once", flush=True)
+            results["load"] = load.overview_load(big, args.runs, args.sessions, args.work_dir)
+            results["load_samples"] = load.RAW
+        if "browser" in only:
             results["browser_samples"] = browser.RAW
         if "exports" in only:
             print("exports: the data as XLSX and the bundle at 1M", flush=True)
