@@ -200,11 +200,15 @@ def server_cpu_rows(raw: dict) -> list[dict]:
                               f"script runs per visit {'/'.join(map(str, sorted(set(floor['script_runs']))))}")]
     for path, v in page_rows.items():
         runs = "/".join(map(str, sorted(set(v["script_runs"]))))
+        # What the page costs the server beyond what any Streamlit page costs a new browser (the floor's:
+        # the front end's static files, the session): the page's own work per visit.
+        beyond = round(v["cpu_per_visit_ms"] - floor["cpu_per_visit_ms"], 1)
         rows.append(browser._row(
-            f"  {path}: server CPU per visit", v["cpu_per_visit_ms"], "ms", f"<= {limit}",
-            v["cpu_per_visit_ms"] <= limit,
-            f"first visit {v['each_ms'][0]} ms"
+            f"  {path}: server CPU per visit beyond the floor page's", beyond, "ms", f"<= {limit}",
+            beyond <= limit and v["protocol"]["cpu_per_visit_ms"] <= limit,
+            f"{v['cpu_per_visit_ms']} ms against the floor's {floor['cpu_per_visit_ms']} ms; first visit "
+            f"{v['each_ms'][0]} ms"
             + (f", the others' median {statistics.median(v['each_ms'][1:])} ms" if v["each_ms"][1:] else "")
-            + f"; {round(v['cpu_per_visit_ms'] / floor['cpu_per_visit_ms'], 1)}x the floor's; protocol client "
-            f"{v['protocol']['cpu_per_visit_ms']} ms; script runs per visit {runs}"))
+            + f"; protocol client (no static files, also <= {limit}) {v['protocol']['cpu_per_visit_ms']} ms; "
+            f"script runs per visit {runs}"))
     return rows

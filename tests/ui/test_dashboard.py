@@ -476,3 +476,17 @@ def test_the_reconciliation_table_flags_each_discrepancy(monkeypatch, sample_cop
     assert len(shown) > 0 and shown["discrepancy"].dtype == bool
     assert (shown["discrepancy"] == (shown["unexplained_change"] != 0)).all()
     assert shown["discrepancy"].any() and not shown["discrepancy"].all()
+
+
+def test_the_medical_table_lists_at_most_its_limit_and_says_of_how_many(monkeypatch, sample_copy):
+    from resettle.ui import common
+
+    conn = db.connect(sample_copy)
+    requests = conn.execute("SELECT count(*) FROM medical_evacuations WHERE outcome IN ('denied', 'pending')"
+                            ).fetchone()[0]
+    conn.close()
+    assert requests > 2
+    monkeypatch.setattr(common, "TABLE_ROWS_MAX", 2)
+    at = page(monkeypatch, sample_copy, "medical")
+    assert len(at.dataframe[-1].value) == 2
+    assert any(f"The 2 oldest of the {requests:,} denied and pending requests" in c.value for c in at.caption)

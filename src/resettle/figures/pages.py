@@ -39,8 +39,8 @@ COUNT_POINTS_MAX = 3000
 INCIDENT_MARKERS_MAX = 300
 INCIDENT_BARS_MAX = 300  # beyond this many incidents, the time line shows them per week or per month
 WEEKS_MAX_DAYS = 730  # incidents spanning up to two years are binned by the week, a longer span by the month
-INCIDENTS_LISTED_MAX = 10_000  # rows of the Incidents page's table (it says how many it leaves out)
-INTERVALS_MAX = 2000
+INCIDENTS_LISTED_MAX = 1_000  # rows of the Incidents page's table (it says how many it leaves out)
+INTERVALS_MAX = 1000  # intervals the Reconciliation page draws and lists (it says how many it leaves out)
 
 
 def site_label(scope: Scope, label: str | None = None) -> str | None:

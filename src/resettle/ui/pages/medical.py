@@ -46,4 +46,9 @@ def page(view: View) -> None:
     if data.open_requests.empty:
         st.caption("None in this range.")
     else:
-        common.table(data.open_requests)
+        requests = data.open_requests
+        if len(requests) > common.TABLE_ROWS_MAX:
+            st.caption(f"The {common.TABLE_ROWS_MAX:,} oldest of the {len(requests):,} denied and pending requests "
+                       "in the range, by request date (the figures above count them all; the Data page and "
+                       "`resettle export data` list every one).")
+        common.table(requests.head(common.TABLE_ROWS_MAX))
