@@ -699,3 +699,37 @@ def test_csv_and_hxl_stream_whatever_the_number_of_rows(tiny_db, tmp_path, monke
     assert len((tmp_path / "hxl" / "transfers.hxl.csv").read_text(encoding="utf-8").splitlines()) == 100_002
     for fmt in ("csv", "hxl"):  # rows held in memory would cost some 50 MB here
         assert big[fmt] < 2 * small[fmt] and big[fmt] < 8_000_000, (fmt, small[fmt], big[fmt])
+
+
+def test_the_xlsx_reconciliation_is_read_beside_the_tables_and_its_error_reaches_the_caller(
+        sample_db, tmp_path, monkeypatch):
+    """The workbook's reconciliation sheet is computed on a second connection while the tables are written:
+    the same sheet as computed on the caller's own connection, and a failure there is the export's."""
+    from openpyxl import load_workbook
+
+    conn = db.connect(sample_db, create=False)
+    real = tables.reconciliation_rows
+    used = []
+
+    def recording(c, scope):
+        used.append(c is conn)
+        return real(c, scope)
+
+    monkeypatch.setattr(tables, "reconciliation_rows", recording)
+    try:
+        scope = Scope(tuple(resolve_sites(conn, None)), None)
+        tables.write_xlsx(conn, scope, tmp_path / "a.xlsx")
+        assert used == [False]  # a connection of its own
+        columns, rows = real(conn, scope)
+        sheet = load_workbook(tmp_path / "a.xlsx", read_only=True)[tables.RECONCILIATION]
+        got = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        assert got[0] == tuple(columns) and len(got) == len(rows) + 1 > 2
+
+        def failing(c, scope):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(tables, "reconciliation_rows", failing)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            tables.write_xlsx(conn, scope, tmp_path / "b.xlsx")
+    finally:
+        conn.close()
