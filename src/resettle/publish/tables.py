@@ -14,7 +14,9 @@ import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -258,50 +260,37 @@ def write_xlsx(conn: sqlite3.Connection, scope: Scope, out) -> list[str]:
     from resettle.publish import xlsx
 
     book = xlsx.Workbook(out)
-    intervals = _beside(conn, lambda other: reconciliation_rows(other, scope))
     try:
-        for kind, names, rows in each_table(conn, scope):
-            _sheet(book, kind, names, rows)
-        _sheet(book, RECONCILIATION, *(intervals() if intervals else reconciliation_rows(conn, scope)))
+        with _reconciliation_beside(conn, scope) as intervals:
+            for kind, names, rows in each_table(conn, scope):
+                _sheet(book, kind, names, rows)
+            _sheet(book, RECONCILIATION, *intervals())
         _end_workbook(book, conn, scope)
     finally:
-        if intervals:
-            intervals(wait_only=True)
         book.close()
     return book.notes
 
 
-def _beside(conn: sqlite3.Connection, work):
-    """`work(connection)` started on a thread of its own, on a second read-only connection, while the caller
-    goes on (the reconciliation's arrays are read while the tables are written: about 1 s at 1,000,000
-    transfers, much of it in SQLite and numpy, outside the interpreter's lock). Returns a function that
-    waits for the result (raising what the work raised), or None where there is no second connection
-    (then the caller does the work itself, as before)."""
+@contextmanager
+def _reconciliation_beside(conn: sqlite3.Connection, scope: Scope) -> Iterator[Callable[[], tuple]]:
+    """`reconciliation_rows(conn, scope)` made on a thread of its own, on a second read-only connection,
+    while the caller writes the tables (its arrays take every table's figures: about 2 to 4 s of an XLSX
+    export at 1,000,000 transfers, much of it in SQLite and numpy, outside the interpreter's lock). Yields
+    a function that returns the columns and rows (raising what making them raised); where there is no
+    second connection (`_second_connection`), that function makes them on `conn` when called."""
     other = _second_connection(conn)
     if other is None:
-        return None
-    box: dict = {}
+        yield lambda: reconciliation_rows(conn, scope)
+        return
 
-    def run() -> None:
+    def made() -> tuple:
         try:
-            box["value"] = work(other)
-        except BaseException as exc:  # handed to the caller, who raises it
-            box["error"] = exc
+            return reconciliation_rows(other, scope)
         finally:
             other.close()
 
-    thread = threading.Thread(target=run, name="resettle-beside", daemon=True)
-    thread.start()
-
-    def result(wait_only: bool = False):
-        thread.join()
-        if wait_only:
-            return None
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
-
-    return result
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resettle-reconciliation") as pool:
+        yield pool.submit(made).result
 
 
 def _sheet(book, title: str, columns: list[str], rows: Iterable[tuple]) -> None:
@@ -351,13 +340,20 @@ def write_data(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path) 
         write_xlsx(conn, scope, path)
         return [path]
     written = []
+    if fmt != "csv":  # HXL has no reconciliation file
+        return _write_tables(conn, scope, fmt, out_dir, written)
+    with _reconciliation_beside(conn, scope) as intervals:
+        _write_tables(conn, scope, fmt, out_dir, written)
+        written.append(_reconciliation_csv(out_dir, *intervals()))
+    return written
+
+
+def _write_tables(conn: sqlite3.Connection, scope: Scope, fmt: str, out_dir: Path, written: list[Path]) -> list[Path]:
     for kind, names, rows in each_table(conn, scope):
         path = out_dir / DATA_FILES[fmt].format(kind=kind)
         with open(path, "w", newline="", encoding=ENCODINGS[fmt]) as fh:
             _write_table(fh, kind, names, rows, hxl=fmt == "hxl")
         written.append(path)
-    if fmt == "csv":
-        written.append(_reconciliation_csv(out_dir, *reconciliation_rows(conn, scope)))
     return written
 
 
@@ -380,22 +376,9 @@ def write_every_format(conn: sqlite3.Connection, scope: Scope, out_dir: Path) ->
     written = {fmt: [] for fmt in DATA_FORMATS}
     book = xlsx.Workbook(out_dir / XLSX_NAME)
     try:
-        for kind, names, rows in each_table(conn, scope):
-            paths = {fmt: out_dir / DATA_FILES[fmt].format(kind=kind) for fmt in DATA_FILES}
-            with (open(paths["csv"], "w", newline="", encoding=ENCODINGS["csv"]) as csv_file,
-                  open(paths["hxl"], "w", newline="", encoding=ENCODINGS["hxl"]) as hxl_file):
-                files = (_CsvTable(csv_file, kind, names), _CsvTable(hxl_file, kind, names, hxl=True))
-
-                def fed(rows=rows, files=files) -> Iterator[tuple]:
-                    for batch in neutralised_batches(rows):  # neutralised once: the sheet's neutralise
-                        for table in files:                  # leaves a neutralised text as it is
-                            table.write(batch)
-                        yield from batch
-
-                _sheet(book, kind, names, fed())
-            for fmt, path in paths.items():
-                written[fmt].append(path)
-        columns, rows = reconciliation_rows(conn, scope)
+        with _reconciliation_beside(conn, scope) as intervals:
+            _every_format_tables(conn, scope, out_dir, book, written)
+            columns, rows = intervals()
         written["csv"].append(_reconciliation_csv(out_dir, columns, rows))
         _sheet(book, RECONCILIATION, columns, rows)
         _end_workbook(book, conn, scope)
@@ -403,6 +386,25 @@ def write_every_format(conn: sqlite3.Connection, scope: Scope, out_dir: Path) ->
         book.close()
     written["xlsx"].append(out_dir / XLSX_NAME)
     return [path for fmt in DATA_FORMATS for path in written[fmt]]
+
+
+def _every_format_tables(conn: sqlite3.Connection, scope: Scope, out_dir: Path, book, written: dict) -> None:
+    """write_every_format's tables: each read once, every batch to its CSV, its HXL file and its sheet."""
+    for kind, names, rows in each_table(conn, scope):
+        paths = {fmt: out_dir / DATA_FILES[fmt].format(kind=kind) for fmt in DATA_FILES}
+        with (open(paths["csv"], "w", newline="", encoding=ENCODINGS["csv"]) as csv_file,
+              open(paths["hxl"], "w", newline="", encoding=ENCODINGS["hxl"]) as hxl_file):
+            files = (_CsvTable(csv_file, kind, names), _CsvTable(hxl_file, kind, names, hxl=True))
+
+            def fed(rows=rows, files=files) -> Iterator[tuple]:
+                for batch in neutralised_batches(rows):  # neutralised once: the sheet's neutralise
+                    for table in files:                  # leaves a neutralised text as it is
+                        table.write(batch)
+                    yield from batch
+
+            _sheet(book, kind, names, fed())
+        for fmt, path in paths.items():
+            written[fmt].append(path)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
