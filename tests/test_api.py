@@ -66,7 +66,8 @@ def test_headline_is_typed_and_equals_summary_json(sample_db):
 
 def test_a_page_gives_its_data_as_dataframes(sample_db):
     db = resettle.open_database(sample_db)
-    assert resettle.chart_pages() == ("overview", "sites", "relocation", "medical", "incidents", "reconciliation")
+    assert resettle.chart_pages() == ("overview", "sites", "relocation", "destinations", "medical", "incidents",
+                                     "reconciliation")
     relocation = db.page("relocation", sites="Camp Liberty", as_of="2015-12-31")
     assert isinstance(relocation.per_month, pd.DataFrame)
     assert list(relocation.per_month.columns) == ["month", "host_country", "people"]

@@ -12,7 +12,7 @@ from resettle.store import db
 
 from .pages import TIMEOUT_MS, off_site, open_page
 
-RELOCATION_CHARTS = 5  # per month, the world map, where people went, pledged, stages (sample data)
+DESTINATIONS_CHARTS = 3  # the world map, where people went, pledged (sample data)
 # The countries plotly.js drew in a chart: one path per location of each choropleth.
 SHAPES = """box => {
     const plot = box.querySelector('.js-plotly-plot');
@@ -29,7 +29,7 @@ def bands(db_path) -> int:
     grouping (on the sample: Camp Liberty to 7 named countries and to the grouped ones, Camp Ashraf to Iraq)."""
     conn = db.connect(db_path)
     try:
-        data = pages.relocation_data(conn, view_scope(conn))
+        data = pages.destinations_data(conn, view_scope(conn))
         return len(flows.group_flows(data.flows, pages.colours(conn)).links)
     finally:
         conn.close()
@@ -43,7 +43,7 @@ def world_map(page):
 def test_the_world_map_draws_its_countries_from_the_dashboard_itself(dashboard, page, requests_made):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    open_page(page, f"{dashboard.url}/relocation", "Relocation", charts=RELOCATION_CHARTS)
+    open_page(page, f"{dashboard.url}/destinations", "Destinations", charts=DESTINATIONS_CHARTS)
 
     box = world_map(page)
     box.wait_for(timeout=TIMEOUT_MS)

@@ -11,7 +11,8 @@ from .pages import charts, full_screenshot, off_site, open_page
 PAGES = [
     ("", "Relocation overview", 2),
     ("sites", "Sites", 2),
-    ("relocation", "Relocation", 5),
+    ("relocation", "Relocation", 2),
+    ("destinations", "Destinations", 3),
     ("medical", "Medical access", 2),
     ("incidents", "Incidents", 2),
     ("reconciliation", "Reconciliation", 1),

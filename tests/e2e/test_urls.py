@@ -23,7 +23,7 @@ def test_the_first_page_answers_at_its_own_url_and_at_the_root(dashboard, page, 
 
 @pytest.mark.browser
 def test_a_page_linked_by_url_keeps_its_url_and_its_filters(dashboard, page):
-    open_page(page, f"{dashboard.url}/relocation?sites=Camp+Liberty", "Relocation", charts=3)
+    open_page(page, f"{dashboard.url}/relocation?sites=Camp+Liberty", "Relocation", charts=2)
 
     assert "Page not found" not in page.inner_text("body")
     assert "/relocation" in page.url and "sites=Camp+Liberty" in page.url

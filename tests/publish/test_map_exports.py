@@ -25,10 +25,10 @@ REGISTER = f'window.PlotlyGeoAssets.topojson["{geo.TOPOJSON_NAME}"] = '
 
 
 @pytest.fixture(scope="module")
-def relocation_figures(sample_db: Path) -> dict:
+def destination_figures(sample_db: Path) -> dict:
     conn = db.connect(sample_db)
     try:
-        return registry.build_all(conn, view_scope(conn), ("relocation",))
+        return registry.build_all(conn, view_scope(conn), ("destinations",))
     finally:
         conn.close()
 
@@ -41,15 +41,16 @@ def colours_of(png: bytes) -> dict[tuple[int, int, int], int]:
     return {colour: n for n, colour in counted}
 
 
-def test_the_relocation_page_draws_the_map_and_the_flows(relocation_figures):
-    assert list(relocation_figures) == list(registry.page("relocation").charts) == [
-        "departures_per_month", "departures_map", "where_people_went", "pledged_vs_departed", "stages"]
-    assert geo.has_map(relocation_figures["departures_map"]) and not geo.has_map(relocation_figures["stages"])
+def test_the_destinations_page_draws_the_map_and_the_flows(destination_figures):
+    assert list(destination_figures) == list(registry.page("destinations").charts) == [
+        "departures_map", "where_people_went", "pledged_vs_departed"]
+    assert geo.has_map(destination_figures["departures_map"])
+    assert not geo.has_map(destination_figures["pledged_vs_departed"])
 
 
 @pytest.mark.browser
-def test_a_png_of_the_world_map_shows_the_countries(chromium, relocation_figures):
-    fig = relocation_figures["departures_map"]
+def test_a_png_of_the_world_map_shows_the_countries(chromium, destination_figures):
+    fig = destination_figures["departures_map"]
     png = rendering.chart_bytes(fig, "png", rendering.Size(1280, 720, 1))
     assert png_size(png) == (1280, 720)
     counted = colours_of(png)
@@ -69,8 +70,8 @@ def test_a_png_of_the_world_map_shows_the_countries(chromium, relocation_figures
 
 
 @pytest.mark.browser
-def test_svg_and_pdf_of_the_world_map_hold_every_country(chromium, relocation_figures):
-    fig = relocation_figures["departures_map"]
+def test_svg_and_pdf_of_the_world_map_hold_every_country(chromium, destination_figures):
+    fig = destination_figures["departures_map"]
     svg = rendering.chart_bytes(fig, "svg").decode("utf-8")
     assert svg.count('class="choroplethlocation"') == len(geo.outline_countries()) + HOST_COUNTRIES
     assert "cdn.plot.ly" not in svg
@@ -78,12 +79,12 @@ def test_svg_and_pdf_of_the_world_map_hold_every_country(chromium, relocation_fi
     assert pdf_pages(pdf) == [(960.0, 540.0)] and len(pdf) > 50_000  # vectors of every outline
 
 
-def test_the_interactive_map_carries_its_outlines(relocation_figures):
-    page = rendering.chart_bytes(relocation_figures["departures_map"], "html").decode("utf-8")
+def test_the_interactive_map_carries_its_outlines(destination_figures):
+    page = rendering.chart_bytes(destination_figures["departures_map"], "html").decode("utf-8")
     assert network_references(page) == [] and page.count(REGISTER) == 1
     # Handed to plotly.js before the chart is drawn.
     assert page.index(REGISTER) < page.index("Plotly.newPlot(")
-    other = rendering.chart_bytes(relocation_figures["stages"], "html").decode("utf-8")
+    other = rendering.chart_bytes(destination_figures["pledged_vs_departed"], "html").decode("utf-8")
     assert REGISTER not in other  # a chart without a map carries no outlines
 
 

@@ -21,8 +21,9 @@ from resettle.store import db
 
 PAGE_CHARTS = {
     "overview": {"chart_remaining": "remaining_population", "chart_cumulative": "cumulative_relocations"},
-    "relocation": {"chart_departures": "departures_per_month", "chart_map": "departures_map",
-                   "chart_flows": "where_people_went", "chart_pledged": "pledged_vs_departed", "chart_stages": "stages"},
+    "relocation": {"chart_departures": "departures_per_month", "chart_stages": "stages"},
+    "destinations": {"chart_map": "departures_map", "chart_flows": "where_people_went",
+                     "chart_pledged": "pledged_vs_departed"},
     "medical": {"chart_medevacs": "medevacs_per_month", "chart_waits": "waiting_days"},
     "incidents": {"chart_incidents": "incidents_timeline", "chart_deaths": "cumulative_deaths"},
     "reconciliation": {"chart_reconciliation": "reconciliation"},
@@ -113,7 +114,7 @@ def test_the_static_downloads_are_images_of_the_slide_size(monkeypatch, sample_c
     at = open_page(monkeypatch, sample_copy, "relocation")
     found = buttons(at)
     assert png_size(content(found["chart_departures_png"], deferred)) == (2560, 1440)
-    assert content(found["chart_pledged_svg"], deferred).lstrip().startswith(b"<svg")
+    assert content(found["chart_stages_svg"], deferred).lstrip().startswith(b"<svg")
     assert pdf_pages(content(found["chart_stages_pdf"], deferred)) == [(960.0, 540.0)]
 
 

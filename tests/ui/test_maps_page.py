@@ -20,8 +20,8 @@ def charts_by_title(at) -> dict[str, tuple[dict, dict]]:
     return out
 
 
-def test_the_relocation_page_shows_where_people_went(monkeypatch, sample_copy):
-    at = open_dashboard(monkeypatch, sample_copy, "relocation")
+def test_the_destinations_page_shows_where_people_went(monkeypatch, sample_copy):
+    at = open_dashboard(monkeypatch, sample_copy, "destinations")
     assert not at.error, [e.value for e in at.error]
     shown = charts_by_title(at)
     spec, config = shown["Where people went: departed up to 2016-09-09, by host country"]
@@ -37,7 +37,7 @@ def test_the_relocation_page_shows_where_people_went(monkeypatch, sample_copy):
 
 def test_a_server_that_does_not_serve_the_outlines_says_so(monkeypatch, sample_copy):
     # AppTest runs the page from a script of its own, with no static/ folder beside it.
-    at = open_dashboard(monkeypatch, sample_copy, "relocation")
+    at = open_dashboard(monkeypatch, sample_copy, "destinations")
     warnings = [w.value for w in at.warning]
     assert any("country outlines are not served by this dashboard" in w and "resettle serve" in w for w in warnings)
 

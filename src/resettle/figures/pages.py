@@ -220,19 +220,14 @@ def sites_figures(data: SitesData, colours: dict[str, str] | None = None) -> dic
 
 @dataclass(frozen=True)
 class RelocationData:
-    """What the Relocation page shows: departed transfers per month by host country (and as a table),
-    departed against pledged, and the transfers' stages, in the range up to D; and where people went, from
-    each site to each host country, up to D (a world map and a flow diagram)."""
+    """What the Relocation page shows: departed transfers per month by host country (and as a table) and
+    the transfers' stages, in the range up to D."""
 
     as_of: str | None
     per_month: pd.DataFrame  # month, host_country, people
     table: pd.DataFrame  # per_month as a table: a row per month, a column per host country
-    pledged: pd.DataFrame  # host_country, pledged, departed
     stages: pd.DataFrame  # stage, host_country, transfers, people
     sources: list[str]  # of the transfers in the range
-    pledge_sources: list[str]  # of the transfers and pledges up to D
-    flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # site, host_country, people: departed up to D
-    flow_sources: list[str] = field(default_factory=list)  # of the departed transfers up to D
 
 
 def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
@@ -242,13 +237,8 @@ def relocation_data(conn: sqlite3.Connection, scope: Scope) -> RelocationData:
         as_of=scope.end,
         per_month=per_month,
         table=relocation.departures_table(per_month),
-        pledged=relocation.pledged_vs_departed(conn, scope),
         stages=relocation.stages(conn, scope),
         sources=sources.sources(conn, "transfers", scope),
-        pledge_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
-                              sources.sources(conn, "pledges", scope, from_start=False)),
-        flows=relocation.departures_by_site_and_country(conn, scope),
-        flow_sources=sources.departure_sources(conn, scope),
     )
 
 
@@ -258,6 +248,42 @@ def relocation_figures(data: RelocationData, colours: dict[str, str] | None = No
     if not data.per_month.empty:
         out["departures_per_month"] = charts.departures_per_month(data.per_month, data.as_of, data.sources,
                                                                   colours=colours)
+    if not data.stages.empty:
+        out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
+    return out
+
+
+# ---------------------------------------------------------------- destinations
+
+
+@dataclass(frozen=True)
+class DestinationsData:
+    """What the Destinations page shows: where people went, up to D (from the first departure, the range's
+    start aside): the people departed from each site to each host country (a world map and a flow
+    diagram), and each host country's departures against the places it pledged."""
+
+    as_of: str | None
+    flows: pd.DataFrame  # site, host_country, people: departed up to D
+    flow_sources: list[str]  # of the departed transfers up to D
+    pledged: pd.DataFrame  # host_country, pledged, departed
+    pledge_sources: list[str]  # of the transfers and pledges up to D
+
+
+def destinations_data(conn: sqlite3.Connection, scope: Scope) -> DestinationsData:
+    """The Destinations page's data for the scope."""
+    return DestinationsData(
+        as_of=scope.end,
+        flows=relocation.departures_by_site_and_country(conn, scope),
+        flow_sources=sources.departure_sources(conn, scope),
+        pledged=relocation.pledged_vs_departed(conn, scope),
+        pledge_sources=_union(sources.sources(conn, "transfers", scope, from_start=False),
+                              sources.sources(conn, "pledges", scope, from_start=False)),
+    )
+
+
+def destinations_figures(data: DestinationsData, colours: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """The Destinations page's charts (each only when it has data), in the page's order."""
+    out = {}
     if not data.flows.empty:
         by_country = data.flows.groupby("host_country", as_index=False)["people"].sum()
         out["departures_map"] = maps.departures_map(by_country, data.as_of, data.flow_sources)
@@ -266,8 +292,6 @@ def relocation_figures(data: RelocationData, colours: dict[str, str] | None = No
     if not data.pledged.empty:
         out["pledged_vs_departed"] = charts.pledged_vs_departed(data.pledged, data.as_of, data.pledge_sources,
                                                                 colours=colours)
-    if not data.stages.empty:
-        out["stages"] = charts.stages(data.stages, data.as_of, data.sources, colours=colours)
     return out
 
 

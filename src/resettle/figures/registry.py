@@ -63,8 +63,13 @@ PAGES: tuple[Page, ...] = (
          ("sites_map", "age_sex_pyramid"),
          _PageFunction("sites_data"), _PageFunction("sites_figures")),
     Page("relocation", "Relocation", "Relocation",
-         ("departures_per_month", "departures_map", "where_people_went", "pledged_vs_departed", "stages"),
+         ("departures_per_month", "stages"),
          _PageFunction("relocation_data"), _PageFunction("relocation_figures")),
+    # Where people went apart from how fast they left: a map, a flow diagram and the pledges are drawn
+    # only when asked for (on one page with the others, its first visit took 2.2 times the floor page's).
+    Page("destinations", "Destinations", "Where people went",
+         ("departures_map", "where_people_went", "pledged_vs_departed"),
+         _PageFunction("destinations_data"), _PageFunction("destinations_figures")),
     Page("medical", "Medical access", "Medical access",
          ("medevacs_per_month", "waiting_days"),
          _PageFunction("medical_data"), _PageFunction("medical_figures")),
