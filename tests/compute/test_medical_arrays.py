@@ -187,7 +187,8 @@ def test_a_date_column_with_a_null_is_refused_not_read_as_a_number(tmp_path):
         for read in (columns.read_columns, columns.read_rows):
             with pytest.raises(ValueError, match="medical_evacuations.date is NULL"):
                 read(conn, "medical_evacuations", spec)
-        both = columns.read_columns(conn, "medical_evacuations", {"day": ("coalesce(date, request_date)", "day")})
+        both = columns.read_columns(conn, "medical_evacuations",
+                                    {"day": ("coalesce(date, request_date)", "day")})
         assert len(both["day"]) == len(ROWS)
     finally:
         conn.close()

@@ -1,9 +1,10 @@
 """The database's aggregates: every figure and overview chart comes from a few arrays read in one pass
 over each table, kept in this process per database file and change counter.
 
-The transfers and the medical evacuations row by row as numpy arrays (a million in about half a second),
-each source's total per site and date, the deaths per site and date (Site, per site). Another view of the same data (another
-as-of date, other sites or host countries, a second page) is then arithmetic on arrays, not SQL.
+The transfers and the medical evacuations row by row as numpy arrays (a million in about half a
+second), each source's total per site and date, the deaths per site and date (Site, per site). Another
+view of the same data (another as-of date, other sites or host countries, a second page) is then
+arithmetic on arrays, not SQL.
 `aggregates(conn)` gives them, from the cache while the data has not changed.
 """
 
@@ -127,12 +128,13 @@ def _first_seen(site: np.ndarray, source: np.ndarray, day: np.ndarray, extra: tu
 
 class Aggregates:
     """The database at one change counter: every site's Site, every transfer (Transfers) and medical
-    evacuation (Medevacs), and the first day of each source per site and table; what the views derive from them: departures per host country
-    of a set of sites, the sources and host countries behind a view, the sites' date bounds. Read-only
-    once built; shared by the threads of a dashboard."""
+    evacuation (Medevacs), and the first day of each source per site and table; what the views derive
+    from them: departures per host country of a set of sites, the sources and host countries behind a
+    view, the sites' date bounds. Read-only once built; shared by the threads of a dashboard."""
 
     def __init__(self, sites: dict[int, Site], transfers: Transfers, medevacs: Medevacs,
-                 seen: dict[str, tuple[dict, list[str]]], first_day: dict[int, int], last_day: dict[int, int]) -> None:
+                 seen: dict[str, tuple[dict, list[str]]], first_day: dict[int, int],
+                 last_day: dict[int, int]) -> None:
         self.sites = sites
         self.transfers = transfers
         self.medevacs = medevacs

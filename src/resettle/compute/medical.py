@@ -31,7 +31,8 @@ def _in_scope(conn: sqlite3.Connection, scope: Scope) -> tuple[Medevacs, np.ndar
 
 
 def _counts(keys: np.ndarray, size: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct keys (ints in [0, size)), sorted, how many rows have each, and the sum of `values` of each."""
+    """The distinct keys (ints in [0, size)), sorted, how many rows have each, and the sum of `values` of
+    each."""
     distinct, sums = group_sums(keys, size, values)
     rows = group_sums(keys, size, np.ones(len(keys), dtype=np.int64))[1]
     return distinct, rows, sums
@@ -45,8 +46,8 @@ def medevacs_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
         return pd.DataFrame([], columns=PER_MONTH)
     month = m.event[rows].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     first, n = int(month.min()), len(m.outcomes)
-    keys, requests, patients = _counts((month - first) * n + m.outcome[rows], (int(month.max()) - first + 1) * n,
-                                       m.patients[rows])
+    size = (int(month.max()) - first + 1) * n
+    keys, requests, patients = _counts((month - first) * n + m.outcome[rows], size, m.patients[rows])
     return pd.DataFrame({
         "month": np.datetime_as_string((keys // n + first).astype("datetime64[M]"), unit="D").astype(object),
         "outcome": np.array(m.outcomes, dtype=object)[keys % n],  # sorted: SQLite's binary order of the names
@@ -77,7 +78,7 @@ def medical_access(conn: sqlite3.Connection, scope: Scope) -> dict:
     counted apart, deaths after a request."""
     m, rows = _in_scope(conn, scope)
     evacuated = rows[m.evacuated[rows]]
-    denied, pending, died = (rows[m.outcome[rows] == _code(m, outcome)] for outcome in ("denied", "pending", "died"))
+    denied, pending, died = (rows[m.outcome[rows] == _code(m, name)] for name in ("denied", "pending", "died"))
     waits = _waits(m, rows)  # once: the page's chart asks waiting_days for its own
 
     def patients(of: np.ndarray) -> int:
