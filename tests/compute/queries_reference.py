@@ -1,5 +1,6 @@
 """The view queries as queries.py ran them in SQL before they came from aggregates.Aggregates (the arrays
-kept per change counter): the oracle of tests/compute/test_metrics_fast.py's comparisons on random databases."""
+kept per change counter): the oracle of tests/compute/test_metrics_fast.py's comparisons on random databases,
+and of tests/compute/test_medical_arrays.py's (the Medical access page's queries, as medical.py ran them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 
 import pandas as pd
 
+from resettle.compute.medical import median_wait_days
 from resettle.compute.scope import Scope, placeholders, query_frame, where
 from resettle.compute.series import DAILY_POINTS
 
@@ -104,3 +106,42 @@ def transfer_sources_in_range(conn: sqlite3.Connection, scope: Scope) -> list[st
     """sources.sources(conn, "transfers", scope) with a start date."""
     w, p = where(scope, country=True)
     return [r[0] for r in conn.execute(f"SELECT DISTINCT source FROM transfers WHERE {w} ORDER BY 1", p)]
+
+
+EVENT_DATE = "coalesce(date, request_date)"
+
+
+def medevacs_per_month(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    w, p = where(scope, date=EVENT_DATE)
+    return query_frame(conn, f"""SELECT substr({EVENT_DATE}, 1, 7) || '-01' AS month,
+            coalesce(outcome, 'not recorded') AS outcome, count(*) AS requests, sum(patients) AS patients
+        FROM medical_evacuations WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2""",
+        p, ["month", "outcome", "requests", "patients"])
+
+
+def waiting_days(conn: sqlite3.Connection, scope: Scope) -> pd.DataFrame:
+    w, p = where(scope)
+    return query_frame(conn, f"""SELECT CAST(julianday(date) - julianday(request_date) AS INTEGER) AS waiting_days,
+            count(*) AS evacuations, sum(patients) AS patients
+        FROM medical_evacuations WHERE date IS NOT NULL AND request_date IS NOT NULL AND {w}
+        GROUP BY 1 ORDER BY 1""", p, ["waiting_days", "evacuations", "patients"])
+
+
+def medical_access(conn: sqlite3.Connection, scope: Scope) -> dict:
+    w, p = where(scope, date=EVENT_DATE)
+    row = conn.execute(f"""SELECT
+            count(CASE WHEN date IS NOT NULL THEN 1 END),
+            coalesce(sum(CASE WHEN date IS NOT NULL THEN patients END), 0),
+            count(CASE WHEN outcome = 'denied' THEN 1 END),
+            coalesce(sum(CASE WHEN outcome = 'denied' THEN patients END), 0),
+            count(CASE WHEN outcome = 'pending' THEN 1 END),
+            coalesce(sum(CASE WHEN outcome = 'pending' THEN patients END), 0),
+            coalesce(sum(CASE WHEN outcome = 'died' THEN patients END), 0)
+        FROM medical_evacuations WHERE {w}""", p).fetchone()
+    waits = waiting_days(conn, scope)
+    keys = ("evacuations", "patients_evacuated", "denied_requests", "denied_patients", "pending_requests",
+            "pending_patients", "died_patients")
+    out = {k: int(v) for k, v in zip(keys, row, strict=True)}
+    out["median_wait_days"] = median_wait_days(zip(waits["waiting_days"], waits["patients"], strict=True))
+    out["patients_with_wait"] = int(waits["patients"].sum())
+    return out

@@ -1,9 +1,10 @@
 """The database's aggregates: every figure and overview chart comes from a few arrays read in one pass
 over each table, kept in this process per database file and change counter.
 
-The transfers row by row as numpy arrays (a million in about half a second), each source's total per
-site and date, the deaths per site and date (Site, per site). Another view of the same data (another
-as-of date, other sites or host countries, a second page) is then arithmetic on arrays, not SQL.
+The transfers and the medical evacuations row by row as numpy arrays (a million in about half a
+second), each source's total per site and date, the deaths per site and date (Site, per site). Another
+view of the same data (another as-of date, other sites or host countries, a second page) is then
+arithmetic on arrays, not SQL.
 `aggregates(conn)` gives them, from the cache while the data has not changed.
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 from resettle.compute.arithmetic import as_date, day_number, group_sums, medians_half_up
 from resettle.compute.columns import read_columns, read_series
 from resettle.compute.site import Site
-from resettle.domain.records import TRANSFER_STAGES
+from resettle.domain.records import MEDEVAC_NO_OUTCOME, TRANSFER_STAGES
 
 DEPARTED = TRANSFER_STAGES.index("departed")  # Transfers.stage codes index TRANSFER_STAGES
 CACHE_ENTRIES = 4  # databases; of each, only its latest data is kept
@@ -60,6 +61,40 @@ def _read_transfers(conn: sqlite3.Connection) -> Transfers:
                      c["country_names"], c["source_names"])
 
 
+@dataclass
+class Medevacs:
+    """Every medical evacuation row as parallel arrays: site id; its event day (the evacuation's date,
+    else the request's) and its asked day (the request's date, else the evacuation's) as day numbers;
+    whether it has an evacuation date (`evacuated`) and a request date (`requested`), as booleans;
+    patients; outcome and source as codes into `outcomes` (a missing outcome reads MEDEVAC_NO_OUTCOME)
+    and `sources`, both sorted. Where both dates are set, `event` is the evacuation's date and `asked`
+    the request's: the wait is `event - asked`."""
+
+    site: np.ndarray
+    event: np.ndarray
+    asked: np.ndarray
+    evacuated: np.ndarray
+    requested: np.ndarray
+    patients: np.ndarray
+    outcome: np.ndarray
+    source: np.ndarray
+    outcomes: list[str]
+    sources: list[str]
+
+
+def _read_medevacs(conn: sqlite3.Connection) -> Medevacs:
+    """Every medical evacuation row. Either of its dates may be missing (not both: the table's CHECK), and
+    a day column is never NULL: each is read as a date that is always there (the other one when it is
+    missing) and a flag saying whether it is set."""
+    c = read_columns(conn, "medical_evacuations", {
+        "site": ("site_id", "int"), "event": ("coalesce(date, request_date)", "day"),
+        "asked": ("coalesce(request_date, date)", "day"), "evacuated": ("date IS NOT NULL", "int"),
+        "requested": ("request_date IS NOT NULL", "int"), "patients": ("patients", "int"),
+        "outcome": (f"coalesce(outcome, '{MEDEVAC_NO_OUTCOME}')", "text"), "source": ("source", "text")})
+    return Medevacs(c["site"], c["event"], c["asked"], c["evacuated"] != 0, c["requested"] != 0, c["patients"],
+                    c["outcome"], c["source"], c["outcome_names"], c["source_names"])
+
+
 def _first_seen(site: np.ndarray, source: np.ndarray, day: np.ndarray, extra: tuple[np.ndarray, ...] = ()) -> dict:
     """The first day of each distinct (site, *extra, source): {"keys": [site, *extra, source] arrays, one
     element per distinct combination, "first_day": its earliest day}."""
@@ -92,15 +127,17 @@ def _first_seen(site: np.ndarray, source: np.ndarray, day: np.ndarray, extra: tu
 
 
 class Aggregates:
-    """The database at one change counter: every site's Site, every transfer (Transfers), and the first
-    day of each source per site and table; what the views derive from them: departures per host country
-    of a set of sites, the sources and host countries behind a view, the sites' date bounds. Read-only
-    once built; shared by the threads of a dashboard."""
+    """The database at one change counter: every site's Site, every transfer (Transfers) and medical
+    evacuation (Medevacs), and the first day of each source per site and table; what the views derive
+    from them: departures per host country of a set of sites, the sources and host countries behind a
+    view, the sites' date bounds. Read-only once built; shared by the threads of a dashboard."""
 
-    def __init__(self, sites: dict[int, Site], transfers: Transfers, seen: dict[str, tuple[dict, list[str]]],
-                 first_day: dict[int, int], last_day: dict[int, int]) -> None:
+    def __init__(self, sites: dict[int, Site], transfers: Transfers, medevacs: Medevacs,
+                 seen: dict[str, tuple[dict, list[str]]], first_day: dict[int, int],
+                 last_day: dict[int, int]) -> None:
         self.sites = sites
         self.transfers = transfers
+        self.medevacs = medevacs
         self.seen = seen  # table -> (_first_seen of its rows, the source names its codes index)
         self.first_day, self.last_day = first_day, last_day  # site id -> the bounds of date_bounds
         self._departed = np.flatnonzero(transfers.stage == DEPARTED)
@@ -172,17 +209,31 @@ class Aggregates:
         [start, end] (either None: open), to the host countries given (none: any), of every stage or
         departed ones only."""
         t = self.transfers
-        keep = t.stage == DEPARTED if departed_only else np.ones(len(t.site), dtype=bool)
-        if not self._every_site(ids):
-            keep &= np.isin(t.site, np.array(list(ids), dtype=np.int64))
-        if start is not None:
-            keep &= t.day >= day_number(start)
-        if end is not None:
-            keep &= t.day <= day_number(end)
+        keep = self._in_scope(t.site, t.day, ids, start, end)
+        if departed_only:
+            keep &= t.stage == DEPARTED
         if host_countries:
             wanted = [i for i, name in enumerate(t.countries) if name in set(host_countries)]
             keep &= np.isin(t.country, np.array(wanted, dtype=np.int64))
         return np.flatnonzero(keep)
+
+    def medevac_rows(self, ids: list[int] | None, start: str | None, end: str | None) -> np.ndarray:
+        """The indexes (into Medevacs' arrays) of the medical evacuations of the sites (None: all) whose
+        event day (the evacuation's date, else the request's) is in [start, end] (either None: open)."""
+        m = self.medevacs
+        return np.flatnonzero(self._in_scope(m.site, m.event, ids, start, end))
+
+    def _in_scope(self, site: np.ndarray, day: np.ndarray, ids: list[int] | None, start: str | None,
+                  end: str | None) -> np.ndarray:
+        """Which rows (a mask) are of the sites (None: all) and dated in [start, end] (either None: open)."""
+        keep = np.ones(len(site), dtype=bool)
+        if not self._every_site(ids):
+            keep &= np.isin(site, np.array(list(ids), dtype=np.int64))
+        if start is not None:
+            keep &= day >= day_number(start)
+        if end is not None:
+            keep &= day <= day_number(end)
+        return keep
 
     def host_countries(self) -> list[str]:
         """Every host country named by a transfer."""
@@ -253,17 +304,15 @@ def _build(conn: sqlite3.Connection) -> Aggregates:
     departed = t.stage == DEPARTED
     _bounds(first_day, t.site, t.day, min)
     _bounds(last_day, t.site[departed], t.day[departed], max)
-    m = read_columns(conn, "medical_evacuations", {
-        "site": ("site_id", "int"), "event": ("coalesce(date, request_date)", "day"),
-        "asked": ("coalesce(request_date, date)", "day"), "source": ("source", "text")})
-    seen["medevacs"] = (_first_seen(m["site"], m["source"], m["event"]), m["source_names"])
-    _bounds(first_day, m["site"], m["asked"], min)
-    _bounds(last_day, m["site"], m["event"], max)
+    m = _read_medevacs(conn)
+    seen["medevacs"] = (_first_seen(m.site, m.source, m.event), m.sources)
+    _bounds(first_day, m.site, m.asked, min)
+    _bounds(last_day, m.site, m.event, max)
     i = read_columns(conn, "incidents", {"site": ("site_id", "int"), "day": ("date", "day"), "source": ("source", "text")})
     seen["incidents"] = (_first_seen(i["site"], i["source"], i["day"]), i["source_names"])
     _bounds(first_day, i["site"], i["day"], min)
     _bounds(last_day, i["site"], i["day"], max)
-    aggregates = Aggregates(by_id, t, seen, first_day, last_day)
+    aggregates = Aggregates(by_id, t, m, seen, first_day, last_day)
     rows = aggregates._departed
     if len(rows):  # departed people per site and day, then cumulative within each site
         first_site, first = int(t.site[rows].min()), int(t.day[rows].min())

@@ -89,6 +89,9 @@ def read_rows(conn: sqlite3.Connection, table: str, spec: dict[str, tuple[str, s
         if kind == "int":
             out[name] = np.array(values, dtype=np.int64)
         elif kind == "day":
+            if None in values:  # a NULL would read as a number (NaT's), silently: refused
+                raise ValueError(f"{table}.{spec[name][0]} is NULL in a row: read a date that may be missing "
+                                 "with a flag column saying whether it is set")
             out[name] = day_numbers(values)
         else:  # text and iso3
             out[name], out[name + "_names"] = factorize(values)

@@ -13,6 +13,7 @@ TRANSFER_TYPES = ("relocation", "resettlement", "family_reunification", "repatri
 TRANSFER_STAGES = ("submitted", "accepted", "departed")  # in the order a case goes through them
 MEDEVAC_REASONS = ("injury", "illness", "other")
 MEDEVAC_OUTCOMES = ("returned", "died", "transferred_abroad", "pending", "denied")
+MEDEVAC_NO_OUTCOME = "not recorded"  # how a medical evacuation without an outcome is counted and shown
 SITE_TYPES = ("camp", "settlement", "transit_centre", "urban", "other")
 
 # Field types: text, date, count (whole number >= 0), country (stored ISO3), enum, real.
