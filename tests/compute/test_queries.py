@@ -181,6 +181,28 @@ def test_reconciliation_intervals_in_the_range(tiny_conn):
     assert reconciliation.intervals(tiny_conn, view_scope(tiny_conn, ["Beta"]))[0].empty  # one count only
 
 
+def test_reconciliation_intervals_are_each_sites_intervals_side_by_side(sample_db):
+    """The table built column by column holds what each site lists interval by interval (Site.intervals),
+    in the same order and types; a table of no rows keeps its columns."""
+    from resettle.compute.aggregates import load_sites
+    from resettle.store import db
+
+    conn = db.connect(sample_db)
+    try:
+        for sites, start, end in ((None, None, None), (None, "2015-01-01", None), (["Camp Liberty"], None, "2014-06-30"),
+                                  (None, "2016-09-01", None), (None, None, "2000-01-01"), (None, "2030-01-01", "2030-02-01")):
+            scope = view_scope(conn, sites, start=start, end=end)
+            frame, total = reconciliation.intervals(conn, scope)
+            listed = [i for s in load_sites(conn, list(scope.sites)) for i in s.intervals(scope.end)]
+            assert total == sum(i["unexplained_change"] for i in listed)
+            expected = pd.DataFrame([i for i in listed if not scope.start or i["end"] >= scope.start],
+                                    columns=reconciliation.COLUMNS)
+            expected["discrepancy"] = expected["unexplained_change"] != 0
+            pd.testing.assert_frame_equal(frame, expected)
+    finally:
+        conn.close()
+
+
 def test_largest_discrepancies_when_there_are_too_many_to_show():
     frame = pd.DataFrame({"end": ["a", "b", "c", "d"], "unexplained_change": [0, -9, 3, 20]})
     frame["discrepancy"] = frame["unexplained_change"] != 0

@@ -21,6 +21,17 @@ def values(seq) -> list:
     return [None if isinstance(v, float) and math.isnan(v) else v for v in list(seq)]
 
 
+def by_month(t) -> dict[str, int | None]:
+    """A monthly step trace's value of each month ('YYYY-MM'), its points of a month checked to agree (the
+    first and last month have a point on their edge too); None where the month has no figure."""
+    out: dict[str, int | None] = {}
+    for x, y in zip(t.x, values(t.y), strict=True):
+        month = str(x)[:7]
+        assert out.get(month, y) == y, (t.name, month, out[month], y)
+        out[month] = y
+    return out
+
+
 def caption_of(fig) -> str:
     return next(a.text for a in fig.layout.annotations if a.text.startswith("Data as of"))
 
@@ -80,10 +91,25 @@ def test_the_figure_grows_with_its_legend():
 def test_departures_per_month_stacks_countries_largest_first():
     fig = charts.departures_per_month(DEPARTURES, "2020-07-01", [])
     assert [t.name for t in fig.data] == ["Albania", "Germany"]  # 170 before 40
-    alb = trace(fig, "Albania")
-    assert list(alb.x) == ["2020-02-01", "2020-03-01", "2020-05-01"] and values(alb.y) == [50, 20, 100]
-    assert values(trace(fig, "Germany").y) == [40]
-    assert fig.layout.barmode == "stack"
+    # Every month from the first to the last, April (no departure) too: no figure, drawn at zero.
+    assert by_month(trace(fig, "Albania")) == {"2020-02": 50, "2020-03": 20, "2020-04": None, "2020-05": 100}
+    assert by_month(trace(fig, "Germany")) == {"2020-02": None, "2020-03": 40, "2020-04": None, "2020-05": None}
+    for t in fig.data:
+        assert (t.stackgroup, t.stackgaps, t.line.shape) == ("months", "infer zero", "hvh")
+    # A point in the middle of each month, and the whole first and last month: from 1 February to 31 May.
+    assert list(fig.data[0].x) == ["2020-02-01", "2020-02-15 12:00", "2020-03-16 12:00", "2020-04-16 00:00",
+                                   "2020-05-16 12:00", "2020-05-31"]
+    assert fig.layout.xaxis.hoverformat == "%b %Y"
+
+
+def test_a_monthly_step_chart_adds_up_to_its_rows():
+    frame = pd.DataFrame({"month": ["2019-11-01", "2020-01-01", "2020-01-01", "2020-03-01"],
+                          "host_country": ["DEU", "ALB", "ALB", "DEU"], "people": [7, 3, 4, 9]})
+    fig = charts.departures_per_month(frame, "2020-07-01", [])
+    shown = {t.name: by_month(t) for t in fig.data}
+    assert shown["Albania"]["2020-01"] == 7  # two rows of one month add up
+    assert sum(v or 0 for months in shown.values() for v in months.values()) == int(frame["people"].sum())
+    assert list(shown["Germany"]) == ["2019-11", "2019-12", "2020-01", "2020-02", "2020-03"]
 
 
 def test_cumulative_relocations_against_baseline_and_pledges():
@@ -178,8 +204,9 @@ def test_medevacs_per_month_by_outcome():
                           "outcome": ["died", "denied", "returned"], "requests": [1, 1, 1], "patients": [1, 2, 1]})
     fig = charts.medevacs_per_month(frame, "2020-07-01", ["NGO"])
     assert [t.name for t in fig.data] == ["Returned", "Died", "Denied"]
-    assert values(trace(fig, "Denied").y) == [2]
-    assert trace(fig, "Died").marker.color == theme.OUTCOME_COLOURS["died"]
+    assert by_month(trace(fig, "Denied")) == {"2020-05": None, "2020-06": 2}
+    assert by_month(trace(fig, "Died")) == {"2020-05": 1, "2020-06": None}
+    assert trace(fig, "Died").line.color == trace(fig, "Died").fillcolor == theme.OUTCOME_COLOURS["died"]
     assert fig.layout.yaxis.title.text == "Patients per month"
 
 
@@ -256,7 +283,7 @@ def test_countries_beyond_the_palette_are_stacked_as_other():
     fig = charts.departures_per_month(frame, "2020-07-01", [], colours=colours)
     assert [t.name for t in fig.data] == ["Albania", "Other host countries", "Germany"]  # 10, 9, 5
     other = trace(fig, "Other host countries")
-    assert values(other.y) == [5, 4] and other.marker.color == theme.OTHER_COLOUR
+    assert by_month(other) == {"2020-01": 5, "2020-02": 4} and other.line.color == theme.OTHER_COLOUR
     cumulative = charts.cumulative_relocations(frame.rename(columns={"month": "date"}), PLEDGES.iloc[0:0], None,
                                                None, [], colours=colours)
     assert values(trace(cumulative, "Other host countries").y) == [5, 4]

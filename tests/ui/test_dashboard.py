@@ -179,7 +179,10 @@ def test_the_host_country_filter_narrows_the_charts_by_country(monkeypatch, samp
     assert not at.exception
     departures = chart(at, "Departures per month")
     assert {t["name"] for t in departures["data"]} == {"Germany"}
-    assert sum(values(departures["data"][0]["y"])) == summary(sample_copy)["relocated_by_country"]["DEU"]
+    # One figure per month (the first and last month drawn from their edges as well).
+    per_month = {str(x)[:7]: y for x, y in zip(departures["data"][0]["x"], values(departures["data"][0]["y"]),
+                                               strict=True)}
+    assert sum(v or 0 for v in per_month.values()) == summary(sample_copy)["relocated_by_country"]["DEU"]
     assert at.query_params["host_countries"] == "DEU"
 
 
@@ -488,5 +491,23 @@ def test_the_medical_table_lists_at_most_its_limit_and_says_of_how_many(monkeypa
     assert requests > 2
     monkeypatch.setattr(common, "TABLE_ROWS_MAX", 2)
     at = page(monkeypatch, sample_copy, "medical")
-    assert len(at.dataframe[-1].value) == 2
     assert any(f"The 2 oldest of the {requests:,} denied and pending requests" in c.value for c in at.caption)
+    # The table itself is drawn once its expander is opened (and stays open on the runs after).
+    assert not at.dataframe and at.expander[-1].label == "The table: 2 denied and pending requests, the oldest first"
+    at.session_state["table_requests"] = True
+    at.run()
+    assert len(at.dataframe[-1].value) == 2
+    at.run()
+    assert len(at.dataframe[-1].value) == 2
+
+
+@pytest.mark.parametrize(("path", "key", "rows"), [("relocation", "table_departures", "months"),
+                                                   ("incidents", "table_incidents", "incidents")])
+def test_a_table_behind_the_charts_is_drawn_when_opened(monkeypatch, sample_copy, path, key, rows):
+    at = page(monkeypatch, sample_copy, path)
+    assert not at.dataframe
+    (box,) = [e for e in at.expander if e.label.startswith("The table:")]
+    assert rows in box.label
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception and len(at.dataframe[-1].value) > 0

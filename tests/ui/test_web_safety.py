@@ -59,8 +59,8 @@ def test_read_only_has_no_import_page_and_no_undo(plain, monkeypatch, sample_cop
     monkeypatch.setenv("RESETTLE_READ_ONLY", "1")
     for name in ("import", "overview", "data"):  # asking for the import page opens the overview
         at = page(monkeypatch, sample_copy, name)
-        assert page_names(at) == ["Overview", "Sites", "Relocation", "Medical access", "Incidents", "Reconciliation",
-                                  "Data"]
+        assert page_names(at) == ["Overview", "Sites", "Relocation", "Destinations", "Medical access", "Incidents",
+                                  "Reconciliation", "Data"]
         assert not at.file_uploader
         assert not [b for b in buttons(at) if b and ("undo" in b or "load_sample" in b)]
         assert not at.error, [e.value for e in at.error]

@@ -12,9 +12,11 @@ import pandas as pd
 
 from resettle.compute import ranking
 from resettle.compute.aggregates import default_as_of, load_sites
+from resettle.compute.arithmetic import iso_dates
 from resettle.compute.scope import Scope
 
 COLUMNS = ["site", "start", "end", "count_start", "count_end", "departures", "deaths", "unexplained_change"]
+TEXT = {"site", "start", "end"}
 
 
 def intervals(conn: sqlite3.Connection, scope: Scope) -> tuple[pd.DataFrame, int]:
@@ -27,11 +29,25 @@ def intervals(conn: sqlite3.Connection, scope: Scope) -> tuple[pd.DataFrame, int
         end = latest.isoformat() if latest else None
     if end is None:
         return pd.DataFrame(columns=[*COLUMNS, "discrepancy"]), 0
-    every = [i for s in load_sites(conn, list(scope.sites)) for i in s.intervals(end)]
-    total = sum(i["unexplained_change"] for i in every)
-    frame = pd.DataFrame([i for i in every if not scope.start or i["end"] >= scope.start], columns=COLUMNS)
+    # Column by column, each site's arrays side by side (a row per interval: 90,000 rows as dicts took 0.5 s).
+    parts: dict[str, list] = {c: [] for c in COLUMNS}
+    for site in load_sites(conn, list(scope.sites)):
+        t, c, dep, deaths, change = site.interval_arrays(end)
+        parts["site"].append(np.full(len(change), site.name, dtype=object))
+        dates = iso_dates(t).astype(object)
+        for name, values in (("start", dates[:-1]), ("end", dates[1:]), ("count_start", c[:-1]), ("count_end", c[1:]),
+                             ("departures", dep), ("deaths", deaths), ("unexplained_change", change)):
+            parts[name].append(values[: len(change)])
+    columns = {name: np.concatenate(arrays) if arrays else np.array([], dtype=object if name in TEXT else np.int64)
+               for name, arrays in parts.items()}
+    total = int(columns["unexplained_change"].sum())
+    frame = pd.DataFrame({name: values if name in TEXT else values.astype(np.int64) for name, values in columns.items()})
+    if scope.start:
+        frame = frame[frame["end"] >= scope.start].reset_index(drop=True)
+    if frame.empty:
+        frame = pd.DataFrame(columns=COLUMNS)  # as a table of no rows always was: untyped columns
     frame["discrepancy"] = frame["unexplained_change"] != 0
-    return frame, int(total)
+    return frame, total
 
 
 def largest_discrepancies(frame: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -85,7 +85,7 @@ class Site:
     def intervals(self, day: int | str) -> list[dict]:
         """Consecutive population counts up to the day, each with the flows between them and its
         unexplained change."""
-        t, c, dep, deaths, change = self._interval_arrays(day)
+        t, c, dep, deaths, change = self.interval_arrays(day)
         if not len(change):
             return []
         dates = iso_dates(t)
@@ -96,7 +96,7 @@ class Site:
             for n in range(len(change))
         ]
 
-    def _interval_arrays(self, day: int | str):
+    def interval_arrays(self, day: int | str):
         """The count days and counts up to the day, and per interval between consecutive counts its
         departures, deaths and unexplained change (arrays one shorter than the counts)."""
         k = int(np.searchsorted(self.count_days, _day(day), side="right"))
@@ -111,7 +111,7 @@ class Site:
     def interval_changes(self, day: int | str) -> tuple[np.ndarray, np.ndarray]:
         """(the earlier count, the unexplained change) of each interval between consecutive counts up to
         the day, as arrays: what `intervals` lists, without building a row per interval."""
-        _, c, _, _, change = self._interval_arrays(day)
+        _, c, _, _, change = self.interval_arrays(day)
         return c[: len(change)], change
 
     def latest_count_day(self, day: int | str) -> int | None:

@@ -34,4 +34,5 @@ def page(view: View) -> None:
         if data.rows > len(data.incidents):
             st.caption(f"The first {len(data.incidents):,} of the {data.rows:,} incidents in the range, by date "
                        "(the totals above and the chart count them all; `resettle export data` writes every one).")
-        common.table(data.incidents)
+        common.table_when_opened(f"The table: {len(data.incidents):,} incidents, by date", "table_incidents",
+                                 data.incidents)

@@ -51,4 +51,5 @@ def page(view: View) -> None:
             st.caption(f"The {common.TABLE_ROWS_MAX:,} oldest of the {len(requests):,} denied and pending requests "
                        "in the range, by request date (the figures above count them all; the Data page and "
                        "`resettle export data` list every one).")
-        common.table(requests.head(common.TABLE_ROWS_MAX))
+        common.table_when_opened(f"The table: {min(len(requests), common.TABLE_ROWS_MAX):,} denied and pending "
+                                 "requests, the oldest first", "table_requests", requests.head(common.TABLE_ROWS_MAX))

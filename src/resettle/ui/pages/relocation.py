@@ -28,5 +28,6 @@ def page(view: View) -> None:
         st.caption("Each transfer counts at its current stage; submitted and accepted cases have not left.")
     common.page_link("destinations", "Where people went: the host countries on a map, the flows from each "
                                      "site and the places pledged (Destinations)")
-    st.subheader("Departures per month, by host country")
-    common.table(data.table)
+    if not data.table.empty:
+        common.table_when_opened(f"The table: departures per month, by host country ({len(data.table):,} months)",
+                                 "table_departures", data.table)
