@@ -84,13 +84,18 @@ def _assert_same(conn, scope: Scope) -> None:
     assert type(got["median_wait_days"]) is type(expected["median_wait_days"])
 
 
-def test_the_medical_figures_from_arrays_equal_their_sql(tmp_path):
-    conn = _database(tmp_path, ROWS)
+def _assert_same_in_every_scope(tmp_path, rows) -> None:
+    """The database of these rows gives the SQL's frames and figures in every scope of _scopes."""
+    conn = _database(tmp_path, rows)
     try:
         for scope in _scopes(conn):
             _assert_same(conn, scope)
     finally:
         conn.close()
+
+
+def test_the_medical_figures_from_arrays_equal_their_sql(tmp_path):
+    _assert_same_in_every_scope(tmp_path, ROWS)
 
 
 def test_the_medical_figures_of_the_rows_that_matter(tmp_path):
@@ -153,12 +158,7 @@ def test_random_rows_agree_with_the_sql(tmp_path, seed):
         evacuated = f"2015-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         date, request = rng.choice([(evacuated, asked), (None, asked), (evacuated, None), (evacuated, asked)])
         rows.append((rng.choice(SITES[:3]), date, request, rng.randint(0, 5), rng.choice(outcomes)))
-    conn = _database(tmp_path, rows)
-    try:
-        for scope in _scopes(conn):
-            _assert_same(conn, scope)
-    finally:
-        conn.close()
+    _assert_same_in_every_scope(tmp_path, rows)
 
 
 def test_the_kept_rows_are_the_tables_rows(tmp_path):

@@ -372,9 +372,6 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 _reading = threading.local()  # the connections in a _snapshot of this thread (not a caller's transaction)
 
 
-_reading = threading.local()  # the connections in a _snapshot of this thread (not a caller's transaction)
-
-
 def _cache_key(conn: sqlite3.Connection) -> tuple | None:
     """What says the data changed: the database file (and its last write: a file made anew at the same
     path differs), db.data_version's counters and the last audit entry's time (every import and undo),

@@ -33,15 +33,16 @@ def intervals(conn: sqlite3.Connection, scope: Scope) -> tuple[pd.DataFrame, int
     parts: dict[str, list] = {c: [] for c in COLUMNS}
     for site in load_sites(conn, list(scope.sites)):
         t, c, dep, deaths, change = site.interval_arrays(end)
-        parts["site"].append(np.full(len(change), site.name, dtype=object))
+        if not len(change):
+            continue
         dates = iso_dates(t).astype(object)
-        for name, values in (("start", dates[:-1]), ("end", dates[1:]), ("count_start", c[:-1]), ("count_end", c[1:]),
-                             ("departures", dep), ("deaths", deaths), ("unexplained_change", change)):
-            parts[name].append(values[: len(change)])
-    columns = {name: np.concatenate(arrays) if arrays else np.array([], dtype=object if name in TEXT else np.int64)
-               for name, arrays in parts.items()}
-    total = int(columns["unexplained_change"].sum())
-    frame = pd.DataFrame({name: values if name in TEXT else values.astype(np.int64) for name, values in columns.items()})
+        for name, values in (("site", np.full(len(change), site.name, dtype=object)), ("start", dates[:-1]),
+                             ("end", dates[1:]), ("count_start", c[:-1]), ("count_end", c[1:]), ("departures", dep),
+                             ("deaths", deaths), ("unexplained_change", change)):
+            parts[name].append(values if name in TEXT else values.astype(np.int64))
+    total = int(sum(change.sum() for change in parts["unexplained_change"]))
+    frame = pd.DataFrame({name: np.concatenate(arrays) for name, arrays in parts.items()}) if parts["site"] else \
+        pd.DataFrame(columns=COLUMNS)
     if scope.start:
         frame = frame[frame["end"] >= scope.start].reset_index(drop=True)
     if frame.empty:

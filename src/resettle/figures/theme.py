@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from resettle.compute.incidents import DEATH_CAUSES
 from resettle.domain.countries import country_name
+from resettle.domain.records import MEDEVAC_NO_OUTCOME
 
 # Okabe-Ito, then Paul Tol's muted scheme: colour-blind-safe, and a country keeps its colour everywhere.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288",
@@ -20,9 +21,9 @@ INCIDENT = "#BB5566"
 COUNT_MARKER = "#004488"
 BAND = "rgba(0, 68, 136, 0.15)"
 OUTCOME_COLOURS = {"returned": "#66CCEE", "transferred_abroad": "#004488", "died": "#000000",
-                   "pending": "#DDAA33", "denied": "#BB5566", "not recorded": "#BBBBBB"}
+                   "pending": "#DDAA33", "denied": "#BB5566", MEDEVAC_NO_OUTCOME: "#BBBBBB"}
 OUTCOME_LABELS = {"returned": "Returned", "transferred_abroad": "Transferred abroad", "died": "Died",
-                  "pending": "Pending", "denied": "Denied", "not recorded": "Outcome not recorded"}
+                  "pending": "Pending", "denied": "Denied", MEDEVAC_NO_OUTCOME: "Outcome not recorded"}
 CAUSE_COLOURS = {DEATH_CAUSES["incidents"]: INCIDENT, DEATH_CAUSES["medical"]: COUNT_MARKER}
 CAPTION_SHIFT = -62  # pixels below the plot area: under the x-axis ticks and title
 SOURCE_CHARS = 70
